@@ -1,0 +1,124 @@
+namespace Builder.Core.Builds;
+
+/// <summary>A git repository Builder builds releases of; webhooks find it by <see cref="Name"/> (the host's "owner/name").</summary>
+public sealed class SourceRepository
+{
+    public long Id { get; set; }
+
+    public required string Provider { get; set; }
+
+    public required string Name { get; set; }
+
+    public required string CloneUrl { get; set; }
+
+    public required string WebhookSecret { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+public enum BuildState
+{
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+/// <summary>
+/// One tag push to build. The database row is the source of truth: the job queue only carries the id, and a
+/// build left <see cref="BuildState.Queued"/> or <see cref="BuildState.Running"/> by a stopped process is enqueued again.
+/// </summary>
+public sealed class Build
+{
+    public long Id { get; set; }
+
+    public long RepositoryId { get; set; }
+
+    public SourceRepository? Repository { get; set; }
+
+    public required string Tag { get; set; }
+
+    /// <summary>The SHA the webhook delivered: the commit, or the tag object for an annotated tag.</summary>
+    public required string CommitSha { get; set; }
+
+    /// <summary>The commit the tag resolved to when the job cloned it.</summary>
+    public string? ResolvedCommit { get; set; }
+
+    public string? DeliveryId { get; set; }
+
+    public string? Project { get; set; }
+
+    public string? Version { get; set; }
+
+    public BuildState State { get; set; }
+
+    public string? Error { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? StartedAt { get; set; }
+
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    public int Attempts { get; set; }
+
+    public List<BuildTarget> Targets { get; set; } = [];
+
+    public bool IsFinished => State is BuildState.Succeeded or BuildState.Failed or BuildState.Cancelled;
+}
+
+/// <summary>The outcome of one build target: "sdist", or a wheel identifier in cibuildwheel's form ("cp311-manylinux_x86_64").</summary>
+public sealed class BuildTarget
+{
+    public long Id { get; set; }
+
+    public long BuildId { get; set; }
+
+    public required string Name { get; set; }
+
+    public required string Architecture { get; set; }
+
+    public bool Succeeded { get; set; }
+
+    public double Seconds { get; set; }
+
+    public string? Error { get; set; }
+
+    /// <summary>Space-separated file names the target produced.</summary>
+    public string Files { get; set; } = string.Empty;
+}
+
+/// <summary>A run of build output lines, in the order written (ordered by <see cref="Id"/>).</summary>
+public sealed class BuildLogChunk
+{
+    public long Id { get; set; }
+
+    public long BuildId { get; set; }
+
+    public required string Text { get; set; }
+}
+
+/// <summary>A published distribution file. A row exists only for a release whose every target succeeded.</summary>
+public sealed class PackageFile
+{
+    public long Id { get; set; }
+
+    /// <summary>PEP 503 normalized project name.</summary>
+    public required string Project { get; set; }
+
+    public required string Version { get; set; }
+
+    /// <summary>Unique across the index, forever: a file name is never reused for other bytes.</summary>
+    public required string Filename { get; set; }
+
+    public required string Sha256 { get; set; }
+
+    public long Size { get; set; }
+
+    public string? RequiresPython { get; set; }
+
+    public long? BuildId { get; set; }
+
+    public DateTimeOffset UploadedAt { get; set; }
+}

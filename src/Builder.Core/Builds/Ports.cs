@@ -1,0 +1,71 @@
+namespace Builder.Core.Builds;
+
+/// <summary>Build output, line by line. Lines carry their own "[target step]" prefix.</summary>
+public interface IBuildLog
+{
+    void WriteLine(string line);
+}
+
+public sealed record SourceRequest(string CloneUrl, string Tag, string DeliveredSha);
+
+public sealed record SourceCheckout(string CommitSha);
+
+/// <summary>Fetches a repository's tree at a tag into a directory.</summary>
+public interface ISourceFetcher
+{
+    Task<SourceCheckout> FetchAsync(SourceRequest request, string directory, IBuildLog log, CancellationToken cancellationToken);
+}
+
+public sealed record WheelBuildRequest(long BuildId, string Architecture, string SourceDirectory, string OutputDirectory, bool IncludeSdist);
+
+public sealed record TargetResult(string Name, bool Succeeded, TimeSpan Duration, IReadOnlyList<string> Files, string? Error);
+
+/// <summary>The outcome of building one architecture. <see cref="Files"/> are paths under the request's output directory.</summary>
+public sealed record WheelBuildResult(bool Succeeded, string? Error, IReadOnlyList<TargetResult> Targets, IReadOnlyList<string> Files);
+
+/// <summary>Builds an sdist and wheels from a source tree, for one architecture, never on the host.</summary>
+public interface IWheelBuilder
+{
+    Task<WheelBuildResult> BuildAsync(WheelBuildRequest request, IBuildLog log, CancellationToken cancellationToken);
+}
+
+public enum StoreOutcome
+{
+    Created,
+    AlreadyExists,
+    Conflict,
+}
+
+public sealed record ArtifactContent(Stream Stream, long Length, DateTimeOffset LastModified);
+
+/// <summary>Where distribution files live. Keys are "{project}/{filename}"; writes are atomic and never overwrite other bytes.</summary>
+public interface IArtifactStore
+{
+    Task<StoreOutcome> PutAsync(string key, string sourcePath, string sha256, CancellationToken cancellationToken);
+
+    Task<ArtifactContent?> OpenReadAsync(string key, CancellationToken cancellationToken);
+}
+
+/// <summary>Hands a recorded build to the job engine. At-least-once: the job must be safe to run twice.</summary>
+public interface IBuildDispatcher
+{
+    void Enqueue(long buildId);
+}
+
+/// <summary>A build step failed for a reason the build's owner can act on; the message goes to the build log as is.</summary>
+public sealed class BuildStepException : Exception
+{
+    public BuildStepException(string message)
+        : base(message)
+    {
+    }
+
+    public BuildStepException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public BuildStepException()
+    {
+    }
+}

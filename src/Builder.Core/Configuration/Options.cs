@@ -1,0 +1,69 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Builder.Core.Configuration;
+
+/// <summary>Where the embedded default keeps its database and files (<c>Builder:DataDir</c>).</summary>
+public sealed class DataOptions
+{
+    public const string SectionName = "Builder";
+
+    [Required(ErrorMessage = "Builder:DataDir must name a directory (set Builder__DataDir).")]
+    public string DataDir { get; set; } = "data";
+
+    public string FullDataDir => Path.GetFullPath(DataDir);
+}
+
+/// <summary>The admin bearer token for <c>/api</c> (<c>Builder:AdminToken</c>); the web process refuses to start without one.</summary>
+public sealed class AdminOptions
+{
+    public const string SectionName = "Builder";
+
+    [Required(ErrorMessage = "Builder:AdminToken is required (set Builder__AdminToken to a secret of 16 characters or more).")]
+    [MinLength(16, ErrorMessage = "Builder:AdminToken must be at least 16 characters long.")]
+    public string AdminToken { get; set; } = string.Empty;
+}
+
+/// <summary>How builds run (<c>Builder:Build</c>).</summary>
+public sealed class BuildOptions
+{
+    public const string SectionName = "Builder:Build";
+
+    /// <summary>Image per architecture (<c>Builder:Build:Images:x86_64</c>, <c>Builder:Build:Images:aarch64</c>).</summary>
+    public Dictionary<string, string> Images { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Architectures every release is built for, unless a project narrows them.</summary>
+    public List<string> Architectures { get; set; } = [];
+
+    /// <summary>Docker network mode of build containers; "none" keeps untrusted build code off the network.</summary>
+    [Required]
+    public string Network { get; set; } = "none";
+
+    [Range(10, 86_400, ErrorMessage = "Builder:Build:TimeoutSeconds must be between 10 and 86400.")]
+    public int TimeoutSeconds { get; set; } = 3600;
+
+    /// <summary>Docker engine endpoint; empty means the local socket (or DOCKER_HOST).</summary>
+    public string? DockerEndpoint { get; set; }
+
+    /// <summary>Where clones and build outputs live while a build runs; empty means the system temp directory.</summary>
+    public string? WorkDir { get; set; }
+
+    public static readonly IReadOnlyList<string> KnownArchitectures = ["x86_64", "aarch64"];
+
+    public IReadOnlyList<string> EffectiveArchitectures => Architectures.Count > 0 ? Architectures : ["x86_64"];
+
+    /// <summary>Problems with the settings, each naming the key to fix; empty when valid.</summary>
+    public IEnumerable<string> Problems()
+    {
+        foreach (var arch in EffectiveArchitectures)
+        {
+            if (!KnownArchitectures.Contains(arch))
+            {
+                yield return $"Builder:Build:Architectures names '{arch}'; known architectures are {string.Join(", ", KnownArchitectures)}.";
+            }
+            else if (!Images.TryGetValue(arch, out var image) || string.IsNullOrWhiteSpace(image))
+            {
+                yield return $"Builder:Build:Images:{arch} must name the build image for {arch} (set Builder__Build__Images__{arch}).";
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using System.Text.RegularExpressions;
+
+namespace Builder.Core.Packaging;
+
+public enum DistributionKind
+{
+    Wheel,
+    Sdist,
+}
+
+/// <summary>A wheel or sdist file name, parsed (binary distribution format spec; sdist spec).</summary>
+public sealed partial record DistributionFilename(
+    string Filename,
+    DistributionKind Kind,
+    string Name,
+    string Version,
+    string? PythonTag,
+    string? AbiTag,
+    string? PlatformTag)
+{
+    // {distribution}-{version}(-{build tag})?-{python tag}-{abi tag}-{platform tag}.whl
+    [GeneratedRegex(@"^(?<name>[A-Za-z0-9_.]+)-(?<ver>[A-Za-z0-9_.!+]+)(-(?<build>\d[A-Za-z0-9_.]*))?-(?<py>[A-Za-z0-9_.]+)-(?<abi>[A-Za-z0-9_.]+)-(?<plat>[A-Za-z0-9_.]+)\.whl$", RegexOptions.CultureInvariant)]
+    private static partial Regex WheelPattern();
+
+    // {name}-{version}.tar.gz; the name may hold '-' in legacy sdists, the version never does.
+    [GeneratedRegex(@"^(?<name>[A-Za-z0-9][A-Za-z0-9_.-]*)-(?<ver>[A-Za-z0-9_.!+]+)\.(tar\.gz|zip)$", RegexOptions.CultureInvariant)]
+    private static partial Regex SdistPattern();
+
+    /// <summary>True when the wheel's tags say it runs on any platform with any ABI (a pure-Python wheel).</summary>
+    public bool IsPure => Kind == DistributionKind.Wheel && AbiTag == "none" && PlatformTag == "any";
+
+    public string NormalizedName => PackageName.Normalize(Name);
+
+    public static bool TryParse(string filename, out DistributionFilename? result)
+    {
+        result = null;
+        if (filename.Length is 0 or > 255 || filename.Contains('/') || filename.Contains('\\'))
+        {
+            return false;
+        }
+
+        var wheel = WheelPattern().Match(filename);
+        if (wheel.Success && Pep440Version.TryNormalize(wheel.Groups["ver"].Value, out var wheelVersion))
+        {
+            result = new DistributionFilename(filename, DistributionKind.Wheel, wheel.Groups["name"].Value, wheelVersion,
+                wheel.Groups["py"].Value, wheel.Groups["abi"].Value, wheel.Groups["plat"].Value);
+            return true;
+        }
+
+        var sdist = SdistPattern().Match(filename);
+        if (sdist.Success && Pep440Version.TryNormalize(sdist.Groups["ver"].Value, out var sdistVersion))
+        {
+            result = new DistributionFilename(filename, DistributionKind.Sdist, sdist.Groups["name"].Value, sdistVersion,
+                null, null, null);
+            return true;
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,73 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Text;
+
+namespace Builder.Core.Packaging;
+
+/// <summary>Reads the core metadata out of a built wheel (.dist-info/METADATA) or sdist (PKG-INFO).</summary>
+public static class DistributionReader
+{
+    private const long MaxMetadataBytes = 4 * 1024 * 1024;
+
+    public static async Task<CoreMetadata> ReadMetadataAsync(string path, DistributionFilename filename, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var text = filename.Kind == DistributionKind.Wheel
+                ? await ReadWheelMetadataAsync(path, cancellationToken).ConfigureAwait(false)
+                : await ReadSdistMetadataAsync(path, cancellationToken).ConfigureAwait(false);
+            return CoreMetadata.Parse(text);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidDistributionException($"{filename.Filename} is not a valid archive: {ex.Message}", ex);
+        }
+    }
+
+    private static async Task<string> ReadWheelMetadataAsync(string path, CancellationToken cancellationToken)
+    {
+        using var zip = ZipFile.OpenRead(path);
+        // Binary distribution format §The .dist-info directory: exactly one top-level *.dist-info/METADATA.
+        var entries = zip.Entries
+            .Where(e => e.FullName.EndsWith(".dist-info/METADATA", StringComparison.Ordinal) && e.FullName.Count(c => c == '/') == 1)
+            .ToList();
+        if (entries.Count != 1)
+        {
+            throw new InvalidDistributionException($"{Path.GetFileName(path)} has {entries.Count} top-level .dist-info/METADATA files, expected one");
+        }
+
+        return await ReadTextAsync(entries[0].Open(), entries[0].Length, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<string> ReadSdistMetadataAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var file = File.OpenRead(path);
+        await using var gzip = new GZipStream(file, CompressionMode.Decompress);
+        await using var tar = new TarReader(gzip);
+        while (await tar.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
+        {
+            // Source distribution format: {name}-{version}/PKG-INFO at the top of the archive.
+            var parts = entry.Name.TrimStart('.', '/').Split('/');
+            if (parts is [_, "PKG-INFO"] && entry.DataStream is not null)
+            {
+                return await ReadTextAsync(entry.DataStream, entry.Length, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        throw new InvalidDistributionException($"{Path.GetFileName(path)} has no top-level PKG-INFO");
+    }
+
+    private static async Task<string> ReadTextAsync(Stream stream, long length, CancellationToken cancellationToken)
+    {
+        if (length > MaxMetadataBytes)
+        {
+            throw new InvalidDistributionException($"core metadata of {length} bytes is larger than the {MaxMetadataBytes} bytes allowed");
+        }
+
+        await using (stream.ConfigureAwait(false))
+        {
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            return await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,19 @@
+using System.Text.RegularExpressions;
+
+namespace Builder.Core.Packaging;
+
+/// <summary>Project names as the index compares them.</summary>
+public static partial class PackageName
+{
+    // PEP 508 §Names: ASCII letters and digits, with '.', '-' and '_' only between them.
+    [GeneratedRegex("^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex ValidName();
+
+    [GeneratedRegex("[-_.]+", RegexOptions.CultureInvariant)]
+    private static partial Regex Separators();
+
+    public static bool IsValid(string name) => ValidName().IsMatch(name);
+
+    /// <summary>PEP 503 §Normalized Names: lowercase, runs of '-', '_' and '.' become one '-'.</summary>
+    public static string Normalize(string name) => Separators().Replace(name, "-").ToLowerInvariant();
+}

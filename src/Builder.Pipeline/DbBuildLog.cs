@@ -1,0 +1,81 @@
+using System.Text;
+using Builder.Core.Builds;
+using Builder.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Builder.Pipeline;
+
+/// <summary>
+/// Build output kept in the database (so any web process can serve it, whichever worker built), written in chunks
+/// about twice a second so readers see lines while the build runs.
+/// </summary>
+public sealed class DbBuildLog : IBuildLog, IAsyncDisposable
+{
+    private static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(500);
+
+    private readonly IDbContextFactory<BuilderDbContext> _contexts;
+    private readonly long _buildId;
+    private readonly Lock _gate = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _flusher;
+    private StringBuilder _pending = new();
+
+    public DbBuildLog(IDbContextFactory<BuilderDbContext> contexts, long buildId)
+    {
+        _contexts = contexts;
+        _buildId = buildId;
+        _flusher = Task.Run(FlushLoopAsync);
+    }
+
+    public void WriteLine(string line)
+    {
+        lock (_gate)
+        {
+            _pending.Append(line).Append('\n');
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await _flusher;
+        }
+        catch (OperationCanceledException)
+        {
+            // The loop ends by cancellation; the final flush below writes what is left.
+        }
+
+        await FlushAsync(CancellationToken.None);
+        _stop.Dispose();
+    }
+
+    private async Task FlushLoopAsync()
+    {
+        using var timer = new PeriodicTimer(FlushInterval);
+        while (await timer.WaitForNextTickAsync(_stop.Token))
+        {
+            await FlushAsync(_stop.Token);
+        }
+    }
+
+    private async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        StringBuilder chunk;
+        lock (_gate)
+        {
+            if (_pending.Length == 0)
+            {
+                return;
+            }
+
+            chunk = _pending;
+            _pending = new StringBuilder();
+        }
+
+        await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
+        db.BuildLogChunks.Add(new BuildLogChunk { BuildId = _buildId, Text = chunk.ToString() });
+        await db.SaveChangesAsync(cancellationToken);
+    }
+}

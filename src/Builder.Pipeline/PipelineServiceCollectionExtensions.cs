@@ -1,0 +1,91 @@
+using Builder.Core.Builds;
+using Builder.Core.Configuration;
+using Builder.Data;
+using Builder.Docker;
+using Builder.Git;
+using Builder.Storage;
+using Hangfire;
+using Hangfire.PostgreSql;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Builder.Pipeline;
+
+public enum JobRole
+{
+    /// <summary>Enqueues builds only (the production web process).</summary>
+    Client,
+
+    /// <summary>Runs builds (the worker, and the embedded default's single process).</summary>
+    Server,
+}
+
+public static class PipelineServiceCollectionExtensions
+{
+    /// <summary>
+    /// Everything a process needs to record, enqueue and (as <see cref="JobRole.Server"/>) run builds. Production mode
+    /// (<c>ConnectionStrings:Postgres</c> set) keeps jobs in PostgreSQL; the embedded default keeps them in memory and
+    /// re-enqueues unfinished builds from the database at start.
+    /// </summary>
+    public static IServiceCollection AddBuilderPipeline(this IServiceCollection services, IConfiguration configuration, JobRole role)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddBuilderData(configuration);
+        services.AddDbContextFactory<BuilderDbContext>(lifetime: ServiceLifetime.Scoped);
+        services.AddBuilderStorage();
+        services.AddOptions<BuildOptions>().BindConfiguration(BuildOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<BuildOptions>, BuildOptionsValidator>();
+
+        var postgres = configuration.GetConnectionString("Postgres");
+        var production = !string.IsNullOrWhiteSpace(postgres);
+        services.AddHangfire(config =>
+        {
+            config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings();
+            if (production)
+            {
+                config.UsePostgreSqlStorage(o => o.UseNpgsqlConnection(postgres), new PostgreSqlStorageOptions
+                {
+                    // A fetched job becomes visible to other workers again only after this long: outlast the longest build.
+                    InvisibilityTimeout = TimeSpan.FromHours(6),
+                    QueuePollInterval = TimeSpan.FromSeconds(1),
+                });
+            }
+            else
+            {
+                config.UseInMemoryStorage();
+            }
+        });
+        services.AddSingleton<IBuildDispatcher, HangfireBuildDispatcher>();
+
+        if (role == JobRole.Server)
+        {
+            services.AddBuilderGit();
+            services.AddBuilderDocker();
+            services.AddScoped<ReleasePublisher>();
+            services.AddScoped<BuildJob>();
+            if (!production)
+            {
+                services.AddHostedService<BuildRecoveryService>();
+            }
+
+            var workers = configuration.GetValue("Builder:Jobs:WorkerCount", 2);
+            services.AddHangfireServer(o => o.WorkerCount = Math.Max(1, workers));
+        }
+
+        return services;
+    }
+}
+
+/// <summary>Names every bad Builder:Build setting at start, so the process stops with a message that says what to fix.</summary>
+internal sealed class BuildOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<BuildOptions>
+{
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, BuildOptions options)
+    {
+        var problems = options.Problems().ToList();
+        return problems.Count == 0
+            ? Microsoft.Extensions.Options.ValidateOptionsResult.Success
+            : Microsoft.Extensions.Options.ValidateOptionsResult.Fail(problems);
+    }
+}

@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Text;
+using Builder.Core.Builds;
+using Builder.Data;
+using Builder.Web.Index;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Builder.Web.Api;
+
+public sealed record TargetResponse(string Name, string Architecture, bool Succeeded, double Seconds, IReadOnlyList<string> Files, string? Error);
+
+public sealed record FileResponse(string Filename, string Url, string Sha256, long Size, string? RequiresPython);
+
+public sealed record BuildResponse(
+    long Id,
+    string State,
+    string Repository,
+    string Tag,
+    string Commit,
+    string? ResolvedCommit,
+    string? Project,
+    string? Version,
+    string? Error,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    IReadOnlyList<TargetResponse> Targets,
+    IReadOnlyList<FileResponse> Files,
+    string LogUrl);
+
+internal static class BuildEndpoints
+{
+    public const string Build = "/api/builds/{id:long}";
+    public const string Log = "/api/builds/{id:long}/log";
+
+    public static string BuildRoute(long id) => $"/api/builds/{id.ToString(CultureInfo.InvariantCulture)}";
+
+    public static void MapBuildApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet(Build, GetAsync);
+        app.MapGet(Log, GetLogAsync);
+    }
+
+    private static async Task<Results<Ok<BuildResponse>, ProblemHttpResult>> GetAsync(long id, BuilderDbContext db, CancellationToken cancellationToken)
+    {
+        var build = await db.Builds.AsNoTracking().Include(b => b.Repository).Include(b => b.Targets)
+            .SingleOrDefaultAsync(b => b.Id == id, cancellationToken);
+        if (build is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"build {id} does not exist");
+        }
+
+        var files = await db.Files.AsNoTracking().Where(f => f.BuildId == id).OrderBy(f => f.Filename).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new BuildResponse(
+            build.Id,
+            build.State.ToString().ToLowerInvariant(),
+            build.Repository!.Name,
+            build.Tag,
+            build.CommitSha,
+            build.ResolvedCommit,
+            build.Project,
+            build.Version,
+            build.Error,
+            build.CreatedAt,
+            build.StartedAt,
+            build.FinishedAt,
+            build.Targets.OrderBy(t => t.Id)
+                .Select(t => new TargetResponse(t.Name, t.Architecture, t.Succeeded, t.Seconds, t.Files.Split(' ', StringSplitOptions.RemoveEmptyEntries), t.Error))
+                .ToList(),
+            files.Select(f => new FileResponse(f.Filename, IndexEndpoints.FileRoute(f.Project, f.Filename), f.Sha256, f.Size, f.RequiresPython)).ToList(),
+            BuildRoute(id) + "/log"));
+    }
+
+    private static async Task<IResult> GetLogAsync(long id, BuilderDbContext db, CancellationToken cancellationToken)
+    {
+        if (!await db.Builds.AnyAsync(b => b.Id == id, cancellationToken))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"build {id} does not exist");
+        }
+
+        var chunks = await db.BuildLogChunks.AsNoTracking().Where(c => c.BuildId == id).OrderBy(c => c.Id).Select(c => c.Text).ToListAsync(cancellationToken);
+        return TypedResults.Text(string.Concat(chunks), "text/plain; charset=utf-8", Encoding.UTF8);
+    }
+}

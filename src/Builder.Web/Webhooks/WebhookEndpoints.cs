@@ -1,0 +1,184 @@
+using System.Text.Json;
+using Builder.Core.Builds;
+using Builder.Core.Webhooks;
+using Builder.Data;
+using Builder.Web.Api;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Builder.Web.Webhooks;
+
+public sealed record BuildAccepted(long Id, string Url);
+
+/// <summary>
+/// The webhook edge: verify, record, enqueue, answer 202 — no build work happens in the request.
+/// </summary>
+internal static partial class WebhookEndpoints
+{
+    public const string GitHub = "/webhooks/github";
+
+    // GitHub caps webhook payloads at 25 MB.
+    private const int MaxPayloadBytes = 25 * 1024 * 1024;
+    private const string TagPrefix = "refs/tags/";
+
+    public static void MapWebhooks(this IEndpointRouteBuilder app) => app.MapPost(GitHub, ReceiveGitHubAsync);
+
+    private static async Task<IResult> ReceiveGitHubAsync(
+        HttpRequest request, BuilderDbContext db, IBuildDispatcher dispatcher, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        // The signature covers the raw bytes, so read them before any parsing.
+        var body = await ReadBodyAsync(request, cancellationToken);
+        if (body is null)
+        {
+            return Problem(StatusCodes.Status413PayloadTooLarge, $"webhook payloads are limited to {MaxPayloadBytes} bytes");
+        }
+
+        PushPayload payload;
+        try
+        {
+            payload = PushPayload.Parse(body);
+        }
+        catch (JsonException ex)
+        {
+            return Problem(StatusCodes.Status400BadRequest, $"the body is not valid JSON: {ex.Message}");
+        }
+        catch (InvalidOperationException ex)
+        {
+            return Problem(StatusCodes.Status400BadRequest, ex.Message);
+        }
+
+        var repository = await db.Repositories.SingleOrDefaultAsync(r => r.Name == payload.RepositoryFullName, cancellationToken);
+        if (repository is null)
+        {
+            return Problem(StatusCodes.Status404NotFound, $"repository '{payload.RepositoryFullName}' is not registered with Builder (POST {RepositoryEndpoints.Repositories})");
+        }
+
+        if (!WebhookSignature.IsValid(repository.WebhookSecret, body, request.Headers["X-Hub-Signature-256"].FirstOrDefault()))
+        {
+            return Problem(StatusCodes.Status401Unauthorized, "X-Hub-Signature-256 is missing or does not match this repository's webhook secret");
+        }
+
+        var gitHubEvent = request.Headers["X-GitHub-Event"].FirstOrDefault();
+        if (gitHubEvent == "ping")
+        {
+            return TypedResults.Ok(new { message = "pong: the webhook secret matches" });
+        }
+
+        if (gitHubEvent != "push" || payload.Ref is null || !payload.Ref.StartsWith(TagPrefix, StringComparison.Ordinal))
+        {
+            return TypedResults.NoContent(); // not a tag push: nothing to build
+        }
+
+        if (payload.Deleted || payload.After is null || payload.After.All(c => c == '0'))
+        {
+            return TypedResults.NoContent(); // a tag deletion: nothing to build, nothing published is removed
+        }
+
+        var tag = payload.Ref[TagPrefix.Length..];
+        var existing = await FindAsync(db, repository.Id, tag, payload.After, cancellationToken);
+        if (existing is not null)
+        {
+            return Accepted(request, existing.Id);
+        }
+
+        var build = new Build
+        {
+            RepositoryId = repository.Id,
+            Tag = tag,
+            CommitSha = payload.After,
+            DeliveryId = request.Headers["X-GitHub-Delivery"].FirstOrDefault(),
+            State = BuildState.Queued,
+            CreatedAt = time.GetUtcNow(),
+        };
+        db.Builds.Add(build);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // The same delivery arrived twice at once: the unique index let one insert through; answer with that build.
+            db.ChangeTracker.Clear();
+            var raced = await FindAsync(db, repository.Id, tag, payload.After, CancellationToken.None);
+            if (raced is null)
+            {
+                throw;
+            }
+
+            return Accepted(request, raced.Id);
+        }
+
+        // Recorded first, then enqueued: if enqueueing fails the build stays queued in the database.
+        dispatcher.Enqueue(build.Id);
+        var logger = loggers.CreateLogger(typeof(WebhookEndpoints));
+        LogQueued(logger, build.Id, repository.Name, tag, payload.After);
+        return Accepted(request, build.Id);
+    }
+
+    private static Task<Build?> FindAsync(BuilderDbContext db, long repositoryId, string tag, string sha, CancellationToken cancellationToken) =>
+        db.Builds.AsNoTracking().SingleOrDefaultAsync(b => b.RepositoryId == repositoryId && b.Tag == tag && b.CommitSha == sha, cancellationToken);
+
+    private static Accepted<BuildAccepted> Accepted(HttpRequest request, long id)
+    {
+        var url = $"{request.Scheme}://{request.Host}{request.PathBase}{BuildEndpoints.BuildRoute(id)}";
+        return TypedResults.Accepted(url, new BuildAccepted(id, url));
+    }
+
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > MaxPayloadBytes)
+        {
+            return null;
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > MaxPayloadBytes)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static ProblemHttpResult Problem(int status, string detail) => TypedResults.Problem(statusCode: status, detail: detail);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Queued build {BuildId} for {Repository} tag {Tag} at {Sha}")]
+    private static partial void LogQueued(ILogger logger, long buildId, string repository, string tag, string sha);
+}
+
+/// <summary>The fields of GitHub's push event payload that Builder reads.</summary>
+internal sealed record PushPayload(string RepositoryFullName, string? Ref, string? After, bool Deleted)
+{
+    public static PushPayload Parse(byte[] body)
+    {
+        using var document = JsonDocument.Parse(body);
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidOperationException("the payload must be a JSON object");
+        }
+
+        if (!root.TryGetProperty("repository", out var repository) || repository.ValueKind != JsonValueKind.Object
+            || !repository.TryGetProperty("full_name", out var fullName) || fullName.ValueKind != JsonValueKind.String
+            || string.IsNullOrEmpty(fullName.GetString()))
+        {
+            throw new InvalidOperationException("the payload has no repository.full_name");
+        }
+
+        return new PushPayload(
+            fullName.GetString()!,
+            StringOrNull(root, "ref"),
+            StringOrNull(root, "after"),
+            root.TryGetProperty("deleted", out var deleted) && deleted.ValueKind == JsonValueKind.True);
+    }
+
+    private static string? StringOrNull(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+}
