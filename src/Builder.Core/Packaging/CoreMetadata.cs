@@ -21,7 +21,7 @@ public sealed record CoreMetadata(string Name, string Version, string? RequiresP
 
             if (char.IsWhiteSpace(line[0]) && last is not null)
             {
-                fields[last] += " " + line.Trim();
+                fields[last] = (fields[last] + " " + line.Trim()).Trim();
                 continue;
             }
 
@@ -31,8 +31,9 @@ public sealed record CoreMetadata(string Name, string Version, string? RequiresP
                 continue;
             }
 
-            last = line[..colon].Trim();
-            fields.TryAdd(last, line[(colon + 1)..].Trim());
+            // The first occurrence of a field wins; continuation lines of a repeated field belong to that repeat, not to it.
+            var key = line[..colon].Trim();
+            last = fields.TryAdd(key, line[(colon + 1)..].Trim()) ? key : null;
         }
 
         if (!fields.TryGetValue("Name", out var name) || name.Length == 0)

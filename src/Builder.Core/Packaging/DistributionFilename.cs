@@ -18,12 +18,13 @@ public sealed partial record DistributionFilename(
     string? AbiTag,
     string? PlatformTag)
 {
+    // {distribution}-{version}; the distribution is a PEP 508 name with '-' escaped to '_'. \z, not $: no trailing newline.
     // {distribution}-{version}(-{build tag})?-{python tag}-{abi tag}-{platform tag}.whl
-    [GeneratedRegex(@"^(?<name>[A-Za-z0-9_.]+)-(?<ver>[A-Za-z0-9_.!+]+)(-(?<build>\d[A-Za-z0-9_.]*))?-(?<py>[A-Za-z0-9_.]+)-(?<abi>[A-Za-z0-9_.]+)-(?<plat>[A-Za-z0-9_.]+)\.whl$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?<name>[A-Za-z0-9](?:[A-Za-z0-9_.]*[A-Za-z0-9])?)-(?<ver>[A-Za-z0-9_.!+]+)(-(?<build>\d[A-Za-z0-9_.]*))?-(?<py>[A-Za-z0-9_.]+)-(?<abi>[A-Za-z0-9_.]+)-(?<plat>[A-Za-z0-9_.]+)\.whl\z", RegexOptions.CultureInvariant)]
     private static partial Regex WheelPattern();
 
     // {name}-{version}.tar.gz; the name may hold '-' in legacy sdists, the version never does.
-    [GeneratedRegex(@"^(?<name>[A-Za-z0-9][A-Za-z0-9_.-]*)-(?<ver>[A-Za-z0-9_.!+]+)\.(tar\.gz|zip)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?<name>[A-Za-z0-9][A-Za-z0-9_.-]*)-(?<ver>[A-Za-z0-9_.!+]+)\.(tar\.gz|zip)\z", RegexOptions.CultureInvariant)]
     private static partial Regex SdistPattern();
 
     /// <summary>True when the wheel's tags say it runs on any platform with any ABI (a pure-Python wheel).</summary>

@@ -13,12 +13,12 @@ public static class DistributionReader
     {
         try
         {
-            var text = filename.Kind == DistributionKind.Wheel
-                ? await ReadWheelMetadataAsync(path, cancellationToken).ConfigureAwait(false)
+            var text = filename.Kind == DistributionKind.Wheel ? await ReadWheelMetadataAsync(path, cancellationToken).ConfigureAwait(false)
+                : filename.Filename.EndsWith(".zip", StringComparison.Ordinal) ? await ReadZipSdistMetadataAsync(path, cancellationToken).ConfigureAwait(false)
                 : await ReadSdistMetadataAsync(path, cancellationToken).ConfigureAwait(false);
             return CoreMetadata.Parse(text);
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException)
         {
             throw new InvalidDistributionException($"{filename.Filename} is not a valid archive: {ex.Message}", ex);
         }
@@ -37,6 +37,15 @@ public static class DistributionReader
         }
 
         return await ReadTextAsync(entries[0].Open(), entries[0].Length, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Legacy .zip sdists (before PEP 625): {name}-{version}/PKG-INFO at the top.</summary>
+    private static async Task<string> ReadZipSdistMetadataAsync(string path, CancellationToken cancellationToken)
+    {
+        using var zip = ZipFile.OpenRead(path);
+        var entry = zip.Entries.FirstOrDefault(e => e.FullName.Split('/') is [_, "PKG-INFO"])
+            ?? throw new InvalidDistributionException($"{Path.GetFileName(path)} has no top-level PKG-INFO");
+        return await ReadTextAsync(entry.Open(), entry.Length, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<string> ReadSdistMetadataAsync(string path, CancellationToken cancellationToken)

@@ -6,7 +6,8 @@ namespace Builder.Core.Packaging;
 public static partial class PackageName
 {
     // PEP 508 §Names: ASCII letters and digits, with '.', '-' and '_' only between them.
-    [GeneratedRegex("^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    // Explicit ASCII ranges and \z: IgnoreCase would let U+212A (Kelvin sign) match "k", and "$" would accept a final newline.
+    [GeneratedRegex("^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])\\z", RegexOptions.CultureInvariant)]
     private static partial Regex ValidName();
 
     [GeneratedRegex("[-_.]+", RegexOptions.CultureInvariant)]

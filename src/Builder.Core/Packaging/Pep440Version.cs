@@ -16,7 +16,7 @@ public static partial class Pep440Version
         (?<post>(?:-(?<post_n1>[0-9]+))|(?:[-_\.]?(?<post_l>post|rev|r)[-_\.]?(?<post_n2>[0-9]+)?))?
         (?<dev>[-_\.]?(?<dev_l>dev)[-_\.]?(?<dev_n>[0-9]+)?)?
         (?:\+(?<local>[a-z0-9]+(?:[-_\.][a-z0-9]+)*))?
-        \s*$
+        \s*\z
         """, RegexOptions.IgnoreCase | RegexOptions.IgnorePatternWhitespace | RegexOptions.CultureInvariant)]
     private static partial Regex VersionPattern();
 
@@ -24,6 +24,12 @@ public static partial class Pep440Version
     {
         normalized = string.Empty;
         if (string.IsNullOrWhiteSpace(text))
+        {
+            return false;
+        }
+
+        // PEP 440 versions are ASCII; without this check IgnoreCase would let U+212A (Kelvin sign) pass as "k".
+        if (!System.Text.Ascii.IsValid(text))
         {
             return false;
         }

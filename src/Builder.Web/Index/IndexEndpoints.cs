@@ -13,7 +13,6 @@ internal static class IndexEndpoints
 {
     public const string Root = "/simple/";
     public const string Project = "/simple/{project}/";
-    public const string ProjectWithoutSlash = "/simple/{project}";
     public const string File = "/files/{project}/{filename}";
 
     public static string FileRoute(string project, string filename) => $"/files/{project}/{Uri.EscapeDataString(filename)}";
@@ -22,7 +21,6 @@ internal static class IndexEndpoints
     {
         app.MapGet(Root, RootAsync);
         app.MapGet(Project, ProjectAsync);
-        app.MapGet(ProjectWithoutSlash, (string project) => TypedResults.Redirect($"/simple/{PackageName.Normalize(project)}/", permanent: true));
         app.MapMethods(File, ["GET", "HEAD"], FileAsync);
     }
 
@@ -38,11 +36,12 @@ internal static class IndexEndpoints
         return Html(html.Append(Footer));
     }
 
-    private static async Task<IResult> ProjectAsync(string project, BuilderDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> ProjectAsync(string project, HttpRequest request, BuilderDbContext db, CancellationToken cancellationToken)
     {
-        // PEP 503 §Normalized Names: other spellings redirect to the one URL.
+        // PEP 503 §Normalized Names: other spellings, and the URL without its trailing slash, redirect to the one URL.
+        // (Routing matches "/simple/{project}" with or without the slash, so the handler tells them apart.)
         var normalized = PackageName.Normalize(project);
-        if (normalized != project)
+        if (normalized != project || !request.Path.Value!.EndsWith('/'))
         {
             return TypedResults.Redirect($"/simple/{normalized}/", permanent: true);
         }

@@ -1,0 +1,45 @@
+using System.Collections.Concurrent;
+using Builder.Core.Builds;
+using Builder.Tests.Integration.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Builder.Tests.Integration.Host;
+
+/// <summary>Records enqueued builds instead of running them: these tests are about the HTTP edge, not the build.</summary>
+public sealed class RecordingDispatcher : IBuildDispatcher
+{
+    public ConcurrentQueue<long> Enqueued { get; } = new();
+
+    public void Enqueue(long buildId) => Enqueued.Enqueue(buildId);
+}
+
+/// <summary>The real web app in the test host, embedded mode, with its own data directory.</summary>
+public sealed class BuilderWebFactory : WebApplicationFactory<Program>
+{
+    private readonly string _dataDir = TestPaths.NewTempDirectory("host");
+
+    public RecordingDispatcher Dispatcher { get; } = new();
+
+    public string DataDir => _dataDir;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Builder:AdminToken", BuilderInstance.AdminToken);
+        builder.UseSetting("Builder:DataDir", _dataDir);
+        builder.ConfigureTestServices(services => services.Replace(ServiceDescriptor.Singleton<IBuildDispatcher>(Dispatcher)));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            TestPaths.DeleteDirectory(_dataDir);
+        }
+    }
+}

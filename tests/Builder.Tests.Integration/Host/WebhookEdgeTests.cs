@@ -1,0 +1,135 @@
+using System.Net;
+using System.Text.Json;
+using Builder.Data;
+using Builder.Tests.Integration.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Builder.Tests.Integration.Host;
+
+public sealed class WebhookEdgeTests : IDisposable
+{
+    private const string Sha = "0123456789abcdef0123456789abcdef01234567";
+    private readonly BuilderWebFactory _factory = new();
+    private readonly BuilderClient _client;
+
+    public WebhookEdgeTests() => _client = new BuilderClient(_factory.CreateClient(), BuilderInstance.AdminToken);
+
+    public void Dispose() => _factory.Dispose();
+
+    private async Task<int> BuildRowsAsync()
+    {
+        await using var scope = _factory.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<BuilderDbContext>().Builds.CountAsync();
+    }
+
+    private static string TagPush(string repo, string tag = "v1.0.0", string sha = Sha) =>
+        BuilderClient.PushPayload(repo, "refs/tags/" + tag, new string('0', 40), sha);
+
+    [Fact]
+    public async Task A_signed_tag_push_records_a_build_enqueues_its_id_and_answers_202_with_its_url()
+    {
+        var repo = await _client.RegisterAsync("acme/billing", "https://git.example.invalid/acme/billing.git");
+
+        using var response = await _client.SendWebhookAsync(TagPush(repo.Name), repo.WebhookSecret);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        var id = json.GetProperty("id").GetInt64();
+        Assert.EndsWith($"/api/builds/{id}", json.GetProperty("url").GetString(), StringComparison.Ordinal);
+        Assert.Equal([id], _factory.Dispatcher.Enqueued);
+        var build = await _client.GetBuildAsync(id);
+        Assert.Equal("queued", build.State);
+        Assert.Equal("v1.0.0", build.Json.GetProperty("tag").GetString());
+        Assert.Equal(Sha, build.Json.GetProperty("commit").GetString());
+    }
+
+    [Fact]
+    public async Task A_forged_signature_is_401_and_records_nothing()
+    {
+        var repo = await _client.RegisterAsync("acme/billing", "https://git.example.invalid/acme/billing.git");
+
+        using var forged = await _client.SendWebhookAsync(TagPush(repo.Name), "a-different-secret-entirely");
+        using var missing = await _client.SendWebhookAsync(TagPush(repo.Name), secret: null);
+        using var garbage = await _client.SendWebhookAsync(TagPush(repo.Name), secret: null, signature: "sha256=zz");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, missing.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, garbage.StatusCode);
+        Assert.Contains("X-Hub-Signature-256", await forged.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, await BuildRowsAsync());
+        Assert.Empty(_factory.Dispatcher.Enqueued);
+    }
+
+    [Fact]
+    public async Task A_signature_over_other_bytes_is_401()
+    {
+        var repo = await _client.RegisterAsync("acme/billing", "https://git.example.invalid/acme/billing.git");
+        var signedFor = Builder.Core.Webhooks.WebhookSignature.Compute(repo.WebhookSecret, System.Text.Encoding.UTF8.GetBytes(TagPush(repo.Name, "v1.0.0")));
+
+        using var response = await _client.SendWebhookAsync(TagPush(repo.Name, "v9.9.9"), secret: null, signature: signedFor);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(0, await BuildRowsAsync());
+    }
+
+    [Fact]
+    public async Task An_unknown_repository_is_404()
+    {
+        using var response = await _client.SendWebhookAsync(TagPush("nobody/unknown"), "whatever-secret-1234");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("nobody/unknown", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, await BuildRowsAsync());
+    }
+
+    [Theory]
+    [InlineData("{not json")]
+    [InlineData("[1, 2]")]
+    [InlineData("{\"ref\": \"refs/tags/v1\"}")]
+    public async Task Malformed_payloads_are_400(string body)
+    {
+        using var response = await _client.SendWebhookAsync(body, "whatever-secret-1234");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(0, await BuildRowsAsync());
+    }
+
+    [Fact]
+    public async Task Branch_pushes_tag_deletions_and_other_events_queue_nothing()
+    {
+        var repo = await _client.RegisterAsync("acme/billing", "https://git.example.invalid/acme/billing.git");
+
+        using var branch = await _client.SendWebhookAsync(BuilderClient.PushPayload(repo.Name, "refs/heads/main", new string('0', 40), Sha), repo.WebhookSecret);
+        using var deletion = await _client.SendWebhookAsync(BuilderClient.PushPayload(repo.Name, "refs/tags/v1.0.0", Sha, new string('0', 40), deleted: true), repo.WebhookSecret);
+        using var issue = await _client.SendWebhookAsync(TagPush(repo.Name), repo.WebhookSecret, gitHubEvent: "issues");
+        using var ping = await _client.SendWebhookAsync("{\"zen\":\"Keep it simple.\",\"repository\":{\"full_name\":\"acme/billing\"}}", repo.WebhookSecret, gitHubEvent: "ping");
+
+        Assert.Equal(HttpStatusCode.NoContent, branch.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, deletion.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, issue.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ping.StatusCode);
+        Assert.Equal(0, await BuildRowsAsync());
+        Assert.Empty(_factory.Dispatcher.Enqueued);
+    }
+
+    [Fact]
+    public async Task The_same_tag_and_commit_delivered_twice_is_one_build()
+    {
+        var repo = await _client.RegisterAsync("acme/billing", "https://git.example.invalid/acme/billing.git");
+
+        using var first = await _client.SendWebhookAsync(TagPush(repo.Name), repo.WebhookSecret);
+        using var second = await _client.SendWebhookAsync(TagPush(repo.Name), repo.WebhookSecret);
+        using var otherCommit = await _client.SendWebhookAsync(TagPush(repo.Name, sha: "fedcba9876543210fedcba9876543210fedcba98"), repo.WebhookSecret);
+
+        var firstId = JsonDocument.Parse(await first.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetInt64();
+        var secondId = JsonDocument.Parse(await second.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetInt64();
+        var otherId = JsonDocument.Parse(await otherCommit.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetInt64();
+        Assert.Equal(HttpStatusCode.Accepted, second.StatusCode);
+        Assert.Equal(firstId, secondId);
+        Assert.NotEqual(firstId, otherId);
+        Assert.Equal(2, await BuildRowsAsync());
+        Assert.Equal([firstId, otherId], _factory.Dispatcher.Enqueued);
+    }
+}

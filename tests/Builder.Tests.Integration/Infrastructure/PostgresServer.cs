@@ -1,0 +1,61 @@
+using Npgsql;
+
+namespace Builder.Tests.Integration.Infrastructure;
+
+/// <summary>
+/// A fresh database on the PostgreSQL server that .ci/run (or test.sh) started; its admin connection string comes
+/// from BUILDER_TEST_POSTGRES. Missing server → the test fails loudly: these tests never skip silently.
+/// </summary>
+public sealed class PostgresDatabase : IAsyncDisposable
+{
+    private readonly string _admin;
+
+    private PostgresDatabase(string admin, string name, string connectionString)
+    {
+        _admin = admin;
+        Name = name;
+        ConnectionString = connectionString;
+    }
+
+    public string Name { get; }
+
+    public string ConnectionString { get; }
+
+    public static async Task<PostgresDatabase> CreateAsync()
+    {
+        var admin = Environment.GetEnvironmentVariable("BUILDER_TEST_POSTGRES");
+        if (string.IsNullOrWhiteSpace(admin))
+        {
+            throw new InvalidOperationException(
+                "BUILDER_TEST_POSTGRES is not set: run the tests with ./test.sh, which starts PostgreSQL and sets it (e.g. 'Host=127.0.0.1;Port=55432;Username=postgres').");
+        }
+
+        var name = "builder_test_" + Guid.NewGuid().ToString("N")[..12];
+        await using (var connection = new NpgsqlConnection(admin))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var builder = new NpgsqlConnectionStringBuilder(admin) { Database = name };
+        return new PostgresDatabase(admin, name, builder.ConnectionString);
+    }
+
+    public async Task<long> ScalarAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(_admin);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
