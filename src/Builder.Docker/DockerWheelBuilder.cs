@@ -206,8 +206,17 @@ public sealed partial class DockerWheelBuilder(
         Directory.CreateDirectory(outputDirectory);
         var archive = await docker.Containers.GetArchiveFromContainerAsync(containerId, new ContainerPathStatParameters { Path = "/builder/out" }, false, cancellationToken);
         var files = new List<string>();
-        await using var tarStream = archive.Stream ?? throw new InvalidOperationException("Docker returned no archive stream for /builder/out");
-        await using var reader = new TarReader(tarStream);
+        // Buffer the whole archive first: Docker.DotNet's chunked response stream throws EndOfStreamException when
+        // TarReader reads it entry by entry (seen with 4.3.3), while one sequential copy reads it cleanly.
+        await using var buffered = new FileStream(Path.GetTempFileName(), FileMode.Open, FileAccess.ReadWrite, FileShare.None, 81920,
+            FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        await using (var response = archive.Stream ?? throw new InvalidOperationException("Docker returned no archive stream for /builder/out"))
+        {
+            await response.CopyToAsync(buffered, cancellationToken);
+        }
+
+        buffered.Position = 0;
+        await using var reader = new TarReader(buffered);
         while (await reader.GetNextEntryAsync(copyData: false, cancellationToken) is { } entry)
         {
             var parts = entry.Name.TrimEnd('/').Split('/');

@@ -35,7 +35,8 @@ public sealed class LibGit2SharpSourceFetcher : ISourceFetcher
         using var repo = new Repository(directory);
         var tag = repo.Tags[request.Tag]
             ?? throw new BuildStepException($"tag '{request.Tag}' does not exist in {Redact(request.CloneUrl)} (deleted or not pushed?)");
-        var tagTarget = tag.Target.Sha;
+        // For an annotated tag GitHub delivers the tag object's SHA; Tag.Target is already the commit there.
+        var tagTarget = tag.IsAnnotated ? tag.Annotation.Sha : tag.Target.Sha;
         if (tag.PeeledTarget is not Commit commit)
         {
             throw new BuildStepException($"tag '{request.Tag}' points to a {tag.PeeledTarget.GetType().Name}, not a commit");

@@ -24,8 +24,11 @@ public sealed partial class BuildJob(
     TimeProvider time,
     ILogger<BuildJob> logger)
 {
+    /// <summary>Runs of one build before a fault (not a build failure) fails it; matches the retry attribute below.</summary>
+    public const int MaxAttempts = 3;
+
     // Faults (database or Docker engine unreachable) are retried; a build that fails for its own reasons is a value, not a fault.
-    [AutomaticRetry(Attempts = 3)]
+    [AutomaticRetry(Attempts = MaxAttempts - 1, DelaysInSeconds = [10, 60])]
     [JobDisplayName("Build {0}")]
     public async Task RunAsync(long buildId, CancellationToken cancellationToken)
     {
@@ -68,6 +71,18 @@ public sealed partial class BuildJob(
         {
             // The worker is stopping: leave the build Running; Hangfire (or the embedded recovery) runs it again.
             log.WriteLine("[builder] interrupted: the worker is stopping; the build will run again");
+            throw;
+        }
+        catch (Exception ex) when (build.Attempts >= MaxAttempts)
+        {
+            // The last attempt: record the failure instead of leaving the build "running" behind a failed job.
+            LogFault(logger, ex, buildId, build.Attempts);
+            await FailAsync(build, $"internal error after {build.Attempts} attempts: {ex.GetType().Name}: {ex.Message}", log);
+        }
+        catch (Exception ex)
+        {
+            LogFault(logger, ex, buildId, build.Attempts);
+            log.WriteLine($"[builder] attempt {build.Attempts} failed with an internal error ({ex.GetType().Name}: {ex.Message}); it will be retried");
             throw;
         }
         finally
@@ -153,6 +168,9 @@ public sealed partial class BuildJob(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Build {BuildId} published {Project} {Version}")]
     private static partial void LogSucceeded(ILogger logger, long buildId, string project, string version);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Build {BuildId} attempt {Attempt} failed with a fault")]
+    private static partial void LogFault(ILogger logger, Exception exception, long buildId, int attempt);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Build {BuildId} failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, long buildId, string reason);

@@ -14,7 +14,9 @@ internal static class ReleaseAssertions
         Assert.Equal(version, build.Version);
 
         var files = build.Json.GetProperty("files").EnumerateArray().Select(f => f.GetProperty("filename").GetString()!).ToList();
-        Assert.Contains($"{project.Replace('-', '_')}-{version}.tar.gz", files);
+        // One sdist; setuptools < 69.3 keeps '-' in its name, newer ones write the PEP 625 '_' spelling.
+        Assert.Single(files, f => f.EndsWith($"-{version}.tar.gz", StringComparison.Ordinal)
+            && Builder.Core.Packaging.PackageName.Normalize(f[..^$"-{version}.tar.gz".Length]) == project);
         foreach (var target in build.Json.GetProperty("targets").EnumerateArray())
         {
             Assert.True(target.GetProperty("succeeded").GetBoolean(), target.ToString());

@@ -21,7 +21,7 @@ internal static class PythonProjects
             packages = find:
             python_requires = >=3.8
             """,
-        [$"{name.Replace('-', '_')}/__init__.py"] = $"""
+        [$"{Builder.Core.Packaging.PackageName.Normalize(name).Replace('-', '_')}/__init__.py"] = $"""
             def greet(who):
                 return "hello " + who
 

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs and starts, idempotently, what Builder and its tests need on a Debian 12 machine:
+#   - the Docker engine (docker.io) and a running dockerd;
+#   - the local build image(s) (build-images/make-local-images.sh);
+#   - with --postgres: a PostgreSQL 15 server on 127.0.0.1 for the tests (prints nothing; writes its
+#     admin connection string to $BUILDER_STATE/postgres.conn).
+# Everything it starts runs in the background and survives this script. Progress goes to stderr.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+STATE=${BUILDER_STATE:-/var/tmp/builder-dev}
+PG_PORT=${BUILDER_PG_PORT:-55432}
+mkdir -p "$STATE"
+log() { echo "ensure-deps: $*" >&2; }
+
+want_postgres=0
+for arg in "$@"; do
+  case $arg in
+    --postgres) want_postgres=1 ;;
+    *) echo "usage: $0 [--postgres]" >&2; exit 2 ;;
+  esac
+done
+
+apt_ready=0
+apt_install() {  # package... (only those missing)
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ $apt_ready = 0 ]; then log "apt-get update"; apt-get update -qq >&2; apt_ready=1; fi
+  log "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+}
+
+# --- Docker engine ---
+apt_install docker.io debootstrap git curl python3-wheel-whl
+if ! docker info >/dev/null 2>&1; then
+  log "starting dockerd (log: $STATE/dockerd.log)"
+  setsid dockerd >"$STATE/dockerd.log" 2>&1 < /dev/null &
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || { log "dockerd did not start; see $STATE/dockerd.log"; tail -20 "$STATE/dockerd.log" >&2; exit 1; }
+fi
+
+# --- the local build image (made once; make-local-images.sh returns at once when it exists) ---
+"$HERE/build-images/make-local-images.sh" x86_64 >&2
+
+# --- PostgreSQL for the tests ---
+if [ $want_postgres = 1 ]; then
+  PGDATA="$STATE/pgdata"
+  if ! runuser -u postgres -- pg_ctl -D "$PGDATA" status >/dev/null 2>&1; then
+    if [ ! -f "$PGDATA/PG_VERSION" ]; then
+      log "initdb $PGDATA"
+      mkdir -p "$PGDATA"; chown postgres:postgres "$PGDATA" "$STATE"
+      runuser -u postgres -- initdb -D "$PGDATA" -U postgres --auth=trust >/dev/null
+    fi
+    log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+    runuser -u postgres -- pg_ctl -D "$PGDATA" -o "-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1" -l "$STATE/postgres.log" -w start >/dev/null
+  fi
+  echo "Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Pooling=true" > "$STATE/postgres.conn"
+fi
