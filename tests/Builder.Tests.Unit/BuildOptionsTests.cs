@@ -13,9 +13,19 @@ public sealed class BuildOptionsTests
     }
 
     [Fact]
-    public void Default_options_name_the_missing_x86_64_image()
+    public void Default_options_use_the_local_images_and_are_valid()
     {
-        var problem = Assert.Single(new BuildOptions().Problems());
+        var options = new BuildOptions();
+
+        Assert.Empty(options.Problems());
+        Assert.Equal("builder-local/manylinux-x86_64:latest", options.Images["x86_64"]);
+        Assert.Equal("builder-local/manylinux-aarch64:latest", options.Images["aarch64"]);
+    }
+
+    [Fact]
+    public void Options_without_images_name_the_missing_x86_64_image()
+    {
+        var problem = Assert.Single(new BuildOptions { Images = [] }.Problems());
 
         Assert.Contains("Builder:Build:Images:x86_64", problem, StringComparison.Ordinal);
     }
@@ -60,7 +70,7 @@ public sealed class BuildOptionsTests
         var options = new BuildOptions
         {
             Architectures = ["x86_64", "aarch64"],
-            Images = { ["x86_64"] = "builder/x86_64:1" },
+            Images = new() { ["x86_64"] = "builder/x86_64:1" },
         };
 
         var problem = Assert.Single(options.Problems());
@@ -94,7 +104,7 @@ public sealed class BuildOptionsTests
     [Fact]
     public void Every_problem_is_reported()
     {
-        var options = new BuildOptions { Architectures = ["x86_64", "riscv64", "aarch64"] };
+        var options = new BuildOptions { Architectures = ["x86_64", "riscv64", "aarch64"], Images = [] };
 
         var problems = options.Problems().ToList();
 

@@ -29,7 +29,12 @@ public sealed class BuildOptions
     public const string SectionName = "Builder:Build";
 
     /// <summary>Image per architecture (<c>Builder:Build:Images:x86_64</c>, <c>Builder:Build:Images:aarch64</c>).</summary>
-    public Dictionary<string, string> Images { get; set; } = new(StringComparer.Ordinal);
+    /// <remarks>Defaults are the images build-images/make-local-images.sh makes; configuration overrides them per key.</remarks>
+    public Dictionary<string, string> Images { get; set; } = new(StringComparer.Ordinal)
+    {
+        ["x86_64"] = "builder-local/manylinux-x86_64:latest",
+        ["aarch64"] = "builder-local/manylinux-aarch64:latest",
+    };
 
     /// <summary>Architectures every release is built for, unless a project narrows them.</summary>
     public List<string> Architectures { get; set; } = [];
