@@ -48,7 +48,7 @@ public sealed class BuilderDbContext(DbContextOptions<BuilderDbContext> options)
         {
             e.ToTable("builder_files");
             e.HasIndex(f => f.Filename).IsUnique();
-            e.HasIndex(f => f.Project);
+            e.HasIndex(f => new { f.Project, f.DeletedAt });
         });
     }
 }

@@ -59,11 +59,15 @@ public sealed partial class BuildJob(
         {
             log.WriteLine($"[builder] build {buildId}: {build.Repository!.Name} tag {build.Tag} ({build.CommitSha}), attempt {build.Attempts}");
             var files = await BuildAsync(build, work, log, cancellationToken);
-            await publisher.PublishAsync(build, files, cancellationToken);
+            await publisher.PublishAsync(files, build, cancellationToken);
             log.WriteLine($"[builder] published {build.Project} {build.Version}: {string.Join(", ", files.Select(f => f.Name.Filename))}");
             LogSucceeded(logger, buildId, build.Project!, build.Version!);
         }
         catch (BuildStepException ex)
+        {
+            await FailAsync(build, ex.Message, log);
+        }
+        catch (PublishConflictException ex)
         {
             await FailAsync(build, ex.Message, log);
         }

@@ -58,12 +58,27 @@ public static class PipelineServiceCollectionExtensions
             }
         });
         services.AddSingleton<IBuildDispatcher, HangfireBuildDispatcher>();
+        services.AddSingleton<IndexChangeFeed>();
+        services.AddScoped<ReleasePublisher>();
+        if (production)
+        {
+            services.AddSingleton(new PostgresConnectionString(postgres!));
+            services.AddSingleton<IIndexChangeNotifier, PostgresIndexChangeNotifier>();
+            if (role == JobRole.Client)
+            {
+                // Web processes cache index pages; workers only publish.
+                services.AddHostedService<PostgresIndexChangeListener>();
+            }
+        }
+        else
+        {
+            services.AddSingleton<IIndexChangeNotifier, LocalIndexChangeNotifier>();
+        }
 
         if (role == JobRole.Server)
         {
             services.AddBuilderGit();
             services.AddBuilderDocker();
-            services.AddScoped<ReleasePublisher>();
             services.AddScoped<BuildJob>();
             if (!production)
             {

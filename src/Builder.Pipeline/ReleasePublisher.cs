@@ -6,54 +6,50 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Builder.Pipeline;
 
-/// <summary>A distribution file checked against its release and ready to store.</summary>
-public sealed record CheckedFile(string Path, DistributionFilename Name, CoreMetadata Metadata, string Sha256, long Size);
-
-/// <summary>Checks built files against the tag and makes a release visible, all files at once.</summary>
-public sealed class ReleasePublisher(BuilderDbContext db, IArtifactStore store, TimeProvider time)
+public enum PublishOutcome
 {
-    /// <summary>Reads each file's metadata and refuses a release whose files disagree with the tag or with each other.</summary>
+    /// <summary>Every file is now in the index.</summary>
+    Published,
+
+    /// <summary>Every file was already published with the same bytes (a retried upload, a re-run job).</summary>
+    AlreadyPublished,
+}
+
+/// <summary>
+/// Makes files visible in the index: stores them (and their metadata sidecars), then records them in one
+/// transaction, so the index shows a set of files whole or not at all. Builds, uploads and imports all publish here.
+/// </summary>
+public sealed class ReleasePublisher(BuilderDbContext db, IArtifactStore store, IIndexChangeNotifier changes, TimeProvider time)
+{
+    /// <summary>Checks built files against the tag: one project, and the tag's version everywhere.</summary>
     public static async Task<IReadOnlyList<CheckedFile>> CheckAsync(string tag, string tagVersion, IEnumerable<string> paths, CancellationToken cancellationToken)
     {
         var checkedFiles = new List<CheckedFile>();
         foreach (var path in paths)
         {
-            var fileName = System.IO.Path.GetFileName(path);
-            if (!DistributionFilename.TryParse(fileName, out var name) || name is null)
-            {
-                throw new BuildStepException($"the build produced '{fileName}', which is not a valid wheel or sdist file name");
-            }
-
-            CoreMetadata metadata;
+            var fileName = Path.GetFileName(path);
+            CheckedFile file;
             try
             {
-                metadata = await DistributionReader.ReadMetadataAsync(path, name, cancellationToken);
+                file = await DistributionInspector.InspectAsync(path, fileName, cancellationToken);
             }
             catch (InvalidDistributionException ex)
             {
+                // Read the version first when we can: a version mismatch should say so, not "file name does not match".
+                if (DistributionFilename.TryParse(fileName, out var name) && name is not null && name.Version != tagVersion)
+                {
+                    throw VersionMismatch(tag, tagVersion, fileName, name.Version);
+                }
+
                 throw new BuildStepException($"{fileName}: {ex.Message}", ex);
             }
 
-            if (!Pep440Version.TryNormalize(metadata.Version, out var builtVersion))
+            if (file.Metadata.Version != tagVersion)
             {
-                throw new BuildStepException($"{fileName}: the built metadata version '{metadata.Version}' is not a PEP 440 version");
+                throw VersionMismatch(tag, tagVersion, fileName, file.Metadata.Version);
             }
 
-            if (builtVersion != tagVersion)
-            {
-                throw new BuildStepException(
-                    $"version mismatch: tag '{tag}' says version {tagVersion}, but the built metadata of {fileName} says version {builtVersion}; nothing was published (make the project's version match the tag, then tag again)");
-            }
-
-            if (PackageName.Normalize(metadata.Name) != name.NormalizedName || name.Version != builtVersion)
-            {
-                throw new BuildStepException(
-                    $"{fileName}: the file name does not match its metadata (Name {metadata.Name}, Version {metadata.Version})");
-            }
-
-            await using var stream = File.OpenRead(path);
-            var sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
-            checkedFiles.Add(new CheckedFile(path, name, metadata, sha256, stream.Length));
+            checkedFiles.Add(file);
         }
 
         if (checkedFiles.Count == 0)
@@ -61,7 +57,7 @@ public sealed class ReleasePublisher(BuilderDbContext db, IArtifactStore store, 
             throw new BuildStepException("the build produced no files");
         }
 
-        var projects = checkedFiles.Select(f => f.Name.NormalizedName).Distinct(StringComparer.Ordinal).ToList();
+        var projects = checkedFiles.Select(f => f.Project).Distinct(StringComparer.Ordinal).ToList();
         if (projects.Count != 1)
         {
             throw new BuildStepException($"the build produced files of several projects ({string.Join(", ", projects)}); a release is one project");
@@ -70,51 +66,121 @@ public sealed class ReleasePublisher(BuilderDbContext db, IArtifactStore store, 
         return checkedFiles;
     }
 
+    private static BuildStepException VersionMismatch(string tag, string tagVersion, string fileName, string builtVersion) =>
+        new($"version mismatch: tag '{tag}' says version {tagVersion}, but the built metadata of {fileName} says version {builtVersion}; nothing was published (make the project's version match the tag, then tag again)");
+
     /// <summary>
-    /// Stores the files, then records them and the build's success in one transaction: the index reads only recorded
-    /// files, so a release appears whole or not at all. Safe to repeat: identical files already stored are success.
+    /// Publishes <paramref name="files"/> (all of one project) together. Safe to repeat: identical files already
+    /// published are success. A name published with other bytes, or deleted before, is refused with
+    /// <see cref="PublishConflictException"/> and nothing of the set becomes visible.
+    /// When <paramref name="build"/> is given, its success is recorded in the same transaction.
     /// </summary>
-    public async Task PublishAsync(Build build, IReadOnlyList<CheckedFile> files, CancellationToken cancellationToken)
+    public async Task<PublishOutcome> PublishAsync(IReadOnlyList<CheckedFile> files, Build? build, CancellationToken cancellationToken)
     {
-        var project = files[0].Name.NormalizedName;
+        var project = files[0].Project;
         var names = files.Select(f => f.Name.Filename).ToList();
         var existing = await db.Files.Where(f => names.Contains(f.Filename)).ToDictionaryAsync(f => f.Filename, StringComparer.Ordinal, cancellationToken);
         foreach (var file in files)
         {
-            if (existing.TryGetValue(file.Name.Filename, out var published) && published.Sha256 != file.Sha256)
+            if (existing.TryGetValue(file.Name.Filename, out var published))
             {
-                throw new BuildStepException(
-                    $"{file.Name.Filename} is already published with other contents (sha256 {published.Sha256}); file names are never reused");
+                if (published.DeletedAt is not null)
+                {
+                    throw new PublishConflictException($"{file.Name.Filename} was deleted from this index; a deleted file name can never be used again (release a new version)");
+                }
+
+                if (published.Sha256 != file.Sha256)
+                {
+                    throw new PublishConflictException($"File already exists: {file.Name.Filename} is published with other contents (sha256 {published.Sha256}); file names are never reused");
+                }
+            }
+        }
+
+        var created = files.Where(f => !existing.ContainsKey(f.Name.Filename)).ToList();
+        foreach (var file in created)
+        {
+            if (await store.PutAsync($"{project}/{file.Name.Filename}", file.Path, file.Sha256, cancellationToken) == StoreOutcome.Conflict)
+            {
+                throw new PublishConflictException($"File already exists: {file.Name.Filename} is stored with other contents; file names are never reused");
             }
 
-            var outcome = await store.PutAsync($"{project}/{file.Name.Filename}", file.Path, file.Sha256, cancellationToken);
-            if (outcome == StoreOutcome.Conflict)
+            if (file.MetadataFile is { } sidecar)
             {
-                throw new BuildStepException($"{file.Name.Filename} is already stored with other contents; file names are never reused");
+                await PutBytesAsync($"{project}/{file.Name.Filename}.metadata", sidecar, cancellationToken);
             }
         }
 
         var now = time.GetUtcNow();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        foreach (var file in files.Where(f => !existing.ContainsKey(f.Name.Filename)))
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            db.Files.Add(new PackageFile
+            foreach (var file in created)
             {
-                Project = project,
-                Version = file.Name.Version,
-                Filename = file.Name.Filename,
-                Sha256 = file.Sha256,
-                Size = file.Size,
-                RequiresPython = file.Metadata.RequiresPython,
-                BuildId = build.Id,
-                UploadedAt = now,
-            });
+                db.Files.Add(new PackageFile
+                {
+                    Project = project,
+                    Version = file.Name.Version,
+                    Filename = file.Name.Filename,
+                    Sha256 = file.Sha256,
+                    Size = file.Size,
+                    RequiresPython = file.Metadata.RequiresPython,
+                    MetadataSha256 = file.MetadataFile is null ? null : Convert.ToHexStringLower(SHA256.HashData(file.MetadataFile)),
+                    BuildId = build?.Id,
+                    UploadedAt = now,
+                });
+            }
+
+            if (build is not null)
+            {
+                build.Project = project;
+                build.State = BuildState.Succeeded;
+                build.FinishedAt = now;
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
 
-        build.Project = project;
-        build.State = BuildState.Succeeded;
-        build.FinishedAt = now;
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        if (created.Count == 0)
+        {
+            return PublishOutcome.AlreadyPublished;
+        }
+
+        await changes.ProjectChangedAsync(project, cancellationToken);
+        return PublishOutcome.Published;
+    }
+
+    private async Task PutBytesAsync(string key, byte[] bytes, CancellationToken cancellationToken)
+    {
+        var temp = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllBytesAsync(temp, bytes, cancellationToken);
+            if (await store.PutAsync(key, temp, Convert.ToHexStringLower(SHA256.HashData(bytes)), cancellationToken) == StoreOutcome.Conflict)
+            {
+                throw new PublishConflictException($"{key} is stored with other contents");
+            }
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+}
+
+/// <summary>A publish refused because a file name is taken (other bytes) or was deleted; the message says which.</summary>
+public sealed class PublishConflictException : Exception
+{
+    public PublishConflictException(string message)
+        : base(message)
+    {
+    }
+
+    public PublishConflictException()
+    {
+    }
+
+    public PublishConflictException(string message, Exception innerException)
+        : base(message, innerException)
+    {
     }
 }

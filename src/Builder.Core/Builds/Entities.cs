@@ -121,4 +121,15 @@ public sealed class PackageFile
     public long? BuildId { get; set; }
 
     public DateTimeOffset UploadedAt { get; set; }
+
+    /// <summary>sha256 of the PEP 658 metadata sidecar (<c>{file url}.metadata</c>); null when there is none (sdists).</summary>
+    public string? MetadataSha256 { get; set; }
+
+    /// <summary>PEP 592: a yanked file stays downloadable, but installers skip it unless pinned.</summary>
+    public bool Yanked { get; set; }
+
+    public string? YankedReason { get; set; }
+
+    /// <summary>Set when an admin deleted the file: it leaves the index, and its name stays reserved forever.</summary>
+    public DateTimeOffset? DeletedAt { get; set; }
 }

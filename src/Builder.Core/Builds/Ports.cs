@@ -46,6 +46,12 @@ public interface IArtifactStore
     Task<ArtifactContent?> OpenReadAsync(string key, CancellationToken cancellationToken);
 }
 
+/// <summary>Tells every process that serves the index that a project's files changed (publish, yank, delete).</summary>
+public interface IIndexChangeNotifier
+{
+    Task ProjectChangedAsync(string project, CancellationToken cancellationToken);
+}
+
 /// <summary>Hands a recorded build to the job engine. At-least-once: the job must be safe to run twice.</summary>
 public interface IBuildDispatcher
 {

@@ -4,19 +4,25 @@ using System.Text;
 
 namespace Builder.Core.Packaging;
 
+/// <summary>A distribution's core metadata, parsed, and the file's bytes as they are (a wheel's METADATA is the PEP 658 sidecar).</summary>
+public sealed record DistributionMetadata(CoreMetadata Metadata, byte[] Raw);
+
 /// <summary>Reads the core metadata out of a built wheel (.dist-info/METADATA) or sdist (PKG-INFO).</summary>
 public static class DistributionReader
 {
     private const long MaxMetadataBytes = 4 * 1024 * 1024;
 
-    public static async Task<CoreMetadata> ReadMetadataAsync(string path, DistributionFilename filename, CancellationToken cancellationToken)
+    public static async Task<CoreMetadata> ReadMetadataAsync(string path, DistributionFilename filename, CancellationToken cancellationToken) =>
+        (await ReadAsync(path, filename, cancellationToken).ConfigureAwait(false)).Metadata;
+
+    public static async Task<DistributionMetadata> ReadAsync(string path, DistributionFilename filename, CancellationToken cancellationToken)
     {
         try
         {
-            var text = filename.Kind == DistributionKind.Wheel ? await ReadWheelMetadataAsync(path, cancellationToken).ConfigureAwait(false)
+            var raw = filename.Kind == DistributionKind.Wheel ? await ReadWheelMetadataAsync(path, cancellationToken).ConfigureAwait(false)
                 : filename.Filename.EndsWith(".zip", StringComparison.Ordinal) ? await ReadZipSdistMetadataAsync(path, cancellationToken).ConfigureAwait(false)
                 : await ReadSdistMetadataAsync(path, cancellationToken).ConfigureAwait(false);
-            return CoreMetadata.Parse(text);
+            return new DistributionMetadata(CoreMetadata.Parse(Encoding.UTF8.GetString(raw)), raw);
         }
         catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException)
         {
@@ -24,7 +30,7 @@ public static class DistributionReader
         }
     }
 
-    private static async Task<string> ReadWheelMetadataAsync(string path, CancellationToken cancellationToken)
+    private static async Task<byte[]> ReadWheelMetadataAsync(string path, CancellationToken cancellationToken)
     {
         using var zip = ZipFile.OpenRead(path);
         // Binary distribution format §The .dist-info directory: exactly one top-level *.dist-info/METADATA.
@@ -40,7 +46,7 @@ public static class DistributionReader
     }
 
     /// <summary>Legacy .zip sdists (before PEP 625): {name}-{version}/PKG-INFO at the top.</summary>
-    private static async Task<string> ReadZipSdistMetadataAsync(string path, CancellationToken cancellationToken)
+    private static async Task<byte[]> ReadZipSdistMetadataAsync(string path, CancellationToken cancellationToken)
     {
         using var zip = ZipFile.OpenRead(path);
         var entry = zip.Entries.FirstOrDefault(e => e.FullName.Split('/') is [_, "PKG-INFO"])
@@ -48,7 +54,7 @@ public static class DistributionReader
         return await ReadTextAsync(entry.Open(), entry.Length, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<string> ReadSdistMetadataAsync(string path, CancellationToken cancellationToken)
+    private static async Task<byte[]> ReadSdistMetadataAsync(string path, CancellationToken cancellationToken)
     {
         await using var file = File.OpenRead(path);
         await using var gzip = new GZipStream(file, CompressionMode.Decompress);
@@ -66,7 +72,7 @@ public static class DistributionReader
         throw new InvalidDistributionException($"{Path.GetFileName(path)} has no top-level PKG-INFO");
     }
 
-    private static async Task<string> ReadTextAsync(Stream stream, long length, CancellationToken cancellationToken)
+    private static async Task<byte[]> ReadTextAsync(Stream stream, long length, CancellationToken cancellationToken)
     {
         if (length > MaxMetadataBytes)
         {
@@ -75,8 +81,9 @@ public static class DistributionReader
 
         await using (stream.ConfigureAwait(false))
         {
-            using var reader = new StreamReader(stream, Encoding.UTF8);
-            return await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+            using var buffer = new MemoryStream();
+            await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+            return buffer.ToArray();
         }
     }
 }
