@@ -22,7 +22,8 @@ public static class DistributionReader
             var raw = filename.Kind == DistributionKind.Wheel ? await ReadWheelMetadataAsync(path, cancellationToken).ConfigureAwait(false)
                 : filename.Filename.EndsWith(".zip", StringComparison.Ordinal) ? await ReadZipSdistMetadataAsync(path, cancellationToken).ConfigureAwait(false)
                 : await ReadSdistMetadataAsync(path, cancellationToken).ConfigureAwait(false);
-            return new DistributionMetadata(CoreMetadata.Parse(Encoding.UTF8.GetString(raw)), raw);
+            // A byte order mark is not part of the first field name.
+            return new DistributionMetadata(CoreMetadata.Parse(Encoding.UTF8.GetString(raw).TrimStart('\uFEFF')), raw);
         }
         catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException)
         {
