@@ -8,6 +8,9 @@ namespace Builder.Pipeline;
 /// <summary>In-process fan-out of "project X changed" to whatever caches index pages in this process.</summary>
 public sealed class IndexChangeFeed
 {
+    /// <summary>The project name that means "anything may have changed" (e.g. after a lost listener connection).</summary>
+    public const string Everything = "*";
+
     public event Action<string>? ProjectChanged;
 
     public void Raise(string project) => ProjectChanged?.Invoke(project);
@@ -51,8 +54,6 @@ internal sealed record PostgresConnectionString(string Value);
 /// </summary>
 internal sealed partial class PostgresIndexChangeListener(IndexChangeFeed feed, PostgresConnectionString connection, ILogger<PostgresIndexChangeListener> logger) : BackgroundService
 {
-    public const string Everything = "*";
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -67,7 +68,7 @@ internal sealed partial class PostgresIndexChangeListener(IndexChangeFeed feed, 
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
 
-                feed.Raise(Everything);
+                feed.Raise(IndexChangeFeed.Everything);
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     await conn.WaitAsync(stoppingToken);
@@ -80,7 +81,7 @@ internal sealed partial class PostgresIndexChangeListener(IndexChangeFeed feed, 
             catch (NpgsqlException ex)
             {
                 LogListenFailed(logger, ex);
-                feed.Raise(Everything);
+                feed.Raise(IndexChangeFeed.Everything);
                 await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
             }
         }

@@ -60,6 +60,14 @@ public sealed class FileSystemArtifactStore(IOptions<DataOptions> options) : IAr
         return Task.FromResult<ArtifactContent?>(new ArtifactContent(stream, info.Length, info.LastWriteTimeUtc));
     }
 
+    public string? LocalPath(string key) => Resolve(key);
+
+    public Task DeleteAsync(string key, CancellationToken cancellationToken)
+    {
+        File.Delete(Resolve(key));
+        return Task.CompletedTask;
+    }
+
     /// <summary>Maps a key to a path, refusing anything that would leave the root (path traversal guard).</summary>
     private string Resolve(string key)
     {

@@ -12,6 +12,7 @@ builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Secti
 // Embedded default: this process runs the builds too.
 builder.Services.AddBuilderPipeline(builder.Configuration, builder.Configuration.IsProductionMode() ? JobRole.Client : JobRole.Server);
 builder.Services.AddProblemDetails();
+builder.Services.AddSingleton<IndexCache>();
 
 var app = builder.Build();
 app.UseStatusCodePages();

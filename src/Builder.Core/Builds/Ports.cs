@@ -44,6 +44,12 @@ public interface IArtifactStore
     Task<StoreOutcome> PutAsync(string key, string sourcePath, string sha256, CancellationToken cancellationToken);
 
     Task<ArtifactContent?> OpenReadAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>The file's path when the store keeps artifacts on a local file system (served with sendfile); else null.</summary>
+    string? LocalPath(string key);
+
+    /// <summary>Removes an artifact (an admin deleted it); absent is fine.</summary>
+    Task DeleteAsync(string key, CancellationToken cancellationToken);
 }
 
 /// <summary>Tells every process that serves the index that a project's files changed (publish, yank, delete).</summary>

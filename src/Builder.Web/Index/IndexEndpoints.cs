@@ -1,98 +1,141 @@
-using System.Net;
-using System.Text;
 using Builder.Core.Builds;
+using Builder.Core.Index;
 using Builder.Core.Packaging;
-using Builder.Data;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
+using Microsoft.Net.Http.Headers;
 
 namespace Builder.Web.Index;
 
-/// <summary>The PEP 503 simple repository API and the files its pages link to.</summary>
+/// <summary>The simple repository API (PEP 503 HTML, PEP 691 JSON) and the files its pages link to.</summary>
 internal static class IndexEndpoints
 {
     public const string Root = "/simple/";
     public const string Project = "/simple/{project}/";
     public const string File = "/files/{project}/{filename}";
 
+    private const string MetadataSuffix = ".metadata";
+
+    // Pages change when a release is published; files never change (a file name is never reused).
+    private const string PageCacheControl = "public, max-age=60";
+    private const string FileCacheControl = "public, max-age=31536000, immutable";
+
     public static string FileRoute(string project, string filename) => $"/files/{project}/{Uri.EscapeDataString(filename)}";
 
     public static void MapSimpleIndex(this IEndpointRouteBuilder app)
     {
-        app.MapGet(Root, RootAsync);
-        app.MapGet(Project, ProjectAsync);
-        app.MapMethods(File, ["GET", "HEAD"], FileAsync);
+        string[] methods = ["GET", "HEAD"];
+        app.MapMethods(Root, methods, RootAsync);
+        app.MapMethods(Project, methods, ProjectAsync);
+        app.MapMethods(File, methods, FileAsync);
     }
 
-    private static async Task<IResult> RootAsync(BuilderDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> RootAsync(HttpRequest request, IndexCache cache, CancellationToken cancellationToken)
     {
-        var projects = await db.Files.AsNoTracking().Select(f => f.Project).Distinct().OrderBy(p => p).ToListAsync(cancellationToken);
-        var html = new StringBuilder(Header("Simple index"));
-        foreach (var project in projects)
+        var contentType = Negotiate(request);
+        if (contentType is null)
         {
-            html.Append("<a href=\"").Append(Escape(project)).Append("/\">").Append(Escape(project)).Append("</a><br/>\n");
+            return NotAcceptable(request);
         }
 
-        return Html(html.Append(Footer));
+        var root = await cache.GetRootAsync(cancellationToken);
+        return new PageResult(SimpleContentType.IsJson(contentType) ? root.Json : root.Html, contentType);
     }
 
-    private static async Task<IResult> ProjectAsync(string project, HttpRequest request, BuilderDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> ProjectAsync(string project, HttpRequest request, IndexCache cache, CancellationToken cancellationToken)
     {
         // PEP 503 §Normalized Names: other spellings, and the URL without its trailing slash, redirect to the one URL.
         // (Routing matches "/simple/{project}" with or without the slash, so the handler tells them apart.)
         var normalized = PackageName.Normalize(project);
         if (normalized != project || !request.Path.Value!.EndsWith('/'))
         {
-            return TypedResults.Redirect($"/simple/{normalized}/", permanent: true);
+            return TypedResults.Redirect($"/simple/{normalized}/{request.QueryString}", permanent: true);
         }
 
-        var files = await db.Files.AsNoTracking().Where(f => f.Project == normalized).OrderBy(f => f.Filename).ToListAsync(cancellationToken);
-        if (files.Count == 0)
+        var contentType = Negotiate(request);
+        if (contentType is null)
+        {
+            return NotAcceptable(request);
+        }
+
+        var pages = await cache.GetProjectAsync(normalized, cancellationToken);
+        if (pages is null)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"no project named '{normalized}' on this index");
         }
 
-        var html = new StringBuilder(Header($"Links for {normalized}"));
-        foreach (var file in files)
-        {
-            // Relative to /simple/{project}/, so the index also works below a path prefix.
-            html.Append("<a href=\"../../files/").Append(Escape(file.Project)).Append('/').Append(Escape(Uri.EscapeDataString(file.Filename)))
-                .Append("#sha256=").Append(file.Sha256).Append('"');
-            if (file.RequiresPython is { } requiresPython)
-            {
-                // PEP 503: the value is HTML-escaped ("<" becomes "&lt;").
-                html.Append(" data-requires-python=\"").Append(Escape(requiresPython)).Append('"');
-            }
-
-            html.Append('>').Append(Escape(file.Filename)).Append("</a><br/>\n");
-        }
-
-        return Html(html.Append(Footer));
+        return new PageResult(SimpleContentType.IsJson(contentType) ? pages.Json : pages.Html, contentType);
     }
 
-    private static async Task<IResult> FileAsync(string project, string filename, BuilderDbContext db, IArtifactStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> FileAsync(string project, string filename, IndexCache cache, IArtifactStore store, CancellationToken cancellationToken)
     {
-        // Only recorded files are served: staged files of an unfinished release stay invisible.
-        var file = await db.Files.AsNoTracking().SingleOrDefaultAsync(f => f.Project == project && f.Filename == filename, cancellationToken);
-        var content = file is null ? null : await store.OpenReadAsync($"{file.Project}/{file.Filename}", cancellationToken);
-        if (file is null || content is null)
+        // Only files the index lists are served: staged files of an unfinished release and deleted files are not.
+        var pages = await cache.GetProjectAsync(project, cancellationToken);
+        var isMetadata = filename.EndsWith(MetadataSuffix, StringComparison.Ordinal);
+        var distribution = isMetadata ? filename[..^MetadataSuffix.Length] : filename;
+        if (pages is null || !pages.Files.TryGetValue(distribution, out var file) || (isMetadata && file.MetadataSha256 is null))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"no file '{filename}' in project '{project}'");
         }
 
-        var contentType = filename.EndsWith(".tar.gz", StringComparison.Ordinal) ? "application/gzip"
+        var key = $"{project}/{filename}";
+        var etag = new EntityTagHeaderValue($"\"{(isMetadata ? file.MetadataSha256 : file.Sha256)}\"");
+        var contentType = isMetadata ? "text/plain; charset=utf-8"
+            : filename.EndsWith(".tar.gz", StringComparison.Ordinal) ? "application/gzip"
             : filename.EndsWith(".zip", StringComparison.Ordinal) ? "application/zip"
             : "application/octet-stream";
-        return TypedResults.Stream(content.Stream, contentType, fileDownloadName: null, lastModified: content.LastModified,
-            entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{file.Sha256}\""), enableRangeProcessing: true);
+        IResult result;
+        if (store.LocalPath(key) is { } path)
+        {
+            // sendfile, Range, If-None-Match, If-Range and HEAD are handled by the physical file result.
+            result = TypedResults.PhysicalFile(path, contentType, lastModified: file.UploadedAt, entityTag: etag, enableRangeProcessing: true);
+        }
+        else if (await store.OpenReadAsync(key, cancellationToken) is { } content)
+        {
+            result = TypedResults.Stream(content.Stream, contentType, lastModified: file.UploadedAt, entityTag: etag, enableRangeProcessing: true);
+        }
+        else
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"file '{filename}' is listed but missing from storage");
+        }
+
+        return new WithHeaders(result, FileCacheControl);
     }
 
-    private static string Header(string title) =>
-        $"<!DOCTYPE html>\n<html>\n<head>\n<meta name=\"pypi:repository-version\" content=\"1.0\">\n<title>{Escape(title)}</title>\n</head>\n<body>\n<h1>{Escape(title)}</h1>\n";
+    private static string? Negotiate(HttpRequest request) =>
+        SimpleContentType.Select(request.Headers.Accept.ToString(), request.Query["format"].FirstOrDefault());
 
-    private const string Footer = "</body>\n</html>\n";
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NotAcceptable(HttpRequest request) => TypedResults.Problem(
+        statusCode: StatusCodes.Status406NotAcceptable,
+        detail: $"format '{request.Query["format"]}' is not served here; use {SimpleContentType.Html}, {SimpleContentType.HtmlV1} or {SimpleContentType.JsonV1}");
 
-    private static string Escape(string text) => WebUtility.HtmlEncode(text);
+    /// <summary>A cached page: Vary/ETag/Cache-Control, 304 for a matching If-None-Match, no body for HEAD.</summary>
+    private sealed class PageResult(RenderedPage page, string contentType) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            var response = httpContext.Response;
+            var headers = response.Headers;
+            headers.Vary = "Accept";
+            headers.ETag = page.ETag;
+            headers.CacheControl = PageCacheControl;
+            var ifNoneMatch = httpContext.Request.Headers.IfNoneMatch;
+            if (ifNoneMatch.Count > 0 && ifNoneMatch.Any(v => v is not null && (v == "*" || v.Contains(page.ETag, StringComparison.Ordinal))))
+            {
+                response.StatusCode = StatusCodes.Status304NotModified;
+                return Task.CompletedTask;
+            }
 
-    private static ContentHttpResult Html(StringBuilder html) => TypedResults.Text(html.ToString(), "text/html; charset=utf-8", Encoding.UTF8);
+            response.ContentType = SimpleContentType.IsJson(contentType) ? contentType : contentType + "; charset=utf-8";
+            response.ContentLength = page.Body.Length;
+            return HttpMethods.IsHead(httpContext.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(page.Body).AsTask();
+        }
+    }
+
+    private sealed class WithHeaders(IResult inner, string cacheControl) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.CacheControl = cacheControl;
+            return inner.ExecuteAsync(httpContext);
+        }
+    }
 }

@@ -33,6 +33,12 @@ internal static class Shell
             info.ArgumentList.Add(argument);
         }
 
+        // Hermetic pip: this machine's own PIP_* settings (find-links, index) must not leak into what the tests prove.
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("PIP_", StringComparison.Ordinal)).ToList())
+        {
+            info.Environment.Remove(key);
+        }
+
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[key] = value;
