@@ -20,6 +20,8 @@ app.MapRepositoryApi();
 app.MapWebhooks();
 app.MapBuildApi();
 app.MapSimpleIndex();
+app.MapPypiJson();
+app.MapProjectAdmin();
 app.Run();
 
 /// <summary>Visible to the test host (WebApplicationFactory).</summary>

@@ -24,7 +24,8 @@ public static class SimpleContentType
     {
         if (!string.IsNullOrEmpty(format))
         {
-            var wanted = Alias(format.Trim().ToLowerInvariant());
+            // "+" arrives as " " when a user types the media type into a query string unencoded.
+            var wanted = Alias(format.Trim().Replace(' ', '+').ToLowerInvariant());
             return Offers.Contains(wanted) ? wanted : null;
         }
 

@@ -1,0 +1,110 @@
+using Builder.Core.Builds;
+using Builder.Core.Packaging;
+using Builder.Data;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Builder.Web.Api;
+
+public sealed record YankRequest(string? Reason);
+
+public sealed record FilesChanged(string Project, IReadOnlyList<string> Files);
+
+/// <summary>Admin actions on published files: yank and unyank (PEP 592) a release or one file, and delete.</summary>
+internal static class ProjectAdminEndpoints
+{
+    public const string Projects = "/api/projects/{project}";
+
+    public static void MapProjectAdmin(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup(Projects).AddEndpointFilter<AdminAuthorization>();
+        group.MapPost("/releases/{version}/yank", (string project, string version, YankRequest? body, BuilderDbContext db, IIndexChangeNotifier changes, CancellationToken ct) =>
+            SetYankedAsync(project, version, null, true, body?.Reason, db, changes, ct));
+        group.MapPost("/releases/{version}/unyank", (string project, string version, BuilderDbContext db, IIndexChangeNotifier changes, CancellationToken ct) =>
+            SetYankedAsync(project, version, null, false, null, db, changes, ct));
+        group.MapPost("/files/{filename}/yank", (string project, string filename, YankRequest? body, BuilderDbContext db, IIndexChangeNotifier changes, CancellationToken ct) =>
+            SetYankedAsync(project, null, filename, true, body?.Reason, db, changes, ct));
+        group.MapPost("/files/{filename}/unyank", (string project, string filename, BuilderDbContext db, IIndexChangeNotifier changes, CancellationToken ct) =>
+            SetYankedAsync(project, null, filename, false, null, db, changes, ct));
+        group.MapDelete("/releases/{version}", (string project, string version, BuilderDbContext db, IArtifactStore store, IIndexChangeNotifier changes, TimeProvider time, CancellationToken ct) =>
+            DeleteAsync(project, version, null, db, store, changes, time, ct));
+        group.MapDelete("/files/{filename}", (string project, string filename, BuilderDbContext db, IArtifactStore store, IIndexChangeNotifier changes, TimeProvider time, CancellationToken ct) =>
+            DeleteAsync(project, null, filename, db, store, changes, time, ct));
+    }
+
+    private static async Task<Results<Ok<FilesChanged>, ProblemHttpResult>> SetYankedAsync(
+        string project, string? version, string? filename, bool yanked, string? reason, BuilderDbContext db, IIndexChangeNotifier changes, CancellationToken cancellationToken)
+    {
+        var (normalized, files, problem) = await FindAsync(project, version, filename, db, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        foreach (var file in files)
+        {
+            file.Yanked = yanked;
+            file.YankedReason = yanked && !string.IsNullOrWhiteSpace(reason) ? reason.Trim() : null;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await changes.ProjectChangedAsync(normalized, cancellationToken);
+        return TypedResults.Ok(new FilesChanged(normalized, files.Select(f => f.Filename).ToList()));
+    }
+
+    /// <summary>Deletes files: their bytes go, their rows stay as tombstones so the names can never be used again.</summary>
+    private static async Task<Results<Ok<FilesChanged>, ProblemHttpResult>> DeleteAsync(
+        string project, string? version, string? filename, BuilderDbContext db, IArtifactStore store, IIndexChangeNotifier changes, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (normalized, files, problem) = await FindAsync(project, version, filename, db, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var now = time.GetUtcNow();
+        foreach (var file in files)
+        {
+            file.DeletedAt = now;
+        }
+
+        // Leave the index first, then remove the bytes: a reader never finds a listed file without its bytes.
+        await db.SaveChangesAsync(cancellationToken);
+        await changes.ProjectChangedAsync(normalized, cancellationToken);
+        foreach (var file in files)
+        {
+            await store.DeleteAsync($"{normalized}/{file.Filename}", cancellationToken);
+            await store.DeleteAsync($"{normalized}/{file.Filename}.metadata", cancellationToken);
+        }
+
+        return TypedResults.Ok(new FilesChanged(normalized, files.Select(f => f.Filename).ToList()));
+    }
+
+    private static async Task<(string Project, List<PackageFile> Files, ProblemHttpResult? Problem)> FindAsync(
+        string project, string? version, string? filename, BuilderDbContext db, CancellationToken cancellationToken)
+    {
+        var normalized = PackageName.Normalize(project);
+        if (version is not null && !Pep440Version.TryNormalize(version, out _))
+        {
+            return (normalized, [], TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, detail: $"'{version}' is not a PEP 440 version"));
+        }
+
+        var query = db.Files.Where(f => f.Project == normalized && f.DeletedAt == null);
+        if (filename is not null)
+        {
+            query = query.Where(f => f.Filename == filename);
+        }
+
+        // PEP 440 equality, not spelling: "1.0" names the release published as "1.0.0".
+        var files = (await query.ToListAsync(cancellationToken))
+            .Where(f => version is null || Pep440Comparer.Instance.Compare(f.Version, version) == 0)
+            .ToList();
+        if (files.Count == 0)
+        {
+            var what = filename is not null ? $"file '{filename}'" : $"release {version}";
+            return (normalized, files, TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"project '{normalized}' has no {what}"));
+        }
+
+        return (normalized, files, null);
+    }
+}

@@ -1,0 +1,77 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Builder.Tests.Integration.Infrastructure;
+
+/// <summary>Real, installable distribution files written by the test: a pure wheel (with a module) and an sdist.</summary>
+internal static class Distributions
+{
+    public static string Metadata(string name, string version, string? requiresPython = null, IEnumerable<string>? requiresDist = null, string summary = "A test package")
+    {
+        var text = new StringBuilder($"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: {summary}\n");
+        if (requiresPython is not null)
+        {
+            text.Append("Requires-Python: ").Append(requiresPython).Append('\n');
+        }
+
+        foreach (var requirement in requiresDist ?? [])
+        {
+            text.Append("Requires-Dist: ").Append(requirement).Append('\n');
+        }
+
+        return text.Append("\nThe long description.\n").ToString();
+    }
+
+    /// <summary>Writes {name}-{version}-py3-none-any.whl into <paramref name="directory"/>; its module prints the version.</summary>
+    public static string Wheel(string directory, string name, string version, string? requiresPython = null, IEnumerable<string>? requiresDist = null)
+    {
+        var escaped = Escape(name);
+        var module = escaped;
+        var distInfo = $"{escaped}-{version}.dist-info";
+        var files = new List<(string Path, byte[] Bytes)>
+        {
+            ($"{module}/__init__.py", Encoding.UTF8.GetBytes($"VERSION = \"{version}\"\n")),
+            ($"{distInfo}/METADATA", Encoding.UTF8.GetBytes(Metadata(name, version, requiresPython, requiresDist))),
+            ($"{distInfo}/WHEEL", Encoding.UTF8.GetBytes("Wheel-Version: 1.0\nGenerator: builder-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n")),
+        };
+        var record = new StringBuilder();
+        foreach (var (path, bytes) in files)
+        {
+            var hash = Convert.ToBase64String(SHA256.HashData(bytes)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+            record.Append(path).Append(",sha256=").Append(hash).Append(',').Append(bytes.Length).Append('\n');
+        }
+
+        record.Append(distInfo).Append("/RECORD,,\n");
+        files.Add(($"{distInfo}/RECORD", Encoding.UTF8.GetBytes(record.ToString())));
+
+        var path1 = Path.Combine(directory, $"{escaped}-{version}-py3-none-any.whl");
+        using var zip = ZipFile.Open(path1, ZipArchiveMode.Create);
+        foreach (var (path, bytes) in files)
+        {
+            using var entry = zip.CreateEntry(path).Open();
+            entry.Write(bytes);
+        }
+
+        return path1;
+    }
+
+    /// <summary>Writes {name}-{version}.tar.gz with a PKG-INFO into <paramref name="directory"/>.</summary>
+    public static string Sdist(string directory, string name, string version, string? requiresPython = null)
+    {
+        var escaped = Escape(name);
+        var path = Path.Combine(directory, $"{escaped}-{version}.tar.gz");
+        using var file = File.Create(path);
+        using var gzip = new GZipStream(file, CompressionLevel.Fastest);
+        using var tar = new TarWriter(gzip, TarEntryFormat.Pax);
+        var pkgInfo = Encoding.UTF8.GetBytes(Metadata(name, version, requiresPython));
+        tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, $"{escaped}-{version}/PKG-INFO") { DataStream = new MemoryStream(pkgInfo) });
+        return path;
+    }
+
+    public static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
+
+    // Binary distribution format and PEP 625: the normalized name with "-" escaped to "_".
+    private static string Escape(string name) => System.Text.RegularExpressions.Regex.Replace(name, "[-_.]+", "_").ToLowerInvariant();
+}
