@@ -64,6 +64,10 @@ public sealed class ProductionModeTests(ProductionBuilder builder) : IClassFixtu
     {
         var git = await GitRepositories.CreateAsync(Path.Combine(builder.Root, "cext"), PythonProjects.CExtension("fastadd", "1.2.3"), "v1.2.3", annotated: false);
         var repository = await builder.Client.RegisterAsync("acme/fastadd", git.CloneUrl);
+        // Warm the web process's page cache (a cached 404 and a root list without the project): only the worker's
+        // PostgreSQL NOTIFY can tell the web process that the release below was published.
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await builder.Client.Http.GetAsync("/simple/fastadd/")).StatusCode);
+        Assert.DoesNotContain("fastadd", await builder.Client.Http.GetStringAsync("/simple/"), StringComparison.Ordinal);
 
         var id = await builder.Client.PushTagAsync(repository, git);
         var build = await builder.Client.WaitForBuildAsync(id);
