@@ -12,6 +12,17 @@ public sealed class EmbeddedModeTests : IAsyncLifetime
 
     public Task InitializeAsync() => Task.CompletedTask;
 
+    /// <summary>Tags a repository, starts the embedded server, registers the repository, pushes the tag and waits for the build.</summary>
+    private async Task<(BuilderProcess Web, BuilderClient Client, BuildStatus Build)> BuildOnceAsync(
+        string repositoryName, Dictionary<string, string> files, string tag)
+    {
+        var git = await GitRepositories.CreateAsync(Path.Combine(_root, repositoryName.Replace('/', '-')), files, tag);
+        var web = await BuilderProcess.StartWebAsync(BuilderInstance.Embedded(DataDir));
+        var client = BuilderInstance.Client(web);
+        var repository = await client.RegisterAsync(repositoryName, git.CloneUrl);
+        return (web, client, await client.WaitForBuildAsync(await client.PushTagAsync(repository, git)));
+    }
+
     public Task DisposeAsync()
     {
         TestPaths.DeleteDirectory(_root);
@@ -52,12 +63,8 @@ public sealed class EmbeddedModeTests : IAsyncLifetime
     [Fact]
     public async Task A_pure_package_is_built_and_served_by_one_process()
     {
-        var git = await GitRepositories.CreateAsync(Path.Combine(_root, "pure"), PythonProjects.Pure("Acme.Tools", "0.3.0rc1"), "v0.3.0-rc.1");
-        await using var web = await BuilderProcess.StartWebAsync(BuilderInstance.Embedded(DataDir));
-        var client = BuilderInstance.Client(web);
-        var repository = await client.RegisterAsync("acme/tools", git.CloneUrl);
-
-        var build = await client.WaitForBuildAsync(await client.PushTagAsync(repository, git));
+        var (web, client, build) = await BuildOnceAsync("acme/tools", PythonProjects.Pure("Acme.Tools", "0.3.0rc1"), "v0.3.0-rc.1");
+        await using var _ = web;
 
         // The tag "v0.3.0-rc.1" normalizes to the PEP 440 version "0.3.0rc1"; the project name to "acme-tools".
         await ReleaseAssertions.AssertPublishedAsync(client, build, "acme-tools", "0.3.0rc1");
@@ -68,12 +75,8 @@ public sealed class EmbeddedModeTests : IAsyncLifetime
     [Fact]
     public async Task A_project_whose_build_fails_is_failed_with_its_log_kept_and_nothing_published()
     {
-        var git = await GitRepositories.CreateAsync(Path.Combine(_root, "broken"), PythonProjects.SyntaxError("broken-pkg", "1.0.0"), "v1.0.0");
-        await using var web = await BuilderProcess.StartWebAsync(BuilderInstance.Embedded(DataDir));
-        var client = BuilderInstance.Client(web);
-        var repository = await client.RegisterAsync("acme/broken", git.CloneUrl);
-
-        var build = await client.WaitForBuildAsync(await client.PushTagAsync(repository, git));
+        var (web, client, build) = await BuildOnceAsync("acme/broken", PythonProjects.SyntaxError("broken-pkg", "1.0.0"), "v1.0.0");
+        await using var _ = web;
 
         Assert.Equal("failed", build.State);
         Assert.False(string.IsNullOrEmpty(build.Error));
@@ -89,12 +92,8 @@ public sealed class EmbeddedModeTests : IAsyncLifetime
     [Fact]
     public async Task A_tag_whose_version_differs_from_the_metadata_fails_and_names_both_versions()
     {
-        var git = await GitRepositories.CreateAsync(Path.Combine(_root, "mismatch"), PythonProjects.Pure("drifting", "1.0.1"), "v1.0.0");
-        await using var web = await BuilderProcess.StartWebAsync(BuilderInstance.Embedded(DataDir));
-        var client = BuilderInstance.Client(web);
-        var repository = await client.RegisterAsync("acme/drifting", git.CloneUrl);
-
-        var build = await client.WaitForBuildAsync(await client.PushTagAsync(repository, git));
+        var (web, client, build) = await BuildOnceAsync("acme/drifting", PythonProjects.Pure("drifting", "1.0.1"), "v1.0.0");
+        await using var _ = web;
 
         Assert.Equal("failed", build.State);
         Assert.Contains("1.0.0", build.Error, StringComparison.Ordinal);
