@@ -31,7 +31,7 @@ apt_install() {  # package... (only those missing)
 }
 
 # --- Docker engine ---
-apt_install docker.io debootstrap git curl python3-wheel-whl
+apt_install docker.io debootstrap git curl python3-wheel-whl twine python3-poetry
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd (log: $STATE/dockerd.log)"
   setsid dockerd >"$STATE/dockerd.log" 2>&1 < /dev/null &

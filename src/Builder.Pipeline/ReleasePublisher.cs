@@ -136,8 +136,25 @@ public sealed class ReleasePublisher(BuilderDbContext db, IArtifactStore store, 
                 build.FinishedAt = now;
             }
 
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
+            catch (DbUpdateException) when (build is null)
+            {
+                // The same files arrived twice at once (a retried upload): the unique file name index let one insert
+                // through. Identical bytes are success, as for a retry that comes later; anything else is a conflict.
+                await transaction.RollbackAsync(CancellationToken.None);
+                db.ChangeTracker.Clear();
+                var winners = await db.Files.AsNoTracking().Where(f => names.Contains(f.Filename)).ToListAsync(CancellationToken.None);
+                if (winners.Count == files.Count && files.All(f => winners.Any(w => w.Filename == f.Name.Filename && w.Sha256 == f.Sha256 && w.DeletedAt is null)))
+                {
+                    return PublishOutcome.AlreadyPublished;
+                }
+
+                throw new PublishConflictException($"File already exists: another upload of {string.Join(", ", names)} with other contents won the race");
+            }
         }
 
         if (created.Count == 0)

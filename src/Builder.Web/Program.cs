@@ -2,12 +2,27 @@ using Builder.Core.Configuration;
 using Builder.Data;
 using Builder.Pipeline;
 using Builder.Web.Api;
+using Builder.Web.Import;
 using Builder.Web.Index;
+using Builder.Web.Upload;
 using Builder.Web.Webhooks;
+
+if (args is [ImportCommand.Name, .. var importArgs])
+{
+    // `import DIR`: the server's configuration and services, but no HTTP server, no Hangfire server (JobRole.Client)
+    // and no admin token, which only the HTTP API needs.
+    var import = ImportCommand.CreateBuilder(importArgs);
+    import.Services.AddBuilderPipeline(import.Configuration, JobRole.Client);
+    using var importHost = import.Build();
+    // The exit code goes through Environment.ExitCode, so the web host's path below stays a plain app.Run().
+    Environment.ExitCode = await ImportCommand.RunAsync(importHost, importArgs);
+    return;
+}
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 // Production (ConnectionStrings:Postgres set): this process only receives, serves and enqueues; workers build.
 // Embedded default: this process runs the builds too.
 builder.Services.AddBuilderPipeline(builder.Configuration, builder.Configuration.IsProductionMode() ? JobRole.Client : JobRole.Server);
@@ -20,6 +35,7 @@ app.MapRepositoryApi();
 app.MapWebhooks();
 app.MapBuildApi();
 app.MapSimpleIndex();
+app.MapUploads();
 app.MapPypiJson();
 app.MapProjectAdmin();
 app.Run();

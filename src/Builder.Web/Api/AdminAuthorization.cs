@@ -24,8 +24,8 @@ internal sealed class AdminAuthorization(IOptions<AdminOptions> options) : IEndp
         return await next(context);
     }
 
-    // Hash first so the comparison takes the same time whatever the lengths.
-    private static bool TokensEqual(string given, string expected) =>
+    /// <summary>Constant-time: hashes first so the comparison takes the same time whatever the lengths.</summary>
+    internal static bool TokensEqual(string given, string expected) =>
         CryptographicOperations.FixedTimeEquals(
             SHA256.HashData(Encoding.UTF8.GetBytes(given)),
             SHA256.HashData(Encoding.UTF8.GetBytes(expected)));

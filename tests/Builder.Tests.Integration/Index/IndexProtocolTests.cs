@@ -253,6 +253,19 @@ public sealed class IndexProtocolTests : IDisposable
     }
 
     [Fact]
+    public async Task The_same_file_published_ten_times_at_once_is_published_once_and_every_publish_succeeds()
+    {
+        // 16 MB: the copy into storage keeps every publish between its existence check and its insert at once.
+        var wheel = Distributions.Wheel(_index.Work, "acme-racy", "1.0.0", payloadBytes: 16 * 1024 * 1024);
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Task.Run(() => _index.PublishAsync(wheel))));
+
+        Assert.Single(outcomes, o => o == Builder.Pipeline.PublishOutcome.Published);
+        Assert.All(outcomes, o => Assert.True(o is Builder.Pipeline.PublishOutcome.Published or Builder.Pipeline.PublishOutcome.AlreadyPublished));
+        Assert.Contains("acme_racy-1.0.0-py3-none-any.whl", (await GetAsync("/simple/acme-racy/")).Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Pypi_json_api_has_warehouses_shape()
     {
         await PublishWidgetsAsync();

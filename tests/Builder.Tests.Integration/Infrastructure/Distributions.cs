@@ -25,7 +25,7 @@ internal static class Distributions
     }
 
     /// <summary>Writes {name}-{version}-py3-none-any.whl into <paramref name="directory"/>; its module prints the version.</summary>
-    public static string Wheel(string directory, string name, string version, string? requiresPython = null, IEnumerable<string>? requiresDist = null)
+    public static string Wheel(string directory, string name, string version, string? requiresPython = null, IEnumerable<string>? requiresDist = null, int payloadBytes = 0)
     {
         var escaped = Escape(name);
         var module = escaped;
@@ -33,6 +33,7 @@ internal static class Distributions
         var files = new List<(string Path, byte[] Bytes)>
         {
             ($"{module}/__init__.py", Encoding.UTF8.GetBytes($"VERSION = \"{version}\"\n")),
+            ($"{module}/payload.bin", RandomNumberGenerator.GetBytes(payloadBytes)),
             ($"{distInfo}/METADATA", Encoding.UTF8.GetBytes(Metadata(name, version, requiresPython, requiresDist))),
             ($"{distInfo}/WHEEL", Encoding.UTF8.GetBytes("Wheel-Version: 1.0\nGenerator: builder-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n")),
         };
@@ -50,7 +51,8 @@ internal static class Distributions
         using var zip = ZipFile.Open(path1, ZipArchiveMode.Create);
         foreach (var (path, bytes) in files)
         {
-            using var entry = zip.CreateEntry(path).Open();
+            // Stored, so a payload makes the file as large as asked.
+            using var entry = zip.CreateEntry(path, CompressionLevel.NoCompression).Open();
             entry.Write(bytes);
         }
 

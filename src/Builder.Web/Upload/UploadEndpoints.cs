@@ -1,0 +1,239 @@
+using System.Security.Cryptography;
+using System.Text;
+using Builder.Core.Configuration;
+using Builder.Core.Packaging;
+using Builder.Pipeline;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+
+namespace Builder.Web.Upload;
+
+/// <summary>
+/// The legacy upload API (Warehouse's <c>forklift/legacy.py</c>), as twine and <c>poetry publish</c> speak it:
+/// <c>POST /legacy/</c>, multipart/form-data with <c>:action=file_upload</c>, the metadata fields, digests and the file
+/// as <c>content</c>; HTTP Basic auth with the admin token as password. A file is published through
+/// <see cref="ReleasePublisher"/> only once it is fully received and checked, so the index never shows part of it.
+/// </summary>
+internal static partial class UploadEndpoints
+{
+    public const string Legacy = "/legacy/";
+    public const string ActionField = ":action";
+    public const string FileUploadAction = "file_upload";
+
+    private const string UploadsDirectory = "tmp/uploads";
+
+    public static void MapUploads(this IEndpointRouteBuilder app)
+    {
+        // Routing matches "/legacy" too, so clients configured without the trailing slash work as well.
+        app.MapPost(Legacy, (HttpContext context, IOptions<UploadOptions> options, IOptions<AdminOptions> admin, IOptions<DataOptions> data,
+            ReleasePublisher publisher, ILoggerFactory loggers, CancellationToken cancellationToken) =>
+            UploadAsync(context, options.Value, admin.Value, data.Value, publisher, loggers.CreateLogger(typeof(UploadEndpoints).FullName!), cancellationToken));
+    }
+
+    public static UploadProblem UnknownAction(string? action) => new(StatusCodes.Status400BadRequest, action is null
+        ? $"the form has no '{ActionField}' field; this is the upload API (send '{ActionField}={FileUploadAction}' with the file, as twine and poetry do)"
+        : $"unknown {ActionField} '{action}'; this index only accepts '{ActionField}={FileUploadAction}'");
+
+    private static async Task<IResult> UploadAsync(HttpContext context, UploadOptions options, AdminOptions admin, DataOptions data,
+        ReleasePublisher publisher, ILogger logger, CancellationToken cancellationToken)
+    {
+        var request = context.Request;
+        if (!IsAuthorized(request.Headers.Authorization.ToString(), admin.AdminToken))
+        {
+            return new UploadProblem(StatusCodes.Status401Unauthorized,
+                "Invalid or missing credentials: upload with the admin token as password (twine -u __token__ -p TOKEN; poetry config http-basic.NAME __token__ TOKEN)")
+            {
+                WwwAuthenticate = "Basic realm=\"Builder\"",
+            };
+        }
+
+        if (request.ContentLength > options.MaxRequestBytes)
+        {
+            return UploadForm.FileTooLarge(options.MaxFileBytes);
+        }
+
+        // Kestrel's default body limit (30 MB) is raised for this endpoint only, to what the setting allows.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+        {
+            bodySize.MaxRequestBodySize = options.MaxRequestBytes;
+        }
+
+        var directory = Path.Combine(data.FullDataDir, UploadsDirectory, Guid.NewGuid().ToString("N"));
+        try
+        {
+            var result = await ReceiveAndPublishAsync(request, directory, options, publisher, logger, cancellationToken);
+            if (result is UploadProblem problem)
+            {
+                LogRefused(logger, problem.StatusCode, problem.Detail);
+            }
+
+            return result;
+        }
+        finally
+        {
+            // Every path, success or not, leaves no temp file: the publisher has copied what it keeps.
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+
+    private static async Task<IResult> ReceiveAndPublishAsync(
+        HttpRequest request, string directory, UploadOptions options, ReleasePublisher publisher, ILogger logger, CancellationToken cancellationToken)
+    {
+        UploadForm? form;
+        UploadProblem? problem;
+        try
+        {
+            (form, problem) = await UploadForm.ReadAsync(request, directory, options, cancellationToken);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // Kestrel's body limit (413), or a body that ended before its Content-Length or final boundary.
+            return ex.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? UploadForm.FileTooLarge(options.MaxFileBytes)
+                : new UploadProblem(ex.StatusCode, $"the request body could not be read: {ex.Message}");
+        }
+        catch (InvalidDataException ex)
+        {
+            return BadRequest($"the multipart/form-data body is malformed: {ex.Message}");
+        }
+
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (form!.Field(ActionField) is not FileUploadAction)
+        {
+            return UnknownAction(form.Field(ActionField));
+        }
+
+        if (form.Field("protocol_version") is { } protocol && protocol != "1")
+        {
+            return BadRequest($"unknown protocol_version '{protocol}'; this index speaks version 1");
+        }
+
+        if (form.File is not { } file)
+        {
+            return BadRequest("Upload payload does not have a file: the form needs the file as its 'content' part");
+        }
+
+        if (DigestProblem(form, file) is { } digest)
+        {
+            return BadRequest(digest);
+        }
+
+        CheckedFile checkedFile;
+        try
+        {
+            checkedFile = await DistributionInspector.InspectAsync(file.Path, file.FileName, cancellationToken);
+        }
+        catch (InvalidDistributionException ex)
+        {
+            return BadRequest($"Invalid distribution file: {ex.Message}");
+        }
+
+        if (FormProblem(form, checkedFile) is { } mismatch)
+        {
+            return BadRequest(mismatch);
+        }
+
+        try
+        {
+            var outcome = await publisher.PublishAsync([checkedFile], build: null, cancellationToken);
+            LogUploaded(logger, file.FileName, checkedFile.Project, checkedFile.Name.Version, outcome);
+            return TypedResults.Text(outcome == PublishOutcome.Published
+                ? $"Uploaded {file.FileName} ({checkedFile.Project} {checkedFile.Name.Version}, sha256 {checkedFile.Sha256})\n"
+                : $"{file.FileName} is already published with these exact contents; nothing changed\n");
+        }
+        catch (PublishConflictException ex)
+        {
+            // Starts with "File already exists" for a taken name: twine's and poetry's --skip-existing look for that.
+            return BadRequest(ex.Message);
+        }
+    }
+
+    /// <summary>Each digest the client sent must match the received bytes (the client may send any subset).</summary>
+    private static string? DigestProblem(UploadForm form, ReceivedFile file)
+    {
+        (string Field, string Actual, string What)[] digests =
+        [
+            ("sha256_digest", file.Sha256, "SHA-256"),
+            ("md5_digest", file.Md5, "MD5"),
+            ("blake2_256_digest", file.Blake2b256, "BLAKE2b-256"),
+        ];
+        foreach (var (field, actual, what) in digests)
+        {
+            if (form.Field(field) is not { } sent)
+            {
+                continue;
+            }
+
+            if (!string.Equals(sent.Trim(), actual, StringComparison.OrdinalIgnoreCase))
+            {
+                return $"{field} does not match the uploaded file: sent {sent.Trim()}, the received bytes have {what} {actual}; the file was damaged or changed on the way";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The form's name, version and filetype, when sent, must describe the file that came with them. Names compare
+    /// normalized (PEP 503) and versions by PEP 440 equality (1.0 == 1.0.0), as Warehouse does.
+    /// </summary>
+    private static string? FormProblem(UploadForm form, CheckedFile file)
+    {
+        if (form.Field("name") is { } name && PackageName.Normalize(name.Trim()) != file.Project)
+        {
+            return $"the form says name '{name}', but {file.Name.Filename} is project '{file.Metadata.Name}'";
+        }
+
+        if (form.Field("version") is { } version
+            && !(Pep440Version.TryNormalize(version.Trim(), out var normalized) && Pep440Comparer.Instance.Compare(normalized, file.Name.Version) == 0))
+        {
+            return $"the form says version '{version}', but {file.Name.Filename} is version {file.Name.Version}";
+        }
+
+        var expected = file.Name.Kind == DistributionKind.Wheel ? "bdist_wheel" : "sdist";
+        if (form.Field("filetype") is { } filetype && filetype != expected)
+        {
+            return $"the form says filetype '{filetype}', but {file.Name.Filename} is a {(expected == "sdist" ? "source distribution (sdist)" : "wheel (bdist_wheel)")}; this index takes wheels and sdists";
+        }
+
+        return null;
+    }
+
+    /// <summary>HTTP Basic with the admin token as password (any user name, e.g. __token__), or a bearer token.</summary>
+    private static bool IsAuthorized(string header, string token)
+    {
+        string? given = null;
+        if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            var encoded = header["Basic ".Length..].Trim();
+            var bytes = new byte[encoded.Length];
+            if (Convert.TryFromBase64String(encoded, bytes, out var length))
+            {
+                var credentials = Encoding.UTF8.GetString(bytes, 0, length);
+                var colon = credentials.IndexOf(':', StringComparison.Ordinal);
+                given = colon < 0 ? null : credentials[(colon + 1)..];
+            }
+        }
+        else if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            given = header["Bearer ".Length..].Trim();
+        }
+
+        return given is not null && Api.AdminAuthorization.TokensEqual(given, token);
+    }
+
+    private static UploadProblem BadRequest(string detail) => new(StatusCodes.Status400BadRequest, detail);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Uploaded {Filename} ({Project} {Version}): {Outcome}")]
+    private static partial void LogUploaded(ILogger logger, string filename, string project, string version, PublishOutcome outcome);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upload refused with {Status}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, int status, string reason);
+}

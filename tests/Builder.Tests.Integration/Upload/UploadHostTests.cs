@@ -1,0 +1,340 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Builder.Tests.Integration.Host;
+using Builder.Tests.Integration.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Builder.Tests.Integration.Upload;
+
+/// <summary>
+/// The upload API's every answer, in the test host: each refusal is the right status with a message naming the
+/// problem (in the body and in the reason phrase, which is what twine prints), leaves nothing in the index and no
+/// temp file behind.
+/// </summary>
+public sealed class UploadHostTests : IDisposable
+{
+    private const string Project = "acme-upload";
+    private const string Version = "1.0.0";
+
+    private readonly BuilderWebFactory _factory = new();
+    private readonly string _work = TestPaths.NewTempDirectory("upload-host");
+    private readonly string _wheel;
+    private readonly string _sdist;
+
+    public UploadHostTests()
+    {
+        _wheel = Distributions.Wheel(_work, Project, Version);
+        _sdist = Distributions.Sdist(_work, Project, Version);
+    }
+
+    public void Dispose()
+    {
+        _factory.Dispose();
+        TestPaths.DeleteDirectory(_work);
+    }
+
+    private static LegacyUpload Twine(string path) => LegacyUpload.Twine(path, Project, Version);
+
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient http, LegacyUpload upload, AuthenticationHeaderValue? auth, string route = "/legacy/")
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, route) { Content = upload.ToContent() };
+        request.Headers.Authorization = auth;
+        return await http.SendAsync(request);
+    }
+
+    private Task<HttpResponseMessage> UploadAsync(LegacyUpload upload, string route = "/legacy/") =>
+        SendAsync(_factory.CreateClient(), upload, LegacyUpload.AdminBasic, route);
+
+    private Task<HttpResponseMessage> UploadAsync(LegacyUpload upload, AuthenticationHeaderValue? auth) =>
+        SendAsync(_factory.CreateClient(), upload, auth);
+
+    private async Task AssertRefusedAsync(HttpResponseMessage response, HttpStatusCode status, string message, string project = Project)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == status, $"expected {(int)status}, got {(int)response.StatusCode} {response.ReasonPhrase}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var detail = JsonDocument.Parse(body).RootElement.GetProperty("detail").GetString();
+        Assert.Contains(message, detail, StringComparison.Ordinal);
+        Assert.Contains(message, response.ReasonPhrase, StringComparison.Ordinal);
+
+        using var page = await _factory.CreateClient().GetAsync($"/simple/{project}/");
+        Assert.Equal(HttpStatusCode.NotFound, page.StatusCode);
+        AssertNoTempFiles();
+    }
+
+    private void AssertNoTempFiles()
+    {
+        var uploads = Path.Combine(_factory.DataDir, "tmp", "uploads");
+        Assert.True(!Directory.Exists(uploads) || !Directory.EnumerateFileSystemEntries(uploads).Any(),
+            "temp files left: " + string.Join(", ", Directory.Exists(uploads) ? Directory.EnumerateFileSystemEntries(uploads, "*", SearchOption.AllDirectories) : []));
+        var files = Path.Combine(_factory.DataDir, "files");
+        Assert.Empty(Directory.Exists(files) ? Directory.EnumerateFiles(files, "*.tmp", SearchOption.AllDirectories) : []);
+    }
+
+    private async Task<string> SimplePageAsync()
+    {
+        using var page = await _factory.CreateClient().GetAsync($"/simple/{Project}/");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        return await page.Content.ReadAsStringAsync();
+    }
+
+    [Fact]
+    public async Task A_wheel_and_an_sdist_are_published_and_served_with_their_sha256()
+    {
+        using var wheel = await UploadAsync(Twine(_wheel));
+        using var sdist = await UploadAsync(Twine(_sdist), route: "/legacy"); // without the trailing slash too
+
+        Assert.Equal(HttpStatusCode.OK, wheel.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, sdist.StatusCode);
+        var page = await SimplePageAsync();
+        Assert.Contains($"acme_upload-1.0.0-py3-none-any.whl#sha256={Distributions.Sha256(_wheel)}", page, StringComparison.Ordinal);
+        Assert.Contains($"acme_upload-1.0.0.tar.gz#sha256={Distributions.Sha256(_sdist)}", page, StringComparison.Ordinal);
+        var served = await _factory.CreateClient().GetByteArrayAsync($"/files/{Project}/acme_upload-1.0.0-py3-none-any.whl");
+        Assert.Equal(await File.ReadAllBytesAsync(_wheel), served);
+        AssertNoTempFiles();
+    }
+
+    [Fact]
+    public async Task Without_or_with_wrong_credentials_it_is_401_with_a_basic_challenge()
+    {
+        using var none = await UploadAsync(Twine(_wheel), auth: null);
+        Assert.Equal("Basic realm=\"Builder\"", none.Headers.WwwAuthenticate.ToString());
+        await AssertRefusedAsync(none, HttpStatusCode.Unauthorized, "Invalid or missing credentials");
+
+        using var wrong = await UploadAsync(Twine(_wheel), LegacyUpload.Basic("not-the-admin-token-at-all"));
+        await AssertRefusedAsync(wrong, HttpStatusCode.Unauthorized, "Invalid or missing credentials");
+
+        using var bearerWrong = await UploadAsync(Twine(_wheel), new AuthenticationHeaderValue("Bearer", "not-the-admin-token-at-all"));
+        await AssertRefusedAsync(bearerWrong, HttpStatusCode.Unauthorized, "Invalid or missing credentials");
+
+        using var garbage = await UploadAsync(Twine(_wheel), new AuthenticationHeaderValue("Basic", "%%%not-base64"));
+        await AssertRefusedAsync(garbage, HttpStatusCode.Unauthorized, "Invalid or missing credentials");
+    }
+
+    [Fact]
+    public async Task Any_user_name_with_the_token_as_password_or_the_bearer_token_is_accepted()
+    {
+        using var basic = await UploadAsync(Twine(_wheel), LegacyUpload.Basic(BuilderInstance.AdminToken, user: "releaser"));
+        using var bearer = await UploadAsync(Twine(_sdist), new AuthenticationHeaderValue("Bearer", BuilderInstance.AdminToken));
+
+        Assert.Equal(HttpStatusCode.OK, basic.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, bearer.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("sha256_digest")]
+    [InlineData("md5_digest")]
+    [InlineData("blake2_256_digest")]
+    public async Task A_digest_that_does_not_match_is_400_naming_it(string field)
+    {
+        var upload = Twine(_wheel).Set(field, field == "md5_digest" ? new string('0', 32) : new string('0', 64));
+
+        using var response = await UploadAsync(upload);
+
+        await AssertRefusedAsync(response, HttpStatusCode.BadRequest, $"{field} does not match the uploaded file");
+    }
+
+    [Fact]
+    public async Task Digests_are_optional_and_case_insensitive()
+    {
+        var none = Twine(_wheel).Remove("sha256_digest").Remove("md5_digest").Remove("blake2_256_digest");
+        var upper = Twine(_sdist);
+        upper.Set("sha256_digest", Distributions.Sha256(_sdist).ToUpperInvariant());
+
+        using var first = await UploadAsync(none);
+        using var second = await UploadAsync(upper);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_file_that_is_not_an_archive_is_400()
+    {
+        var junk = Path.Combine(_work, "junk", "acme_upload-1.0.0-py3-none-any.whl");
+        Directory.CreateDirectory(Path.GetDirectoryName(junk)!);
+        await File.WriteAllBytesAsync(junk, "this is not a zip file"u8.ToArray());
+
+        using var response = await UploadAsync(Twine(junk));
+
+        await AssertRefusedAsync(response, HttpStatusCode.BadRequest, "acme_upload-1.0.0-py3-none-any.whl is not a valid archive");
+    }
+
+    [Fact]
+    public async Task A_file_whose_metadata_contradicts_its_name_is_400()
+    {
+        // Metadata says 1.0.0, the file name 2.0.0.
+        var renamed = Path.Combine(_work, "acme_upload-2.0.0-py3-none-any.whl");
+        File.Copy(_wheel, renamed);
+
+        using var response = await UploadAsync(LegacyUpload.Twine(renamed, Project, "2.0.0"));
+
+        await AssertRefusedAsync(response, HttpStatusCode.BadRequest, "the metadata says version 1.0.0, the file name 2.0.0");
+    }
+
+    [Fact]
+    public async Task A_file_name_that_is_not_a_distribution_is_400()
+    {
+        using var response = await UploadAsync(Twine(_wheel).WithFileName("setup.py"));
+
+        await AssertRefusedAsync(response, HttpStatusCode.BadRequest, "'setup.py' is not a valid wheel or sdist file name");
+    }
+
+    [Theory]
+    [InlineData("name", "acme-other", "the form says name 'acme-other'")]
+    [InlineData("version", "1.0.1", "the form says version '1.0.1'")]
+    [InlineData("filetype", "sdist", "the form says filetype 'sdist'")]
+    public async Task Form_fields_that_do_not_describe_the_file_are_400(string field, string value, string message)
+    {
+        using var response = await UploadAsync(Twine(_wheel).Set(field, value));
+
+        await AssertRefusedAsync(response, HttpStatusCode.BadRequest, message);
+    }
+
+    [Fact]
+    public async Task Form_name_and_version_may_be_spelled_otherwise_when_they_normalize_the_same()
+    {
+        // twine sends the name as in the metadata ("Acme_Upload"), poetry its pretty name; versions may be unnormalized.
+        using var response = await UploadAsync(Twine(_wheel).Set("name", "Acme_Upload").Set("version", "1.0"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("../acme_upload-1.0.0-py3-none-any.whl")]
+    [InlineData("dist/acme_upload-1.0.0-py3-none-any.whl")]
+    [InlineData("dist\\acme_upload-1.0.0-py3-none-any.whl")]
+    [InlineData("..")]
+    public async Task File_names_with_path_parts_are_400(string fileName)
+    {
+        using var response = await UploadAsync(Twine(_wheel).WithFileName(fileName));
+
+        await AssertRefusedAsync(response, HttpStatusCode.BadRequest, "has path parts");
+    }
+
+    [Theory]
+    [InlineData("acme_upload-1.0.0-py3-none-any.whl\u0001")]
+    [InlineData("acme_upload-1.0.0\t-py3-none-any.whl")]
+    [InlineData("acme\u007f_upload-1.0.0-py3-none-any.whl")]
+    public async Task File_names_with_control_characters_are_400(string fileName)
+    {
+        using var response = await UploadAsync(Twine(_wheel).WithFileName(fileName));
+
+        await AssertRefusedAsync(response, HttpStatusCode.BadRequest, "control characters");
+    }
+
+    [Theory]
+    [InlineData("submit")]
+    [InlineData("doc_upload")]
+    public async Task An_unknown_action_is_400_naming_it(string action)
+    {
+        using var response = await UploadAsync(Twine(_wheel).Set(":action", action));
+
+        await AssertRefusedAsync(response, HttpStatusCode.BadRequest, $"unknown :action '{action}'");
+    }
+
+    [Fact]
+    public async Task A_missing_action_or_file_is_400()
+    {
+        using var noAction = await UploadAsync(Twine(_wheel).Remove(":action"));
+        await AssertRefusedAsync(noAction, HttpStatusCode.BadRequest, "the form has no ':action' field");
+
+        using var noFile = await UploadAsync(Twine(_wheel).WithoutContent());
+        await AssertRefusedAsync(noFile, HttpStatusCode.BadRequest, "Upload payload does not have a file");
+    }
+
+    [Fact]
+    public async Task A_body_that_is_not_multipart_is_400()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/legacy/") { Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = LegacyUpload.AdminBasic;
+        using var response = await _factory.CreateClient().SendAsync(request);
+
+        await AssertRefusedAsync(response, HttpStatusCode.BadRequest, "expected a multipart/form-data body");
+    }
+
+    [Fact]
+    public async Task A_file_over_the_configured_limit_is_413_naming_the_limit_by_content_length_and_while_streaming()
+    {
+        using var small = _factory.WithWebHostBuilder(b => b.UseSetting("Builder:Upload:MaxFileBytes", "4096"));
+        var http = small.CreateClient();
+        var message = "Builder:Upload:MaxFileBytes is 4096 bytes (4 KiB)";
+
+        // The wheel (about 1 KB) passes; 5 KB are cut off while streaming: Content-Length is within the
+        // allowance for form fields, so only counting the file's bytes catches it.
+        var streamed = Twine(_wheel);
+        var big = Path.Combine(_work, "big", "acme_upload-1.0.0-py3-none-any.whl");
+        Directory.CreateDirectory(Path.GetDirectoryName(big)!);
+        await File.WriteAllBytesAsync(big, new byte[5000]);
+        using (var response = await SendAsync(http, Twine(big), LegacyUpload.AdminBasic))
+        {
+            await AssertRefusedAsync(response, HttpStatusCode.RequestEntityTooLarge, message);
+        }
+
+        // Over the limit plus the field allowance by Content-Length: refused before the body is read.
+        var huge = Path.Combine(_work, "huge", "acme_upload-1.0.0-py3-none-any.whl");
+        Directory.CreateDirectory(Path.GetDirectoryName(huge)!);
+        await File.WriteAllBytesAsync(huge, new byte[9 * 1024 * 1024]);
+        using (var response = await SendAsync(http, Twine(huge), LegacyUpload.AdminBasic))
+        {
+            await AssertRefusedAsync(response, HttpStatusCode.RequestEntityTooLarge, message);
+        }
+
+        Assert.True(new FileInfo(_wheel).Length <= 4096, "the small wheel must fit the limit for the control case");
+        using var fits = await SendAsync(http, streamed, LegacyUpload.AdminBasic);
+        Assert.Equal(HttpStatusCode.OK, fits.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_same_file_again_is_200_and_other_bytes_under_its_name_are_400_file_already_exists()
+    {
+        using (var first = await UploadAsync(Twine(_wheel)))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        using (var again = await UploadAsync(Twine(_wheel)))
+        {
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+            Assert.Contains("already published with these exact contents", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        var otherDir = Path.Combine(_work, "other");
+        Directory.CreateDirectory(otherDir);
+        var other = Distributions.Wheel(otherDir, Project, Version, requiresPython: ">=3.8");
+        Assert.NotEqual(Distributions.Sha256(_wheel), Distributions.Sha256(other));
+
+        using var conflict = await UploadAsync(Twine(other));
+
+        var body = await conflict.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.BadRequest, conflict.StatusCode);
+        Assert.StartsWith("File already exists", conflict.ReasonPhrase, StringComparison.Ordinal);
+        Assert.StartsWith("File already exists", JsonDocument.Parse(body).RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var page = await SimplePageAsync();
+        Assert.Contains(Distributions.Sha256(_wheel), page, StringComparison.Ordinal);
+        Assert.DoesNotContain(Distributions.Sha256(other), page, StringComparison.Ordinal);
+        AssertNoTempFiles();
+    }
+
+    [Fact]
+    public async Task A_deleted_file_name_is_400_naming_it()
+    {
+        using (var first = await UploadAsync(Twine(_wheel)))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        using (var delete = new HttpRequestMessage(HttpMethod.Delete, $"/api/projects/{Project}/files/acme_upload-1.0.0-py3-none-any.whl"))
+        {
+            delete.Headers.Authorization = new AuthenticationHeaderValue("Bearer", BuilderInstance.AdminToken);
+            using var deleted = await _factory.CreateClient().SendAsync(delete);
+            Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        }
+
+        using var again = await UploadAsync(Twine(_wheel));
+
+        await AssertRefusedAsync(again, HttpStatusCode.BadRequest, "acme_upload-1.0.0-py3-none-any.whl was deleted from this index");
+    }
+}
