@@ -12,7 +12,7 @@ internal sealed record ImportCandidate(string FullPath, string RelativePath)
 /// Finds the distribution files under a directory in the layouts teams migrate from: a flat folder (<c>dist/</c>, a
 /// pypiserver root), one folder per project (pypiserver), or a static PEP 503 tree (<c>simple/&lt;project&gt;/</c>
 /// with index.html pages). Only names ending .whl, .tar.gz or .zip are candidates; index pages and other files are not.
-/// Dot-files and dot-directories (<c>.dataset.json</c>, <c>.git</c>) are never looked at.
+/// Dot-files and dot-directories (<c>.dataset.json</c>, <c>.git</c>) are never looked at, links to directories not followed.
 /// </summary>
 internal static class ImportCandidates
 {
@@ -31,7 +31,8 @@ internal static class ImportCandidates
         };
         var files = new FileSystemEnumerable<string>(root, (ref entry) => entry.ToFullPath(), options)
         {
-            ShouldRecursePredicate = (ref entry) => !IsDotName(entry.FileName),
+            // A link to a directory is not followed: it may point back up the tree (endless walk) or to a copy already seen.
+            ShouldRecursePredicate = (ref entry) => !IsDotName(entry.FileName) && (entry.Attributes & FileAttributes.ReparsePoint) == 0,
             ShouldIncludePredicate = (ref entry) => !entry.IsDirectory && !IsDotName(entry.FileName) && IsCandidateName(entry.FileName),
         };
         return files
