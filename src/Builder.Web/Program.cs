@@ -27,7 +27,9 @@ builder.Services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Sec
 // Embedded default: this process runs the builds too.
 builder.Services.AddBuilderPipeline(builder.Configuration, builder.Configuration.IsProductionMode() ? JobRole.Client : JobRole.Server);
 builder.Services.AddProblemDetails();
+builder.Services.AddOptions<IndexOptions>().BindConfiguration(IndexOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<IndexCache>();
+builder.Services.AddSingleton<FileContentCache>();
 
 var app = builder.Build();
 app.UseStatusCodePages();

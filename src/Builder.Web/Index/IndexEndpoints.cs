@@ -65,7 +65,7 @@ internal static class IndexEndpoints
         return new PageResult(SimpleContentType.IsJson(contentType) ? pages.Json : pages.Html, contentType);
     }
 
-    private static async Task<IResult> FileAsync(string project, string filename, IndexCache cache, IArtifactStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> FileAsync(string project, string filename, IndexCache cache, FileContentCache contents, IArtifactStore store, CancellationToken cancellationToken)
     {
         // Only files the index lists are served: staged files of an unfinished release and deleted files are not.
         var pages = await cache.GetProjectAsync(project, cancellationToken);
@@ -82,8 +82,17 @@ internal static class IndexEndpoints
             : filename.EndsWith(".tar.gz", StringComparison.Ordinal) ? "application/gzip"
             : filename.EndsWith(".zip", StringComparison.Ordinal) ? "application/zip"
             : "application/octet-stream";
+        var path = store.LocalPath(key);
+        var cached = contents.TryGet(key, out var hit) ? hit
+            : path is not null ? await contents.LoadAsync(key, path, cancellationToken)
+            : null;
         IResult result;
-        if (store.LocalPath(key) is { } path)
+        if (cached is not null)
+        {
+            // Small hot files from memory; Range, If-None-Match, If-Range and HEAD as for files on disk.
+            result = TypedResults.File(cached, contentType, lastModified: file.UploadedAt, entityTag: etag, enableRangeProcessing: true);
+        }
+        else if (path is not null)
         {
             // sendfile, Range, If-None-Match, If-Range and HEAD are handled by the physical file result.
             result = TypedResults.PhysicalFile(path, contentType, lastModified: file.UploadedAt, entityTag: etag, enableRangeProcessing: true);

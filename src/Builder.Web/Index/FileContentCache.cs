@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+
+namespace Builder.Web.Index;
+
+/// <summary>Index settings (<c>Builder:Index</c>).</summary>
+public sealed class IndexOptions
+{
+    public const string SectionName = "Builder:Index";
+
+    /// <summary>Memory for the contents of recently downloaded small files; 0 turns the cache off.</summary>
+    [System.ComponentModel.DataAnnotations.Range(0, long.MaxValue, ErrorMessage = "Builder:Index:FileCacheBytes must be 0 or more.")]
+    public long FileCacheBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Files larger than this are always streamed from storage.</summary>
+    [System.ComponentModel.DataAnnotations.Range(0, int.MaxValue, ErrorMessage = "Builder:Index:FileCacheMaxFileBytes must be 0 or more.")]
+    public int FileCacheMaxFileBytes { get; set; } = 1024 * 1024;
+}
+
+/// <summary>
+/// The bytes of recently downloaded small files, bounded in total size. Files are immutable (a file name is never
+/// reused), so entries need no invalidation: a deleted file is no longer listed, and the file route checks the list first.
+/// </summary>
+public sealed class FileContentCache(IOptions<IndexOptions> options) : IDisposable
+{
+    private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = Math.Max(1, options.Value.FileCacheBytes) });
+    private readonly bool _enabled = options.Value.FileCacheBytes > 0;
+    private readonly int _maxFileBytes = options.Value.FileCacheMaxFileBytes;
+
+    public bool TryGet(string key, out byte[] content) => _cache.TryGetValue(key, out content!);
+
+    /// <summary>Reads a file that fits the cache from <paramref name="path"/> and keeps it; null when it does not fit.</summary>
+    public async Task<byte[]?> LoadAsync(string key, string path, CancellationToken cancellationToken)
+    {
+        if (!_enabled || new FileInfo(path) is not { Exists: true } info || info.Length > _maxFileBytes)
+        {
+            return null;
+        }
+
+        var content = await File.ReadAllBytesAsync(path, cancellationToken);
+        _cache.Set(key, content, new MemoryCacheEntryOptions { Size = content.Length });
+        return content;
+    }
+
+    public void Dispose() => _cache.Dispose();
+}
