@@ -44,7 +44,7 @@ echo "== compare.sh (rounds: $ROUNDS)"
 OUT=$OUT/compare "$HARNESS/compare.sh" --dataset "$SIZE" --rounds "$ROUNDS" builder="http://127.0.0.1:$PORT" --pid builder=$PID | tee "$OUT/compare.txt"
 
 echo "== publish → visible (the upload path, then the very next request)"
-FIRST=$(curl -s "http://127.0.0.1:$PORT/simple/" | grep -o 'href="[^"]*/"' | head -1 | sed 's/href="//; s#/"##')
+FIRST=$(curl -s "http://127.0.0.1:$PORT/simple/" | grep -o 'href="[^"]*/"' | sed -n '1{s/href="//;s#/"##;p}')   # sed reads all: no SIGPIPE
 curl -s -o /dev/null "http://127.0.0.1:$PORT/simple/$FIRST/"     # cached now
 NEW=$(python3 "$HARNESS/gen_dataset.py" --one "$FIRST" 9999.0.0 "$WORK")
 code=$(curl -s -o /dev/null -w '%{http_code}' -u "__token__:$TOKEN" -F ":action=file_upload" -F "protocol_version=1" \

@@ -109,12 +109,39 @@ internal static class IndexEndpoints
         return new WithHeaders(result, FileCacheControl);
     }
 
-    private static string? Negotiate(HttpRequest request) =>
-        SimpleContentType.Select(request.Headers.Accept.ToString(), request.Query["format"].FirstOrDefault());
+    // Clients send a handful of distinct Accept headers (pip's, uv's, a browser's): remember the answer for each,
+    // so the hot path does not parse the header again. Bounded, in case a client sends ever-new ones.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string?> Negotiated = new(StringComparer.Ordinal);
+
+    private static string? Negotiate(HttpRequest request)
+    {
+        var accept = request.Headers.Accept.ToString();
+        var format = request.QueryString.HasValue ? request.Query["format"].FirstOrDefault() : null;
+        if (format is not null)
+        {
+            return SimpleContentType.Select(accept, format);
+        }
+
+        if (Negotiated.TryGetValue(accept, out var known))
+        {
+            return known;
+        }
+
+        var selected = SimpleContentType.Select(accept, null);
+        if (Negotiated.Count < 1024)
+        {
+            Negotiated.TryAdd(accept, selected);
+        }
+
+        return selected;
+    }
 
     private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NotAcceptable(HttpRequest request) => TypedResults.Problem(
         statusCode: StatusCodes.Status406NotAcceptable,
         detail: $"format '{request.Query["format"]}' is not served here; use {SimpleContentType.Html}, {SimpleContentType.HtmlV1} or {SimpleContentType.JsonV1}");
+
+    private const string HtmlUtf8 = SimpleContentType.Html + "; charset=utf-8";
+    private const string HtmlV1Utf8 = SimpleContentType.HtmlV1 + "; charset=utf-8";
 
     /// <summary>A cached page: Vary/ETag/Cache-Control, 304 for a matching If-None-Match, no body for HEAD.</summary>
     private sealed class PageResult(RenderedPage page, string contentType) : IResult
@@ -133,7 +160,12 @@ internal static class IndexEndpoints
                 return Task.CompletedTask;
             }
 
-            response.ContentType = SimpleContentType.IsJson(contentType) ? contentType : contentType + "; charset=utf-8";
+            response.ContentType = contentType switch
+            {
+                SimpleContentType.Html => HtmlUtf8,
+                SimpleContentType.HtmlV1 => HtmlV1Utf8,
+                _ => contentType,
+            };
             response.ContentLength = page.Body.Length;
             return HttpMethods.IsHead(httpContext.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(page.Body).AsTask();
         }
