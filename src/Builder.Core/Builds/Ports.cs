@@ -16,7 +16,23 @@ public interface ISourceFetcher
     Task<SourceCheckout> FetchAsync(SourceRequest request, string directory, IBuildLog log, CancellationToken cancellationToken);
 }
 
-public sealed record WheelBuildRequest(long BuildId, string Architecture, string SourceDirectory, string OutputDirectory, bool IncludeSdist);
+public sealed record WheelBuildRequest(long BuildId, string Architecture, string SourceDirectory, string OutputDirectory, bool IncludeSdist)
+{
+    /// <summary>cibuildwheel identifiers to build on this architecture (<c>cp311-manylinux_x86_64</c>); empty: every CPython of the image.</summary>
+    public IReadOnlyList<string> Identifiers { get; init; } = [];
+
+    /// <summary>The project's own build and test settings (from <c>[tool.cibuildwheel]</c>).</summary>
+    public ProjectBuildSettings Project { get; init; } = ProjectBuildSettings.None;
+}
+
+/// <summary>
+/// What a project asks of each build through cibuildwheel's settings. <see cref="Environment"/> is cibuildwheel's
+/// assignment string (<c>A=1 B="$A two"</c>), evaluated in the build container in order.
+/// </summary>
+public sealed record ProjectBuildSettings(string? BeforeBuild, string? Environment, string? TestCommand, IReadOnlyList<string> TestRequires)
+{
+    public static readonly ProjectBuildSettings None = new(null, null, null, []);
+}
 
 public sealed record TargetResult(string Name, bool Succeeded, TimeSpan Duration, IReadOnlyList<string> Files, string? Error);
 
