@@ -30,6 +30,7 @@ builder.Services.AddProblemDetails();
 builder.Services.AddOptions<IndexOptions>().BindConfiguration(IndexOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<IndexCache>();
 builder.Services.AddSingleton<FileContentCache>();
+builder.Services.AddHostedService<IndexWarmer>();
 
 var app = builder.Build();
 app.UseStatusCodePages();

@@ -15,6 +15,9 @@ public sealed class IndexOptions
     /// <summary>Files larger than this are always streamed from storage.</summary>
     [System.ComponentModel.DataAnnotations.Range(0, int.MaxValue, ErrorMessage = "Builder:Index:FileCacheMaxFileBytes must be 0 or more.")]
     public int FileCacheMaxFileBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Render every project's pages in the background at start, so no reader waits for a cold page.</summary>
+    public bool WarmOnStart { get; set; } = true;
 }
 
 /// <summary>

@@ -41,10 +41,7 @@ public sealed class IndexCache : IDisposable
         }
 
         var generation = Volatile.Read(ref _generation);
-        await using var scope = _scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<BuilderDbContext>();
-        var projects = await db.Files.AsNoTracking().Where(f => f.DeletedAt == null).Select(f => f.Project).Distinct().ToListAsync(cancellationToken);
-        projects.Sort(StringComparer.Ordinal);
+        var projects = await ListProjectsAsync(cancellationToken);
         var (html, json) = IndexPages.RenderRoot(projects);
         var root = new RootPages(html, json);
         lock (_gate)
@@ -56,6 +53,16 @@ public sealed class IndexCache : IDisposable
         }
 
         return root;
+    }
+
+    /// <summary>The normalized names of the projects with published files, in ordinal order (read from the database).</summary>
+    public async Task<List<string>> ListProjectsAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = _scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<BuilderDbContext>();
+        var projects = await db.Files.AsNoTracking().Where(f => f.DeletedAt == null).Select(f => f.Project).Distinct().ToListAsync(cancellationToken);
+        projects.Sort(StringComparer.Ordinal);
+        return projects;
     }
 
     /// <summary>The project's pages, or null when no file of it is published. <paramref name="project"/> is normalized.</summary>

@@ -71,13 +71,13 @@ internal static class IndexEndpoints
         var pages = await cache.GetProjectAsync(project, cancellationToken);
         var isMetadata = filename.EndsWith(MetadataSuffix, StringComparison.Ordinal);
         var distribution = isMetadata ? filename[..^MetadataSuffix.Length] : filename;
-        if (pages is null || !pages.Files.TryGetValue(distribution, out var file) || (isMetadata && file.MetadataSha256 is null))
+        if (pages is null || !pages.Files.TryGetValue(distribution, out var file) || (isMetadata && !file.HasMetadata))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"no file '{filename}' in project '{project}'");
         }
 
         var key = $"{project}/{filename}";
-        var etag = new EntityTagHeaderValue($"\"{(isMetadata ? file.MetadataSha256 : file.Sha256)}\"");
+        var etag = new EntityTagHeaderValue(file.ETag(isMetadata));
         var contentType = isMetadata ? "text/plain; charset=utf-8"
             : filename.EndsWith(".tar.gz", StringComparison.Ordinal) ? "application/gzip"
             : filename.EndsWith(".zip", StringComparison.Ordinal) ? "application/zip"

@@ -16,8 +16,24 @@ public sealed class RenderedPage(byte[] body)
     public string ETag { get; } = "\"" + Convert.ToHexStringLower(SHA256.HashData(body).AsSpan(0, 12)) + "\"";
 }
 
-/// <summary>What the file routes need about one published file, without a database round trip.</summary>
-public sealed record IndexedFile(string Filename, string Sha256, string? MetadataSha256, DateTimeOffset UploadedAt);
+/// <summary>
+/// What the file routes need about one published file, without a database round trip. Every listed file of every
+/// cached project has one, so the digests are kept as 32 bytes rather than 64-character strings.
+/// </summary>
+public sealed class IndexedFile(string filename, string sha256, string? metadataSha256, DateTimeOffset uploadedAt)
+{
+    private readonly byte[] _sha256 = Convert.FromHexString(sha256);
+    private readonly byte[]? _metadataSha256 = metadataSha256 is null ? null : Convert.FromHexString(metadataSha256);
+
+    public string Filename { get; } = filename;
+
+    public DateTimeOffset UploadedAt { get; } = uploadedAt;
+
+    public bool HasMetadata => _metadataSha256 is not null;
+
+    /// <summary>The file's sha256 (or its metadata sidecar's) as a quoted entity tag.</summary>
+    public string ETag(bool metadata) => "\"" + Convert.ToHexStringLower(metadata ? _metadataSha256! : _sha256) + "\"";
+}
 
 /// <summary>One project's pages in both formats and the files they list.</summary>
 public sealed class ProjectPages(RenderedPage html, RenderedPage json, IReadOnlyDictionary<string, IndexedFile> files)
