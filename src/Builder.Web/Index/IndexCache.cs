@@ -89,6 +89,9 @@ public sealed class IndexCache : IDisposable
         return pages;
     }
 
+    /// <summary>Whether the project's pages (or its absence) are in memory; for tests of warming.</summary>
+    internal bool IsCached(string project) => _projects.ContainsKey(project);
+
     private void Invalidate(string project)
     {
         lock (_gate)

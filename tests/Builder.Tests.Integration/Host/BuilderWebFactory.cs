@@ -18,9 +18,11 @@ public sealed class RecordingDispatcher : IBuildDispatcher
 }
 
 /// <summary>The real web app in the test host, embedded mode, with its own data directory.</summary>
-public sealed class BuilderWebFactory : WebApplicationFactory<Program>
+public sealed class BuilderWebFactory(string? dataDir = null) : WebApplicationFactory<Program>
 {
-    private readonly string _dataDir = TestPaths.NewTempDirectory("host");
+    // A data directory handed in belongs to the caller (e.g. to start the app again on the same data); ours is deleted.
+    private readonly bool _ownsDataDir = dataDir is null;
+    private readonly string _dataDir = dataDir ?? TestPaths.NewTempDirectory("host");
 
     public RecordingDispatcher Dispatcher { get; } = new();
 
@@ -39,7 +41,10 @@ public sealed class BuilderWebFactory : WebApplicationFactory<Program>
         if (disposing)
         {
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            TestPaths.DeleteDirectory(_dataDir);
+            if (_ownsDataDir)
+            {
+                TestPaths.DeleteDirectory(_dataDir);
+            }
         }
     }
 }
