@@ -1,5 +1,6 @@
 using Builder.Core.Builds;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Builder.Docker;
 
@@ -9,6 +10,9 @@ public static class DockerServiceCollectionExtensions
     {
         services.AddSingleton<IDockerClientFactory, DockerClientFactory>();
         services.AddSingleton<IWheelBuilder, DockerWheelBuilder>();
+        services.TryAddSingleton(TimeProvider.System);
+        // Before the job server (registered after this): leftovers of a crashed predecessor go before new builds start.
+        services.AddHostedService<BuildContainerSweeper>();
         return services;
     }
 }

@@ -12,22 +12,26 @@ namespace Builder.Docker;
 /// <summary>
 /// Builds one architecture in one container started through the Docker API: the source tree and our driver are
 /// copied in (no host path is mounted), the driver runs every Python of the matrix, and /builder/out is copied back.
+/// When the project has a test command, the wheels are then tested in a second, clean container (cibuildwheel's model).
 /// </summary>
 public sealed partial class DockerWheelBuilder(
     IDockerClientFactory clients,
     IOptions<BuildOptions> options,
+    TimeProvider time,
     ILogger<DockerWheelBuilder> logger) : IWheelBuilder
 {
-    public const string ManagedLabel = "io.builder.managed";
-    public const string BuildIdLabel = "io.builder.build-id";
+    public const string ManagedLabel = BuildContainerRunner.ManagedLabel;
+    public const string BuildIdLabel = BuildContainerRunner.BuildIdLabel;
+    public const string OwnerLabel = BuildContainerRunner.OwnerLabel;
 
     private const string DriverResource = "builder_driver.py";
+    private const string TesterResource = "builder_tester.py";
 
     // The newest CPython of the image runs the driver; "*[0-9]" leaves out free-threaded builds (cp313-cp313t).
     private const string LaunchScript =
         "py=$(ls -d /opt/python/cp3*[0-9]/bin/python 2>/dev/null | sort -V | tail -n 1); " +
         "if [ -z \"$py\" ]; then echo 'no CPython under /opt/python/cp3*/bin/python in this image' >&2; exit 90; fi; " +
-        "exec \"$py\" -u /builder/builder_driver.py \"$@\"";
+        "exec \"$py\" -u \"$0\" \"$@\"";
 
     public async Task<WheelBuildResult> BuildAsync(WheelBuildRequest request, IBuildLog log, CancellationToken cancellationToken)
     {
@@ -35,6 +39,7 @@ public sealed partial class DockerWheelBuilder(
         var image = settings.Images[request.Architecture];
         using var docker = clients.Create();
         await EnsureImageAsync(docker, image, cancellationToken);
+        var runner = new BuildContainerRunner(settings, time, logger);
 
         var args = new List<string> { "--source", "/builder/src", "--out", "/builder/out" };
         if (request.IncludeSdist)
@@ -42,55 +47,67 @@ public sealed partial class DockerWheelBuilder(
             args.Add("--sdist");
         }
 
-        var container = await docker.Containers.CreateContainerAsync(new CreateContainerParameters
+        var build = await runner.RunAsync(docker, new ContainerJob(
+            image,
+            ["sh", "-c", LaunchScript, "/builder/" + DriverResource, .. args],
+            request.BuildId,
+            request.Architecture,
+            "build",
+            ct => PackAsync([("builder/src/", request.SourceDirectory)], DriverResource, ct),
+            "/builder/out",
+            request.OutputDirectory), log, cancellationToken);
+        var result = BuildOutcome.Build(request, settings, build);
+        if (!result.Succeeded || string.IsNullOrWhiteSpace(request.Project.TestCommand))
         {
-            Image = image,
-            Cmd = ["sh", "-c", LaunchScript, "builder-driver", .. args],
-            WorkingDir = "/builder",
-            Env = ["PYTHONUNBUFFERED=1", "HOME=/tmp"],
-            Labels = new Dictionary<string, string>
-            {
-                [ManagedLabel] = "true",
-                [BuildIdLabel] = request.BuildId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            },
-            HostConfig = new HostConfig { NetworkMode = settings.Network },
-        }, cancellationToken);
-        LogContainerCreated(logger, container.ID, request.BuildId, request.Architecture, image);
-
-        try
-        {
-            await using (var tar = await PackInputAsync(request.SourceDirectory, cancellationToken))
-            {
-                await docker.Containers.ExtractArchiveToContainerAsync(container.ID, new CopyToContainerParameters { Path = "/" }, tar, cancellationToken);
-            }
-
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(settings.TimeoutSeconds));
-            await docker.Containers.StartContainerAsync(container.ID, new ContainerStartParameters(), cancellationToken);
-
-            DriverResult? result;
-            long exitCode;
-            try
-            {
-                result = await FollowOutputAsync(docker, container.ID, request.Architecture, log, timeout.Token);
-                exitCode = (await docker.Containers.WaitContainerAsync(container.ID, timeout.Token)).StatusCode;
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                var message = $"{request.Architecture}: timed out after {settings.TimeoutSeconds} s";
-                log.WriteLine($"[{request.Architecture}] {message}");
-                return new WheelBuildResult(false, message, [], []);
-            }
-
-            var files = await CopyOutputAsync(docker, container.ID, request.OutputDirectory, cancellationToken);
-            return ToResult(request, result, exitCode, files);
+            return result;
         }
-        finally
+
+        var wheels = result.Files.Where(f => f.EndsWith(".whl", StringComparison.Ordinal)).ToList();
+        if (wheels.Count == 0)
         {
-            // Containers never outlive their build: also on failure, timeout and cancellation.
-            await docker.Containers.RemoveContainerAsync(container.ID, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, CancellationToken.None);
+            return result;
         }
+
+        var test = await runner.RunAsync(docker, new ContainerJob(
+            image,
+            ["sh", "-c", LaunchScript, "/builder/" + TesterResource, .. TesterArguments(request)],
+            request.BuildId,
+            request.Architecture,
+            "test",
+            ct => PackTestInputAsync(request, wheels, ct)), log, cancellationToken);
+        return BuildOutcome.Test(request, settings, result, test);
     }
+
+    /// <summary>The tester's command line (build-images/driver/builder_tester.py documents it).</summary>
+    internal static List<string> TesterArguments(WheelBuildRequest request)
+    {
+        var project = request.Project;
+        var args = new List<string> { "--wheels", "/builder/wheels", "--command", project.TestCommand! };
+        foreach (var requirement in project.TestRequires.Where(r => !string.IsNullOrWhiteSpace(r)))
+        {
+            args.Add("--requires");
+            args.Add(requirement);
+        }
+
+        if (UsesSourceTree(project.TestCommand!))
+        {
+            args.Add("--project");
+            args.Add("/builder/project");
+        }
+
+        var pythons = request.Identifiers.Select(BuildOutcome.InterpreterOf).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        if (pythons.Count > 0)
+        {
+            args.Add("--pythons");
+            args.Add(string.Join(',', pythons));
+        }
+
+        return args;
+    }
+
+    /// <summary>cibuildwheel's placeholders for the source tree; without them the tests never see it (only the installed wheel).</summary>
+    internal static bool UsesSourceTree(string testCommand) =>
+        testCommand.Contains("{project}", StringComparison.Ordinal) || testCommand.Contains("{package}", StringComparison.Ordinal);
 
     private static async Task EnsureImageAsync(DockerClient docker, string image, CancellationToken cancellationToken)
     {
@@ -105,8 +122,23 @@ public sealed partial class DockerWheelBuilder(
         }
     }
 
-    /// <summary>A tar with builder/src (the checkout) and builder/builder_driver.py, extracted at "/" in the container.</summary>
-    private static async Task<Stream> PackInputAsync(string sourceDirectory, CancellationToken cancellationToken)
+    private static Task<Stream> PackTestInputAsync(WheelBuildRequest request, List<string> wheels, CancellationToken cancellationToken)
+    {
+        var trees = new List<(string, string)>();
+        if (UsesSourceTree(request.Project.TestCommand!))
+        {
+            trees.Add(("builder/project/", request.SourceDirectory));
+        }
+
+        return PackAsync(trees, TesterResource, cancellationToken, wheels);
+    }
+
+    /// <summary>
+    /// A tar extracted at "/" in the container: builder/, each (prefix, directory) tree, the named script and the given
+    /// files under builder/wheels/. Every entry is owned by root (uid 0): the container has no CAP_CHOWN or
+    /// CAP_DAC_OVERRIDE, so its root can only write into files it owns.
+    /// </summary>
+    private static async Task<Stream> PackAsync(IReadOnlyList<(string Prefix, string Directory)> trees, string script, CancellationToken cancellationToken, IReadOnlyList<string>? wheels = null)
     {
         var buffer = new FileStream(Path.GetTempFileName(), FileMode.Open, FileAccess.ReadWrite, FileShare.None, 81920,
             FileOptions.DeleteOnClose | FileOptions.Asynchronous);
@@ -114,18 +146,29 @@ public sealed partial class DockerWheelBuilder(
         {
             await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, "builder/") { Mode = DirectoryMode }, cancellationToken);
             await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, "builder/out/") { Mode = DirectoryMode }, cancellationToken);
-            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, "builder/src/") { Mode = DirectoryMode }, cancellationToken);
-            foreach (var path in Directory.EnumerateFileSystemEntries(sourceDirectory, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
+            foreach (var (prefix, directory) in trees)
             {
-                var name = "builder/src/" + Path.GetRelativePath(sourceDirectory, path).Replace('\\', '/');
-                await writer.WriteEntryAsync(path, name, cancellationToken);
+                await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, prefix) { Mode = DirectoryMode }, cancellationToken);
+                foreach (var path in Directory.EnumerateFileSystemEntries(directory, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
+                {
+                    await WriteRootOwnedAsync(writer, path, prefix + Path.GetRelativePath(directory, path).Replace('\\', '/'), cancellationToken);
+                }
             }
 
-            await using var driver = typeof(DockerWheelBuilder).Assembly.GetManifestResourceStream(DriverResource)
-                ?? throw new InvalidOperationException($"embedded resource {DriverResource} is missing");
-            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, "builder/" + DriverResource)
+            if (wheels is not null)
             {
-                DataStream = driver,
+                await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, "builder/wheels/") { Mode = DirectoryMode }, cancellationToken);
+                foreach (var wheel in wheels)
+                {
+                    await WriteRootOwnedAsync(writer, wheel, "builder/wheels/" + Path.GetFileName(wheel), cancellationToken);
+                }
+            }
+
+            await using var stream = typeof(DockerWheelBuilder).Assembly.GetManifestResourceStream(script)
+                ?? throw new InvalidOperationException($"embedded resource {script} is missing");
+            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, "builder/" + script)
+            {
+                DataStream = stream,
                 Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
             }, cancellationToken);
         }
@@ -134,131 +177,24 @@ public sealed partial class DockerWheelBuilder(
         return buffer;
     }
 
+    private static async Task WriteRootOwnedAsync(TarWriter writer, string path, string name, CancellationToken cancellationToken)
+    {
+        var info = new FileInfo(path);
+        if (info.LinkTarget is { } link)
+        {
+            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.SymbolicLink, name) { LinkName = link, Mode = info.UnixFileMode }, cancellationToken);
+        }
+        else if (info.Attributes.HasFlag(FileAttributes.Directory))
+        {
+            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, name + "/") { Mode = info.UnixFileMode }, cancellationToken);
+        }
+        else
+        {
+            await using var data = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous);
+            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = data, Mode = info.UnixFileMode }, cancellationToken);
+        }
+    }
+
     private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
         | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
-
-    /// <summary>Streams the container's output into the build log line by line and returns the driver's result line.</summary>
-    private static async Task<DriverResult?> FollowOutputAsync(DockerClient docker, string containerId, string architecture, IBuildLog log, CancellationToken cancellationToken)
-    {
-        using var stream = await docker.Containers.GetContainerLogsAsync(containerId,
-            new ContainerLogsParameters { Follow = true, ShowStdout = true, ShowStderr = true }, cancellationToken);
-        DriverResult? result = null;
-        var buffer = new byte[16384];
-        var pending = new Dictionary<MultiplexedStream.TargetStream, StringBuilder>();
-        var decoders = new Dictionary<MultiplexedStream.TargetStream, Decoder>();
-
-        void Emit(string line)
-        {
-            var parsed = DriverResult.TryParse(line);
-            if (parsed is not null)
-            {
-                result = parsed;
-                return;
-            }
-
-            // The driver prefixes its lines with "[step]"; we add the architecture in front.
-            log.WriteLine($"[{architecture}] {line}");
-        }
-
-        while (true)
-        {
-            var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, cancellationToken);
-            if (read.EOF)
-            {
-                break;
-            }
-
-            if (!pending.TryGetValue(read.Target, out var sb))
-            {
-                pending[read.Target] = sb = new StringBuilder();
-                decoders[read.Target] = Encoding.UTF8.GetDecoder();
-            }
-
-            var chars = new char[Encoding.UTF8.GetMaxCharCount(read.Count)];
-            var n = decoders[read.Target].GetChars(buffer, 0, read.Count, chars, 0);
-            sb.Append(chars, 0, n);
-            var text = sb.ToString();
-            var lastNewline = text.LastIndexOf('\n');
-            if (lastNewline < 0)
-            {
-                continue;
-            }
-
-            foreach (var line in text[..lastNewline].Split('\n'))
-            {
-                Emit(line.TrimEnd('\r'));
-            }
-
-            sb.Clear().Append(text, lastNewline + 1, text.Length - lastNewline - 1);
-        }
-
-        foreach (var rest in pending.Values.Where(sb => sb.Length > 0))
-        {
-            Emit(rest.ToString());
-        }
-
-        return result;
-    }
-
-    /// <summary>Copies /builder/out back as flat files; anything but plain files with plain names is ignored.</summary>
-    private static async Task<List<string>> CopyOutputAsync(DockerClient docker, string containerId, string outputDirectory, CancellationToken cancellationToken)
-    {
-        Directory.CreateDirectory(outputDirectory);
-        var archive = await docker.Containers.GetArchiveFromContainerAsync(containerId, new ContainerPathStatParameters { Path = "/builder/out" }, false, cancellationToken);
-        var files = new List<string>();
-        // Buffer the whole archive first: Docker.DotNet's chunked response stream throws EndOfStreamException when
-        // TarReader reads it entry by entry (seen with 4.3.3), while one sequential copy reads it cleanly.
-        await using var buffered = new FileStream(Path.GetTempFileName(), FileMode.Open, FileAccess.ReadWrite, FileShare.None, 81920,
-            FileOptions.DeleteOnClose | FileOptions.Asynchronous);
-        await using (var response = archive.Stream ?? throw new InvalidOperationException("Docker returned no archive stream for /builder/out"))
-        {
-            await response.CopyToAsync(buffered, cancellationToken);
-        }
-
-        buffered.Position = 0;
-        await using var reader = new TarReader(buffered);
-        while (await reader.GetNextEntryAsync(copyData: false, cancellationToken) is { } entry)
-        {
-            var parts = entry.Name.TrimEnd('/').Split('/');
-            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || parts.Length != 2 || parts[1] is "" or "." or "..")
-            {
-                continue;
-            }
-
-            var target = Path.Combine(outputDirectory, parts[1]);
-            await entry.ExtractToFileAsync(target, overwrite: true, cancellationToken);
-            files.Add(target);
-        }
-
-        return files;
-    }
-
-    private static WheelBuildResult ToResult(WheelBuildRequest request, DriverResult? result, long exitCode, List<string> files)
-    {
-        if (result is null)
-        {
-            return new WheelBuildResult(false,
-                $"{request.Architecture}: the build container exited with code {exitCode} without a result line; see the log", [], files);
-        }
-
-        var targets = (result.Steps ?? [])
-            .Where(s => s.Skipped is null)
-            .Select(s => new TargetResult(
-                TargetName(s, request.Architecture),
-                s.Ok,
-                TimeSpan.FromSeconds(s.Seconds),
-                s.Files ?? [],
-                s.Ok ? null : result.Error))
-            .ToList();
-        var ok = result.Ok && exitCode == 0;
-        var error = ok ? null : $"{request.Architecture}: {result.Error ?? $"the build container exited with code {exitCode}"}";
-        return new WheelBuildResult(ok, error, targets, files);
-    }
-
-    /// <summary>"sdist", or cibuildwheel's identifier for a wheel target: "cp311-cp311" on x86_64 → "cp311-manylinux_x86_64".</summary>
-    internal static string TargetName(DriverStep step, string architecture) =>
-        step.Kind == "sdist" ? "sdist" : $"{step.Name.Split('-')[0]}-manylinux_{architecture}";
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Created build container {ContainerId} for build {BuildId} ({Arch}, image {Image})")]
-    private static partial void LogContainerCreated(ILogger logger, string containerId, long buildId, string arch, string image);
 }

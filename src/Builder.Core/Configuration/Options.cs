@@ -43,8 +43,27 @@ public sealed class BuildOptions
     [Required]
     public string Network { get; set; } = "none";
 
+    /// <summary>Wall clock per container (build, and test stage separately); the container is killed when it runs out.</summary>
     [Range(10, 86_400, ErrorMessage = "Builder:Build:TimeoutSeconds must be between 10 and 86400.")]
     public int TimeoutSeconds { get; set; } = 3600;
+
+    /// <summary>Memory per container in MiB; swap is the same size, so a build never swaps (Docker's Memory = MemorySwap).</summary>
+    [Range(64, 1_048_576, ErrorMessage = "Builder:Build:MemoryMiB must be between 64 and 1048576 (MiB of memory per build container).")]
+    public int MemoryMiB { get; set; } = 4096;
+
+    /// <summary>CPUs per container (fractions allowed, Docker's NanoCPUs).</summary>
+    [Range(0.1, 1024.0, ErrorMessage = "Builder:Build:Cpus must be between 0.1 and 1024 (CPUs per build container, e.g. 2 or 1.5).")]
+    public double Cpus { get; set; } = 2;
+
+    /// <summary>Processes and threads per container: a fork bomb in a setup.py stops here, not at the host's limit.</summary>
+    [Range(32, 4_194_304, ErrorMessage = "Builder:Build:PidsLimit must be between 32 and 4194304 (processes per build container).")]
+    public int PidsLimit { get; set; } = 4096;
+
+    /// <summary>
+    /// This process's name on the Docker engine (label <c>io.builder.owner</c>). At start the process removes the build
+    /// containers it owns that a crashed predecessor left behind, so two processes sharing an engine need different names.
+    /// </summary>
+    public string WorkerName { get; set; } = Environment.MachineName;
 
     /// <summary>Docker engine endpoint; empty means the local socket (or DOCKER_HOST).</summary>
     public string? DockerEndpoint { get; set; }
@@ -59,6 +78,11 @@ public sealed class BuildOptions
     /// <summary>Problems with the settings, each naming the key to fix; empty when valid.</summary>
     public IEnumerable<string> Problems()
     {
+        if (string.IsNullOrWhiteSpace(WorkerName) || WorkerName.Any(char.IsControl))
+        {
+            yield return "Builder:Build:WorkerName must name this process on the Docker engine (set Builder__Build__WorkerName; default: the machine name).";
+        }
+
         foreach (var arch in EffectiveArchitectures)
         {
             if (!KnownArchitectures.Contains(arch))
@@ -71,4 +95,10 @@ public sealed class BuildOptions
             }
         }
     }
+
+    /// <summary>Memory as people say it: whole GiB as "N GiB" (4096 → "4 GiB"), anything else as "N MiB".</summary>
+    public static string FormatMemory(long mebibytes) =>
+        mebibytes % 1024 == 0 && mebibytes > 0
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{mebibytes / 1024} GiB")
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{mebibytes} MiB");
 }

@@ -115,6 +115,18 @@ public sealed class BuilderProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGKILL: a crash, an OOM kill or a power cut; the process gets no chance to clean up.</summary>
+    public async Task KillAsync()
+    {
+        if (_process.HasExited)
+        {
+            return;
+        }
+
+        _process.Kill(entireProcessTree: false);
+        await _process.WaitForExitAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();

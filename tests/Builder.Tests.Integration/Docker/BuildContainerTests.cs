@@ -1,0 +1,83 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using Builder.Core.Builds;
+
+namespace Builder.Tests.Integration.Docker;
+
+/// <summary>Build containers treat the project's code as untrusted: a wall clock, a memory limit, no network, always removed.</summary>
+public sealed class BuildContainerTests
+{
+    [Fact]
+    public async Task A_build_that_outlives_its_wall_clock_is_killed_and_fails_with_the_configured_timeout()
+    {
+        using var harness = new DockerHarness(o => o.TimeoutSeconds = 10);
+
+        var result = await harness.BuildAsync(ContainerProjects.WithSetupPrelude("sleepy",
+            "import time\nprint('SLEEPING-NOW', flush=True)\ntime.sleep(120)"));
+
+        Assert.False(result.Succeeded);
+        Assert.StartsWith("x86_64 sdist: timed out after 10 s", result.Error, StringComparison.Ordinal);
+        // The error carries the failing step's last output.
+        Assert.Contains("SLEEPING-NOW", result.Error, StringComparison.Ordinal);
+        Assert.Empty(result.Files);
+        var target = Assert.Single(result.Targets);
+        Assert.Equal("sdist", target.Name);
+        Assert.False(target.Succeeded);
+        Assert.Empty(await harness.OwnedContainersAsync());
+    }
+
+    [Fact]
+    public async Task A_build_the_kernel_kills_for_memory_fails_with_out_of_memory_and_the_limit()
+    {
+        using var harness = new DockerHarness(o => o.MemoryMiB = 256);
+
+        // bytes, not bytearray: a zero-filled allocation is only reserved, while this one is written and really used.
+        var result = await harness.BuildAsync(ContainerProjects.WithSetupPrelude("hungry",
+            "print('ALLOCATING', flush=True)\ndata = b'x' * (1 << 30)\nprint('ALLOCATED', len(data), flush=True)"));
+
+        Assert.False(result.Succeeded);
+        Assert.StartsWith("x86_64 sdist: out of memory (256 MiB)", result.Error, StringComparison.Ordinal);
+        Assert.Contains("ALLOCATING", harness.Log.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("ALLOCATED", harness.Log.Text, StringComparison.Ordinal);
+        Assert.Empty(result.Files);
+        Assert.Empty(await harness.OwnedContainersAsync());
+    }
+
+    [Fact]
+    public async Task A_build_cannot_reach_a_listener_on_the_hosts_docker_bridge()
+    {
+        var bridge = DockerBridgeAddress();
+        using var listener = new TcpListener(bridge, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var stop = new CancellationTokenSource();
+        var accept = listener.AcceptTcpClientAsync(stop.Token).AsTask();
+        using var harness = new DockerHarness();
+
+        var result = await harness.BuildAsync(ContainerProjects.WithSetupPrelude("curious", $$"""
+            import socket
+            try:
+                socket.create_connection(("{{bridge}}", {{port}}), timeout=5).close()
+                print("NETWORK-PROBE connected", flush=True)
+            except OSError as e:
+                print("NETWORK-PROBE failed: %r" % (e,), flush=True)
+            """));
+
+        Assert.True(result.Succeeded, result.Error);
+        Assert.Contains("NETWORK-PROBE failed: OSError(101, 'Network is unreachable')", harness.Log.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("NETWORK-PROBE connected", harness.Log.Text, StringComparison.Ordinal);
+        Assert.False(accept.IsCompleted, "the listener accepted a connection from the build");
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => accept);
+        Assert.Empty(await harness.OwnedContainersAsync());
+    }
+
+    /// <summary>docker0's IPv4 address: where a build container with a network would reach this host.</summary>
+    private static IPAddress DockerBridgeAddress()
+    {
+        var docker0 = NetworkInterface.GetAllNetworkInterfaces().SingleOrDefault(n => n.Name == "docker0")
+            ?? throw new InvalidOperationException("no docker0 interface: is the Docker engine running with its default bridge?");
+        return docker0.GetIPProperties().UnicastAddresses.Select(a => a.Address).First(a => a.AddressFamily == AddressFamily.InterNetwork);
+    }
+}
