@@ -9,7 +9,8 @@ How the Builder service runs it (the tar it uploads to /builder/ holds src/ and 
 
     sh -c 'exec "$(ls -d /opt/python/cp3*-cp3*[0-9]/bin/python | sort -V | tail -n 1)" -u \
            /builder/builder_driver.py --source /builder/src --out /builder/out [--sdist] \
-           [--pythons cp38-cp38,cp311-cp311] [--python-min 3.8]'
+           [--identifiers cp310-manylinux_x86_64,cp311-manylinux_x86_64] [--before-build CMD] \
+           [--environment 'A=1 B="$A two"'] [--pythons cp38-cp38,cp311-cp311] [--python-min 3.8]'
 
 The glob skips free-threaded (cp313-cp313t) and old "m" ABI dirs, and `sort -V` puts cp310 after
 cp39, so the newest regular CPython runs the driver. Any Python 3.8+ that has pip works too: the
@@ -21,6 +22,9 @@ Steps (fail fast: the first failing step ends the run with exit code 1):
   2. the interpreters are narrowed by Requires-Python (the skipped ones are logged and reported).
   3. a wheel with the newest selected interpreter; if it is tagged *-none-any the project is pure and
      that single wheel is the result; otherwise one wheel per remaining selected interpreter.
+--environment (cibuildwheel's assignment syntax) is evaluated once by sh and applies to every later step;
+--before-build runs before each wheel build; wheels with a platform tag go through `auditwheel repair`
+when the image has auditwheel (see build-images/README.md).
 Each interpreter gets a fresh venv (build isolation); build-system.requires and the backend's
 get_requires_for_build_* are pip-installed into it (pip uses the container's configuration: the
 offline wheelhouse in local images, the package index in production).
