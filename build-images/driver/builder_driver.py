@@ -9,7 +9,8 @@ How the Builder service runs it (the tar it uploads to /builder/ holds src/ and 
 
     sh -c 'exec "$(ls -d /opt/python/cp3*-cp3*[0-9]/bin/python | sort -V | tail -n 1)" -u \
            /builder/builder_driver.py --source /builder/src --out /builder/out [--sdist] \
-           [--pythons cp38-cp38,cp311-cp311] [--python-min 3.8]'
+           [--identifiers cp310-manylinux_x86_64,cp311-manylinux_x86_64] [--before-build CMD] \
+           [--environment 'A=1 B="$A two"'] [--pythons cp38-cp38,cp311-cp311] [--python-min 3.8]'
 
 The glob skips free-threaded (cp313-cp313t) and old "m" ABI dirs, and `sort -V` puts cp310 after
 cp39, so the newest regular CPython runs the driver. Any Python 3.8+ that has pip works too: the
@@ -21,6 +22,9 @@ Steps (fail fast: the first failing step ends the run with exit code 1):
   2. the interpreters are narrowed by Requires-Python (the skipped ones are logged and reported).
   3. a wheel with the newest selected interpreter; if it is tagged *-none-any the project is pure and
      that single wheel is the result; otherwise one wheel per remaining selected interpreter.
+--environment (cibuildwheel's assignment syntax) is evaluated once by sh and applies to every later step;
+--before-build runs before each wheel build; wheels with a platform tag go through `auditwheel repair`
+when the image has auditwheel (see build-images/README.md).
 Each interpreter gets a fresh venv (build isolation); build-system.requires and the backend's
 get_requires_for_build_* are pip-installed into it (pip uses the container's configuration: the
 offline wheelhouse in local images, the package index in production).
@@ -132,14 +136,87 @@ def run(step, cmd, cwd=None, env=None, what=None, echo=True):
         raise BuildError("%s: %s failed (exit code %d)%s" % (step, what, code, detail))
 
 
+# The project's evaluated `environment` (see evaluate_environment); None until the driver applied it.
+PROJECT_ENV = None
+
+
 def child_env():
-    env = dict(os.environ)
+    env = dict(os.environ) if PROJECT_ENV is None else dict(PROJECT_ENV)
     for key in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONNOUSERSITE", "__PYVENV_LAUNCHER__"):
         env.pop(key, None)
     env["PYTHONUNBUFFERED"] = "1"
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env.setdefault("PIP_PROGRESS_BAR", "off")
     return env
+
+
+# ----------------------------------------------------------------------------------------------------
+# the project's cibuildwheel settings: environment, before-build, repair
+
+# Variables the evaluating shell itself sets; they are not the project's assignments.
+SHELL_VARIABLES = frozenset(["_", "PWD", "OLDPWD", "SHLVL"])
+
+
+def evaluate_environment(assignments, base):
+    """Apply cibuildwheel's `environment` string (`A=1 B="$A two" C=$(cmd)`) on top of `base`.
+
+    cibuildwheel evaluates it with bash-like rules, assignment by assignment in order, so a value can use
+    variables set before it. Here the image's own sh does exactly that: `set -a` exports every assignment,
+    `eval` runs them in order, and `env -0` prints the result NUL-separated (values may hold newlines).
+    Returns (environment, names of the variables the string set or changed, in sorted order)."""
+    env = dict(base)
+    env["BUILDER_ENVIRONMENT"] = assignments
+    script = 'set -a; eval "$BUILDER_ENVIRONMENT"; unset BUILDER_ENVIRONMENT; exec env -0'
+    proc = subprocess.Popen(["sh", "-c", script], env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise BuildError("environment: evaluating %r failed (exit code %d): %s"
+                         % (assignments, proc.returncode, err.decode("utf-8", "replace").strip()))
+    result = {}
+    for item in out.split(b"\0"):
+        name, sep, value = item.decode("utf-8", "surrogateescape").partition("=")
+        if sep and name not in SHELL_VARIABLES:
+            result[name] = value
+    for name in SHELL_VARIABLES:
+        if name in base:
+            result[name] = base[name]
+    changed = sorted(k for k, v in result.items() if base.get(k) != v)
+    return result, changed
+
+
+def find_auditwheel(python_root, driver_python):
+    """The command that runs auditwheel in this image, or None. manylinux images put it on PATH
+    (/usr/local/bin/auditwheel); some images only have it inside one interpreter."""
+    found = shutil.which("auditwheel")
+    if found:
+        return [found]
+    if os.path.isdir(python_root):
+        for name in sorted(os.listdir(python_root)):
+            candidate = os.path.join(python_root, name, "bin", "auditwheel")
+            if os.access(candidate, os.X_OK):
+                return [candidate]
+    try:
+        subprocess.check_call([driver_python, "-m", "auditwheel", "--version"], env=child_env(),
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return [driver_python, "-m", "auditwheel"]
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def repair_wheel(step, auditwheel, wheel, dest_dir, env):
+    """`auditwheel repair -w DEST WHEEL` (what cibuildwheel's default repair-wheel-command runs on Linux);
+    returns the repaired wheel's path, which replaces the linux_<arch> one."""
+    os.makedirs(dest_dir, exist_ok=True)
+    before = set(os.listdir(dest_dir))
+    run(step, auditwheel + ["repair", "-w", dest_dir, wheel], env=env, what="auditwheel repair")
+    new = sorted(n for n in os.listdir(dest_dir) if n.endswith(".whl") and n not in before)
+    if len(new) != 1:
+        raise BuildError("%s: auditwheel repair left %d wheels in %s, expected one (%s)"
+                         % (step, len(new), dest_dir, ", ".join(new) or "none"))
+    wheel_tags(new[0])
+    log(step, "repaired %s -> %s" % (os.path.basename(wheel), new[0]))
+    return os.path.join(dest_dir, new[0])
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -239,7 +316,9 @@ class Interpreter(object):
         return self._version
 
 
-def discover(root, python_min, only):
+def discover(root, python_min, only, wanted=None, skip=None):
+    """The interpreters to build with. `only` (--pythons) must all exist; `wanted` (--identifiers) may name
+    interpreters this image lacks: those are reported through skip(tag, reason) instead."""
     found = {}
     skipped = []
     if os.path.isdir(root):
@@ -261,6 +340,15 @@ def discover(root, python_min, only):
             raise BuildError("requested interpreter(s) not in %s: %s (available: %s)"
                              % (root, ", ".join(missing), ", ".join(sorted(found, key=lambda t: found[t].minor)) or "none"))
         chosen = [found[t] for t in only]
+    elif wanted:
+        for tag in wanted:
+            if tag not in found:
+                log("setup", "skipping %s: not in this image" % tag)
+                skip(tag, "not in this image")
+        chosen = [found[t] for t in wanted if t in found]
+        if not chosen:
+            raise BuildError("none of the requested identifiers has an interpreter in %s (wanted %s; available: %s)"
+                             % (root, ", ".join(wanted), ", ".join(sorted(found, key=lambda t: found[t].minor)) or "none"))
     else:
         chosen = list(found.values())
     below = [i.tag for i in sorted(chosen, key=lambda i: i.minor) if i.minor < python_min]
@@ -270,6 +358,22 @@ def discover(root, python_min, only):
     if not chosen:
         raise BuildError("no CPython >= 3.%d interpreter found under %s" % (python_min, root))
     return chosen
+
+
+IDENTIFIER_RE = re.compile(r"^cp3(\d+)-[A-Za-z0-9_]+$")
+
+
+def parse_identifiers(value):
+    """cibuildwheel identifiers ("cp311-manylinux_x86_64") -> interpreter dirs ("cp311-cp311"), in order."""
+    tags = []
+    for item in filter(None, (x.strip() for x in (value or "").split(","))):
+        m = IDENTIFIER_RE.match(item)
+        if not m:
+            raise BuildError("--identifiers: %r is not a CPython identifier like cp311-manylinux_x86_64" % item)
+        tag = "cp3%s-cp3%s" % (m.group(1), m.group(1))
+        if tag not in tags:
+            tags.append(tag)
+    return tags
 
 
 def parse_pythons(value):
@@ -358,7 +462,8 @@ class Driver(object):
     def __init__(self, args):
         self.args = args
         self.steps = []
-        self.result = {"ok": False, "error": None, "pure": None, "requiresPython": None, "steps": self.steps}
+        self.result = {"ok": False, "error": None, "pure": None, "requiresPython": None, "pythons": [],
+                       "steps": self.steps}
         self.envs = {}
 
     def env_for(self, interp, step):
@@ -395,13 +500,21 @@ class Driver(object):
         log("setup", "driver on Python %s (%s); source %s; out %s"
             % (sys.version.split()[0], sys.executable, self.source, self.out))
 
-        interpreters = discover(a.python_root, parse_python_min(a.python_min), parse_pythons(a.pythons))
+        interpreters = discover(a.python_root, parse_python_min(a.python_min), parse_pythons(a.pythons),
+                                parse_identifiers(a.identifiers), lambda tag, why: self.skip_step(tag, "wheel", why))
         log("setup", "interpreters: %s" % " ".join(i.tag for i in interpreters))
         self.build_system = load_build_system(self.source)
         bs = self.build_system
         log("setup", "build backend %s, requires %s%s (%s)"
             % (bs["backend"], json.dumps(bs["requires"]),
                ", backend-path %s" % json.dumps(bs["backend_path"]) if bs["backend_path"] else "", bs["origin"]))
+
+        self.apply_environment(a.environment)
+        self.auditwheel = find_auditwheel(a.python_root, sys.executable)
+        if self.auditwheel:
+            log("repair", "platform wheels are repaired with %s" % " ".join(self.auditwheel))
+        else:
+            log("repair", "auditwheel is not in this image: wheels keep their linux_<arch> tag")
 
         self.workdir = tempfile.mkdtemp(prefix="builder-driver-")
         try:
@@ -411,6 +524,15 @@ class Driver(object):
             self.build(interpreters)
         finally:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def apply_environment(self, assignments):
+        """cibuildwheel's `environment`, evaluated once; every later child process (sdist, pip, hooks,
+        before-build) inherits it through child_env()."""
+        global PROJECT_ENV
+        if not assignments:
+            return
+        PROJECT_ENV, names = evaluate_environment(assignments, os.environ)
+        log("environment", "set %s" % (" ".join(names) if names else "nothing (no variable changed)"))
 
     def build(self, interpreters):
         newest = interpreters[-1]
@@ -462,6 +584,8 @@ class Driver(object):
         else:
             log("matrix", "no Requires-Python in PKG-INFO: building for %s" % " ".join(i.tag for i in selected))
 
+        self.result["pythons"] = [i.tag for i in selected]
+
         # 3. wheels: newest first; a *-none-any result means pure, and that one wheel is all
         order = [selected[-1]] + selected[:-1]
         for index, interp in enumerate(order):
@@ -475,9 +599,11 @@ class Driver(object):
                         self.skip_step(other.tag, "wheel", "pure-Python project: one %s wheel"
                                        % "-".join(wheel_tags(files[0])))
                     break
-        # report the wheel steps in interpreter order (skipped ones included)
-        order_index = dict((i.tag, n) for n, i in enumerate(interpreters))
-        self.steps[1:] = sorted(self.steps[1:], key=lambda s: order_index.get(s["name"], 999))
+        # report the sdist, then the wheel steps by Python version (skipped ones included)
+        def order(step):
+            m = TAG_RE.match(step["name"])
+            return (step["kind"] != "sdist", int(m.group(1)) if m else 999)
+        self.steps[:] = sorted(self.steps, key=order)
 
     def hook_list(self, env, step, name, **kwargs):
         value = env.hook(step, self.build_system, name, **kwargs)
@@ -489,6 +615,8 @@ class Driver(object):
         step = "%s wheel" % interp.tag
         log(step, "building a wheel with %s (Python %s)" % (interp.python, interp.version()))
         env = self.env_for(interp, step)
+        if self.args.before_build:
+            self.before_build(interp, env)
         extra = self.hook_list(env, step, "get_requires_for_build_wheel", config_settings=None)
         env.install(step, extra, "get_requires_for_build_wheel requirements")
         wheel_dir = os.path.join(self.workdir, "wheel-" + interp.tag)
@@ -506,9 +634,25 @@ class Driver(object):
                 raise BuildError("%s: %s is corrupt (%s)" % (step, name, bad))
         except zipfile.BadZipFile as e:
             raise BuildError("%s: %s is not a zip file: %s" % (step, name, e))
-        shutil.move(path, os.path.join(self.out, name))
         log(step, "built %s" % name)
+        _, _, plat = wheel_tags(name)
+        if plat != "any" and self.auditwheel:
+            path = repair_wheel("%s repair" % interp.tag, self.auditwheel, path,
+                                os.path.join(self.workdir, "repaired-" + interp.tag), child_env())
+            name = os.path.basename(path)
+        shutil.move(path, os.path.join(self.out, name))
         return [name]
+
+    def before_build(self, interp, env):
+        """cibuildwheel's `before-build`: a shell command in the project dir before each wheel build, with
+        {project} and {package} standing for the source tree and the build's python first on PATH."""
+        step = "%s before-build" % interp.tag
+        command = self.args.before_build.replace("{project}", self.source).replace("{package}", self.source)
+        variables = child_env()
+        variables["PATH"] = os.pathsep.join([os.path.dirname(env.python), os.path.dirname(interp.python),
+                                             variables.get("PATH", os.defpath)])
+        variables["VIRTUAL_ENV"] = env.dir
+        run(step, ["sh", "-c", command], cwd=self.source, env=variables, what="before-build command")
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -522,6 +666,11 @@ def main(argv=None):
     parser.add_argument("--out", required=True, help="directory for the sdist and wheels")
     parser.add_argument("--sdist", action="store_true", help="keep the sdist in --out")
     parser.add_argument("--pythons", default="", help="comma-separated tags, e.g. cp38-cp38,cp311-cp311")
+    parser.add_argument("--identifiers", default="",
+                        help="comma-separated cibuildwheel identifiers, e.g. cp311-manylinux_x86_64; "
+                             "interpreters the image lacks are skipped")
+    parser.add_argument("--before-build", default="", help="shell command run before each wheel build")
+    parser.add_argument("--environment", default="", help="cibuildwheel environment assignments, e.g. 'A=1 B=\"$A 2\"'")
     parser.add_argument("--python-min", default="3.8", help="oldest Python minor to build for (default 3.8)")
     parser.add_argument("--python-root", default=os.environ.get("BUILDER_PYTHON_ROOT", "/opt/python"),
                         help="where the <tag>/bin/python dirs are (default /opt/python)")

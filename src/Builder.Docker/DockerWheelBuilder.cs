@@ -47,6 +47,14 @@ public sealed partial class DockerWheelBuilder(
             args.Add("--sdist");
         }
 
+        if (request.Identifiers.Count > 0)
+        {
+            args.AddRange(["--identifiers", string.Join(',', request.Identifiers)]);
+        }
+
+        args.AddRange(request.Project.BeforeBuild is { Length: > 0 } beforeBuild ? ["--before-build", beforeBuild] : []);
+        args.AddRange(request.Project.Environment is { Length: > 0 } environment ? ["--environment", environment] : []);
+
         var build = await runner.RunAsync(docker, new ContainerJob(
             image,
             ["sh", "-c", LaunchScript, "/builder/" + DriverResource, .. args],

@@ -108,11 +108,16 @@ public sealed partial class BuildJob(
         build.ResolvedCommit = checkout.CommitSha;
         await db.SaveChangesAsync(cancellationToken);
 
+        var plan = await PlanAsync(source, log, cancellationToken);
         var outputs = new List<string>();
         var first = true;
-        foreach (var arch in options.Value.EffectiveArchitectures)
+        foreach (var (arch, identifiers) in plan.Architectures)
         {
-            var request = new WheelBuildRequest(build.Id, arch, source, Path.Combine(work, "out", arch), IncludeSdist: first);
+            var request = new WheelBuildRequest(build.Id, arch, source, Path.Combine(work, "out", arch), IncludeSdist: first && plan.Sdist)
+            {
+                Identifiers = identifiers,
+                Project = plan.Project,
+            };
             first = false;
             var result = await wheels.BuildAsync(request, log, cancellationToken);
             foreach (var target in result.Targets)
@@ -138,6 +143,31 @@ public sealed partial class BuildJob(
         }
 
         return await ReleasePublisher.CheckAsync(build.Tag, version, outputs, cancellationToken);
+    }
+
+    /// <summary>The release's matrix from the server settings and the project's pyproject.toml, written to the build log.</summary>
+    private async Task<BuildPlan> PlanAsync(string source, DbBuildLog log, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(source, "pyproject.toml");
+        var toml = File.Exists(path) ? await File.ReadAllTextAsync(path, cancellationToken) : null;
+        var plan = BuildMatrix.Plan(toml, options.Value);
+        log.WriteLine($"[plan] {plan.Origin}");
+        foreach (var line in plan.Honored)
+        {
+            log.WriteLine($"[plan] honored: {line}");
+        }
+
+        foreach (var line in plan.Ignored)
+        {
+            log.WriteLine($"[plan] ignored: {line}");
+        }
+
+        foreach (var (arch, identifiers) in plan.Architectures)
+        {
+            log.WriteLine($"[plan] {arch}: {string.Join(", ", identifiers)}");
+        }
+
+        return plan;
     }
 
     private async Task FailAsync(Build build, string message, DbBuildLog log)

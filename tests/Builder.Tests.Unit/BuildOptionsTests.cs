@@ -137,4 +137,25 @@ public sealed class BuildOptionsTests
 
         Assert.Equal(valid, results.Count == 0);
     }
+
+    [Fact]
+    public void Default_pythons_are_cp38_to_cp313_and_sdist_is_on()
+    {
+        var options = new BuildOptions();
+
+        Assert.Equal(["cp38", "cp39", "cp310", "cp311", "cp312", "cp313"], options.EffectivePythons);
+        Assert.True(options.Sdist);
+    }
+
+    [Theory]
+    [InlineData("3.11")]
+    [InlineData("cp311-cp311")]
+    [InlineData("pp310")]
+    [InlineData("cp2")]
+    public void A_python_that_is_not_a_cp3_tag_is_named(string python)
+    {
+        var problem = Assert.Single(new BuildOptions { Pythons = ["cp311", python] }.Problems());
+
+        Assert.Contains($"Builder:Build:Pythons names '{python}'", problem, StringComparison.Ordinal);
+    }
 }

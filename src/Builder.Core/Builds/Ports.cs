@@ -32,6 +32,9 @@ public sealed record WheelBuildRequest(long BuildId, string Architecture, string
 public sealed record ProjectBuildSettings(string? BeforeBuild, string? Environment, string? TestCommand, IReadOnlyList<string> TestRequires)
 {
     public static readonly ProjectBuildSettings None = new(null, null, null, []);
+
+    /// <summary>Identifiers of this build whose wheels are not tested (cibuildwheel's <c>test-skip</c>, resolved).</summary>
+    public IReadOnlyList<string> TestSkip { get; init; } = [];
 }
 
 public sealed record TargetResult(string Name, bool Succeeded, TimeSpan Duration, IReadOnlyList<string> Files, string? Error);

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text.RegularExpressions;
 
 namespace Builder.Core.Configuration;
 
@@ -24,7 +25,7 @@ public sealed class AdminOptions
 }
 
 /// <summary>How builds run (<c>Builder:Build</c>).</summary>
-public sealed class BuildOptions
+public sealed partial class BuildOptions
 {
     public const string SectionName = "Builder:Build";
 
@@ -38,6 +39,15 @@ public sealed class BuildOptions
 
     /// <summary>Architectures every release is built for, unless a project narrows them.</summary>
     public List<string> Architectures { get; set; } = [];
+
+    /// <summary>
+    /// CPythons every release is built for (<c>Builder:Build:Pythons</c>, e.g. <c>cp311</c>), unless a project's
+    /// <c>[tool.cibuildwheel]</c> build/skip narrows them; empty means <see cref="DefaultPythons"/>.
+    /// </summary>
+    public List<string> Pythons { get; set; } = [];
+
+    /// <summary>Whether each release also publishes its sdist (<c>Builder:Build:Sdist</c>).</summary>
+    public bool Sdist { get; set; } = true;
 
     /// <summary>Docker network mode of build containers; "none" keeps untrusted build code off the network.</summary>
     [Required]
@@ -75,6 +85,12 @@ public sealed class BuildOptions
 
     public IReadOnlyList<string> EffectiveArchitectures => Architectures.Count > 0 ? Architectures : ["x86_64"];
 
+    // CPython 3.8-3.13: what the local image and manylinux_2_28 carry. Configuration binding appends to a list
+    // property's initial items, so the default lives here rather than in the Pythons initializer.
+    public static readonly IReadOnlyList<string> DefaultPythons = ["cp38", "cp39", "cp310", "cp311", "cp312", "cp313"];
+
+    public IReadOnlyList<string> EffectivePythons => Pythons.Count > 0 ? Pythons : DefaultPythons;
+
     /// <summary>Problems with the settings, each naming the key to fix; empty when valid.</summary>
     public IEnumerable<string> Problems()
     {
@@ -94,6 +110,11 @@ public sealed class BuildOptions
                 yield return $"Builder:Build:Images:{arch} must name the build image for {arch} (set Builder__Build__Images__{arch}).";
             }
         }
+
+        foreach (var python in EffectivePythons.Where(p => !PythonTag().IsMatch(p)))
+        {
+            yield return $"Builder:Build:Pythons names '{python}'; entries look like cp38 or cp313 (CPython 3 tags as in cibuildwheel identifiers).";
+        }
     }
 
     /// <summary>Memory as people say it: whole GiB as "N GiB" (4096 → "4 GiB"), anything else as "N MiB".</summary>
@@ -101,4 +122,7 @@ public sealed class BuildOptions
         mebibytes % 1024 == 0 && mebibytes > 0
             ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{mebibytes / 1024} GiB")
             : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{mebibytes} MiB");
+
+    [GeneratedRegex("^cp3[0-9]{1,2}$", RegexOptions.CultureInvariant)]
+    private static partial Regex PythonTag();
 }
