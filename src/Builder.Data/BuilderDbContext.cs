@@ -11,6 +11,8 @@ public sealed class BuilderDbContext(DbContextOptions<BuilderDbContext> options)
 
     public DbSet<BuildTarget> BuildTargets => Set<BuildTarget>();
 
+    public DbSet<BuildPart> BuildParts => Set<BuildPart>();
+
     public DbSet<BuildLogChunk> BuildLogChunks => Set<BuildLogChunk>();
 
     public DbSet<PackageFile> Files => Set<PackageFile>();
@@ -33,10 +35,18 @@ public sealed class BuilderDbContext(DbContextOptions<BuilderDbContext> options)
             e.HasIndex(b => new { b.RepositoryId, b.Tag, b.CommitSha }).IsUnique();
             e.HasIndex(b => b.State);
             e.HasMany(b => b.Targets).WithOne().HasForeignKey(t => t.BuildId);
+            e.HasMany(b => b.Parts).WithOne().HasForeignKey(p => p.BuildId);
             e.HasOne(b => b.Repository).WithMany().HasForeignKey(b => b.RepositoryId);
         });
 
         modelBuilder.Entity<BuildTarget>(e => e.ToTable("builder_build_targets"));
+
+        modelBuilder.Entity<BuildPart>(e =>
+        {
+            e.ToTable("builder_build_parts");
+            e.Property(p => p.State).HasConversion<string>().HasMaxLength(16);
+            e.Property(p => p.Architecture).HasMaxLength(32);
+        });
 
         modelBuilder.Entity<BuildLogChunk>(e =>
         {

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -10,7 +11,7 @@ namespace Builder.Data;
 /// Creates Builder's tables at start when they are missing. The web and worker processes may start together
 /// against one PostgreSQL database, so creation runs under an advisory lock there.
 /// </summary>
-internal sealed class DatabaseInitializer(IServiceScopeFactory scopes) : IHostedService
+internal sealed partial class DatabaseInitializer(IServiceScopeFactory scopes) : IHostedService
 {
     private const long PostgresLockKey = 0x4255494c44; // "BUILD"
 
@@ -38,13 +39,11 @@ internal sealed class DatabaseInitializer(IServiceScopeFactory scopes) : IHosted
                 await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
             }
 
-            // Other tables (Hangfire's) may share the database, so ask for ours by name rather than "any tables".
-            var exists = postgres
-                ? await db.Database.SqlQueryRaw<int>("SELECT COUNT(*)::int AS \"Value\" FROM information_schema.tables WHERE table_name = 'builder_builds' AND table_schema = current_schema()").SingleAsync(cancellationToken)
-                : await db.Database.SqlQueryRaw<int>("SELECT COUNT(*) AS \"Value\" FROM sqlite_master WHERE type = 'table' AND name = 'builder_builds'").SingleAsync(cancellationToken);
-            if (exists == 0)
+            // Every CREATE of the model's script made idempotent: a new database gets all tables, and a database made
+            // by an older Builder gets the tables added since (new columns in old tables are not handled).
+            foreach (var statement in IdempotentCreateStatements(db.Database.GenerateCreateScript()))
             {
-                await creator.CreateTablesAsync(cancellationToken);
+                await db.Database.ExecuteSqlRawAsync(statement, cancellationToken);
             }
         }
         finally
@@ -59,4 +58,13 @@ internal sealed class DatabaseInitializer(IServiceScopeFactory scopes) : IHosted
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>EF's create script as statements, each CREATE TABLE/INDEX with IF NOT EXISTS (PostgreSQL and SQLite both have it).</summary>
+    internal static IEnumerable<string> IdempotentCreateStatements(string script) =>
+        script.Split(";" + Environment.NewLine, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(s => s.Length > 0)
+            .Select(s => CreateStatement().Replace(s, "CREATE $1$2 IF NOT EXISTS ", 1));
+
+    [GeneratedRegex(@"^CREATE (UNIQUE )?(TABLE|INDEX) ", RegexOptions.CultureInvariant)]
+    private static partial Regex CreateStatement();
 }

@@ -10,16 +10,17 @@ using Microsoft.Extensions.Options;
 namespace Builder.Pipeline;
 
 /// <summary>
-/// The Hangfire job that turns one recorded tag push into a published release. Its only argument is the build id.
-/// Delivery is at least once, so every step is safe to repeat: a finished build is left alone, and publishing
-/// identical files again is success.
+/// The Hangfire job that starts one recorded tag push on its way: it clones the tag, plans the release's matrix, and
+/// enqueues one <see cref="BuildPartJob"/> per part on its architecture's queue. Its only argument is the build id.
+/// Delivery is at least once, so it is safe to repeat: a finished build is left alone, and a re-run plans afresh
+/// (the parts of the previous run find their rows gone and stop).
 /// </summary>
 public sealed partial class BuildJob(
     BuilderDbContext db,
     IDbContextFactory<BuilderDbContext> contexts,
     ISourceFetcher sources,
-    IWheelBuilder wheels,
-    ReleasePublisher publisher,
+    IBuildDispatcher dispatcher,
+    ReleaseCompletion completion,
     IOptions<BuildOptions> options,
     TimeProvider time,
     ILogger<BuildJob> logger)
@@ -32,7 +33,8 @@ public sealed partial class BuildJob(
     [JobDisplayName("Build {0}")]
     public async Task RunAsync(long buildId, CancellationToken cancellationToken)
     {
-        var build = await db.Builds.Include(b => b.Repository).Include(b => b.Targets).SingleOrDefaultAsync(b => b.Id == buildId, cancellationToken);
+        var build = await db.Builds.Include(b => b.Repository).Include(b => b.Targets).Include(b => b.Parts)
+            .SingleOrDefaultAsync(b => b.Id == buildId, cancellationToken);
         if (build is null)
         {
             LogMissing(logger, buildId);
@@ -49,7 +51,9 @@ public sealed partial class BuildJob(
         build.StartedAt = time.GetUtcNow();
         build.Attempts++;
         build.Error = null;
+        await completion.DropStagedAsync(build.Parts, cancellationToken);
         db.BuildTargets.RemoveRange(build.Targets);
+        db.BuildParts.RemoveRange(build.Parts);
         await db.SaveChangesAsync(cancellationToken);
 
         var work = Path.Combine(options.Value.WorkDir is { Length: > 0 } dir ? dir : Path.GetTempPath(),
@@ -58,16 +62,9 @@ public sealed partial class BuildJob(
         try
         {
             log.WriteLine($"[builder] build {buildId}: {build.Repository!.Name} tag {build.Tag} ({build.CommitSha}), attempt {build.Attempts}");
-            var files = await BuildAsync(build, work, log, cancellationToken);
-            await publisher.PublishAsync(files, build, cancellationToken);
-            log.WriteLine($"[builder] published {build.Project} {build.Version}: {string.Join(", ", files.Select(f => f.Name.Filename))}");
-            LogSucceeded(logger, buildId, build.Project!, build.Version!);
+            await PlanAsync(build, work, log, cancellationToken);
         }
         catch (BuildStepException ex)
-        {
-            await FailAsync(build, ex.Message, log);
-        }
-        catch (PublishConflictException ex)
         {
             await FailAsync(build, ex.Message, log);
         }
@@ -95,7 +92,8 @@ public sealed partial class BuildJob(
         }
     }
 
-    private async Task<IReadOnlyList<CheckedFile>> BuildAsync(Build build, string work, DbBuildLog log, CancellationToken cancellationToken)
+    /// <summary>Clones the tag, plans the matrix, records the parts and enqueues each on its architecture's queue.</summary>
+    private async Task PlanAsync(Build build, string work, DbBuildLog log, CancellationToken cancellationToken)
     {
         if (!TagVersion.TryParse(build.Tag, out var version))
         {
@@ -107,50 +105,58 @@ public sealed partial class BuildJob(
         var checkout = await sources.FetchAsync(new SourceRequest(build.Repository!.CloneUrl, build.Tag, build.CommitSha), source, log, cancellationToken);
         build.ResolvedCommit = checkout.CommitSha;
         await db.SaveChangesAsync(cancellationToken);
-
-        var plan = await PlanAsync(source, log, cancellationToken);
-        var outputs = new List<string>();
-        var first = true;
-        foreach (var (arch, identifiers) in plan.Architectures)
+        if (await completion.IsCancelledAsync(build.Id))
         {
-            var request = new WheelBuildRequest(build.Id, arch, source, Path.Combine(work, "out", arch), IncludeSdist: first && plan.Sdist)
-            {
-                Identifiers = identifiers,
-                Project = plan.Project,
-            };
-            first = false;
-            var result = await wheels.BuildAsync(request, log, cancellationToken);
-            foreach (var target in result.Targets)
-            {
-                build.Targets.Add(new BuildTarget
-                {
-                    Name = target.Name,
-                    Architecture = arch,
-                    Succeeded = target.Succeeded,
-                    Seconds = Math.Round(target.Duration.TotalSeconds, 2),
-                    Error = target.Error,
-                    Files = string.Join(' ', target.Files),
-                });
-            }
-
-            await db.SaveChangesAsync(cancellationToken);
-            if (!result.Succeeded)
-            {
-                throw new BuildStepException(result.Error ?? $"{arch}: the build failed");
-            }
-
-            outputs.AddRange(result.Files);
+            log.WriteLine("[builder] cancelled: the tag was deleted");
+            return;
         }
 
-        return await ReleasePublisher.CheckAsync(build.Tag, version, outputs, cancellationToken);
+        // File names are immutable: a tag published from one commit is never published again from another.
+        var published = await db.Builds.AsNoTracking()
+            .Where(b => b.RepositoryId == build.RepositoryId && b.Tag == build.Tag && b.State == BuildState.Succeeded && b.Id != build.Id)
+            .Select(b => new { b.ResolvedCommit, b.Project })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (published is not null && published.ResolvedCommit != checkout.CommitSha)
+        {
+            throw new BuildStepException(
+                $"tag '{build.Tag}' was published from commit {published.ResolvedCommit} and now points at {checkout.CommitSha}; published files are immutable, so nothing was built (tag a new version instead)");
+        }
+
+        if (published is not null)
+        {
+            log.WriteLine($"[builder] tag '{build.Tag}' is already published from commit {checkout.CommitSha}; nothing to do");
+            build.Project = published.Project;
+            build.State = BuildState.Succeeded;
+            build.FinishedAt = time.GetUtcNow();
+            await db.SaveChangesAsync(CancellationToken.None);
+            return;
+        }
+
+        var plan = BuildMatrix.Plan(await ReadPyprojectAsync(source, cancellationToken), options.Value);
+        WritePlan(plan, log);
+        var parts = BuildMatrix.Parts(build.Id, plan, options.Value.ParallelTargets);
+        build.Parts.AddRange(parts);
+        await db.SaveChangesAsync(cancellationToken);
+
+        // Recorded first, then enqueued: a part whose job id is not saved yet still finds its row.
+        foreach (var part in parts)
+        {
+            part.JobId = dispatcher.EnqueuePart(part.Id, part.Architecture);
+            log.WriteLine($"[builder] part {part.Id} ({part.Architecture}: {string.Join(", ", part.IdentifierList)}{(part.IncludeSdist ? ", sdist" : "")}) queued on {BuildQueues.ForArchitecture(part.Architecture)}");
+        }
+
+        await db.SaveChangesAsync(CancellationToken.None);
     }
 
-    /// <summary>The release's matrix from the server settings and the project's pyproject.toml, written to the build log.</summary>
-    private async Task<BuildPlan> PlanAsync(string source, DbBuildLog log, CancellationToken cancellationToken)
+    internal static async Task<string?> ReadPyprojectAsync(string source, CancellationToken cancellationToken)
     {
         var path = Path.Combine(source, "pyproject.toml");
-        var toml = File.Exists(path) ? await File.ReadAllTextAsync(path, cancellationToken) : null;
-        var plan = BuildMatrix.Plan(toml, options.Value);
+        return File.Exists(path) ? await File.ReadAllTextAsync(path, cancellationToken) : null;
+    }
+
+    /// <summary>The release's matrix, written to the build log: what the project asked for, what was honored and ignored.</summary>
+    private static void WritePlan(BuildPlan plan, DbBuildLog log)
+    {
         log.WriteLine($"[plan] {plan.Origin}");
         foreach (var line in plan.Honored)
         {
@@ -166,22 +172,15 @@ public sealed partial class BuildJob(
         {
             log.WriteLine($"[plan] {arch}: {string.Join(", ", identifiers)}");
         }
-
-        return plan;
     }
 
     private async Task FailAsync(Build build, string message, DbBuildLog log)
     {
         log.WriteLine($"[builder] FAILED: {message}");
-        build.State = BuildState.Failed;
-        build.Error = message;
-        build.FinishedAt = time.GetUtcNow();
-        // The failure must be recorded even if the job's token fires now.
-        await db.SaveChangesAsync(CancellationToken.None);
-        LogFailed(logger, build.Id, message);
+        await completion.FailAsync(build, message);
     }
 
-    private static void TryDelete(string directory)
+    internal static void TryDelete(string directory)
     {
         if (!Directory.Exists(directory))
         {
@@ -200,12 +199,6 @@ public sealed partial class BuildJob(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Build {BuildId} does not exist; nothing to do")]
     private static partial void LogMissing(ILogger logger, long buildId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Build {BuildId} published {Project} {Version}")]
-    private static partial void LogSucceeded(ILogger logger, long buildId, string project, string version);
-
     [LoggerMessage(Level = LogLevel.Error, Message = "Build {BuildId} attempt {Attempt} failed with a fault")]
     private static partial void LogFault(ILogger logger, Exception exception, long buildId, int attempt);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Build {BuildId} failed: {Reason}")]
-    private static partial void LogFailed(ILogger logger, long buildId, string reason);
 }

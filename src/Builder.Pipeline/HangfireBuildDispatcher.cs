@@ -3,8 +3,13 @@ using Hangfire;
 
 namespace Builder.Pipeline;
 
-/// <summary>Enqueues the build job with the build's id only: everything else the job reads from the database.</summary>
+/// <summary>Enqueues jobs with ids only: everything else the jobs read from the database.</summary>
 internal sealed class HangfireBuildDispatcher(IBackgroundJobClient jobs) : IBuildDispatcher
 {
-    public void Enqueue(long buildId) => jobs.Enqueue<BuildJob>(job => job.RunAsync(buildId, CancellationToken.None));
+    public void Enqueue(long buildId) => jobs.Enqueue<BuildJob>(BuildQueues.Plan, job => job.RunAsync(buildId, CancellationToken.None));
+
+    public string EnqueuePart(long partId, string architecture) =>
+        jobs.Enqueue<BuildPartJob>(BuildQueues.ForArchitecture(architecture), job => job.RunAsync(partId, CancellationToken.None));
+
+    public void Cancel(string jobId) => jobs.Delete(jobId);
 }

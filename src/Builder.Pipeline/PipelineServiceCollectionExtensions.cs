@@ -60,6 +60,7 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<IBuildDispatcher, HangfireBuildDispatcher>();
         services.AddSingleton<IndexChangeFeed>();
         services.AddScoped<ReleasePublisher>();
+        services.AddScoped<ReleaseCompletion>();
         if (production)
         {
             services.AddSingleton(new PostgresConnectionString(postgres!));
@@ -80,16 +81,46 @@ public static class PipelineServiceCollectionExtensions
             services.AddBuilderGit();
             services.AddBuilderDocker();
             services.AddScoped<BuildJob>();
+            services.AddScoped<BuildPartJob>();
             if (!production)
             {
                 services.AddHostedService<BuildRecoveryService>();
             }
 
             var workers = configuration.GetValue("Builder:Jobs:WorkerCount", 2);
-            services.AddHangfireServer(o => o.WorkerCount = Math.Max(1, workers));
+            var queues = JobQueues(configuration);
+            services.AddHangfireServer(o =>
+            {
+                o.WorkerCount = Math.Max(1, workers);
+                o.Queues = queues;
+            });
         }
 
         return services;
+    }
+
+    /// <summary>
+    /// The queues a worker takes: planning, and the targets of each architecture in <c>Builder:Jobs:Architectures</c>
+    /// (default: the architectures builds are planned for, <c>Builder:Build:Architectures</c>). A worker on a native
+    /// arm64 host sets it to aarch64; an x86_64 worker with QEMU can take both.
+    /// </summary>
+    internal static string[] JobQueues(IConfiguration configuration)
+    {
+        var architectures = configuration.GetSection("Builder:Jobs:Architectures").Get<string[]>();
+        if (architectures is not { Length: > 0 })
+        {
+            var build = configuration.GetSection(BuildOptions.SectionName).Get<BuildOptions>() ?? new BuildOptions();
+            architectures = [.. build.EffectiveArchitectures];
+        }
+
+        var unknown = architectures.Where(a => !BuildOptions.KnownArchitectures.Contains(a)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"Builder:Jobs:Architectures names {string.Join(", ", unknown)}; known architectures are {string.Join(", ", BuildOptions.KnownArchitectures)}.");
+        }
+
+        return [BuildQueues.Plan, .. architectures.Distinct(StringComparer.Ordinal).Select(BuildQueues.ForArchitecture)];
     }
 }
 

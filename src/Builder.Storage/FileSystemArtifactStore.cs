@@ -64,7 +64,26 @@ public sealed class FileSystemArtifactStore(IOptions<DataOptions> options) : IAr
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
-        File.Delete(Resolve(key));
+        var path = Resolve(key);
+        if (File.Exists(path))
+        {
+            File.Delete(path);
+        }
+
+        // Staging directories are per build: the last file out takes the directory with it.
+        var directory = Path.GetDirectoryName(path)!;
+        if (Path.GetFileName(directory).StartsWith('_') && Directory.Exists(directory) && !Directory.EnumerateFileSystemEntries(directory).Any())
+        {
+            try
+            {
+                Directory.Delete(directory);
+            }
+            catch (IOException)
+            {
+                // Another part staged a file meanwhile: the directory stays for it.
+            }
+        }
+
         return Task.CompletedTask;
     }
 

@@ -280,3 +280,54 @@ public sealed class BuildMatrixTests
         Assert.False(Plan(Cibw("build = \"*\""), new BuildOptions { Sdist = false }).Sdist);
     }
 }
+
+public sealed class BuildPartsTests
+{
+    private static BuildPlan TwoArchitectures(bool sdist = true) => new(
+        "server defaults",
+        sdist,
+        [
+            new ArchitecturePlan("x86_64", ["cp310-manylinux_x86_64", "cp311-manylinux_x86_64", "cp312-manylinux_x86_64"]),
+            new ArchitecturePlan("aarch64", ["cp311-manylinux_aarch64"]),
+        ],
+        ProjectBuildSettings.None,
+        [],
+        []);
+
+    [Fact]
+    public void One_part_per_architecture_by_default_and_the_first_builds_the_sdist()
+    {
+        var parts = BuildMatrix.Parts(7, TwoArchitectures(), partsPerArchitecture: 1);
+
+        Assert.Equal(["x86_64", "aarch64"], parts.Select(p => p.Architecture));
+        Assert.Equal("cp310-manylinux_x86_64 cp311-manylinux_x86_64 cp312-manylinux_x86_64", parts[0].Identifiers);
+        Assert.Equal([true, false], parts.Select(p => p.IncludeSdist));
+        Assert.All(parts, p => Assert.Equal((7L, BuildState.Queued), (p.BuildId, p.State)));
+    }
+
+    [Fact]
+    public void Parallel_targets_split_an_architecture_round_robin_but_never_into_empty_parts()
+    {
+        var parts = BuildMatrix.Parts(7, TwoArchitectures(), partsPerArchitecture: 2);
+
+        Assert.Equal(
+            ["x86_64:cp310-manylinux_x86_64 cp312-manylinux_x86_64", "x86_64:cp311-manylinux_x86_64", "aarch64:cp311-manylinux_aarch64"],
+            parts.Select(p => $"{p.Architecture}:{p.Identifiers}"));
+        Assert.Single(parts, p => p.IncludeSdist);
+    }
+
+    [Fact]
+    public void Without_an_sdist_no_part_builds_one()
+    {
+        Assert.DoesNotContain(BuildMatrix.Parts(7, TwoArchitectures(sdist: false), 4), p => p.IncludeSdist);
+    }
+
+    [Fact]
+    public void Staging_keys_are_two_segment_keys_no_project_can_own()
+    {
+        var part = new BuildPart { Id = 12, BuildId = 7, Architecture = "x86_64", Identifiers = "" };
+
+        Assert.Equal("_staging-7/12-acme-1.0.tar.gz", part.StagingKey("acme-1.0.tar.gz"));
+        Assert.Equal("arch-aarch64", BuildQueues.ForArchitecture("aarch64"));
+    }
+}

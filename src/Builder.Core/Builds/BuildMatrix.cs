@@ -67,6 +67,32 @@ public static partial class BuildMatrix
         "x86_64", "i686", "aarch64", "ppc64le", "s390x", "armv7l", "riscv64",
     };
 
+    /// <summary>
+    /// An architecture's identifiers in up to <paramref name="partsPerArchitecture"/> parts of about equal size (each a
+    /// job and a container of its own); the first part of the release builds the sdist.
+    /// </summary>
+    public static List<BuildPart> Parts(long buildId, BuildPlan plan, int partsPerArchitecture)
+    {
+        var parts = new List<BuildPart>();
+        foreach (var (arch, identifiers) in plan.Architectures)
+        {
+            var count = Math.Clamp(partsPerArchitecture, 1, Math.Max(1, identifiers.Count));
+            for (var i = 0; i < count; i++)
+            {
+                parts.Add(new BuildPart
+                {
+                    BuildId = buildId,
+                    Architecture = arch,
+                    Identifiers = string.Join(' ', identifiers.Where((_, index) => index % count == i)),
+                    IncludeSdist = parts.Count == 0 && plan.Sdist,
+                    State = BuildState.Queued,
+                });
+            }
+        }
+
+        return parts;
+    }
+
     public static BuildPlan Plan(string? pyprojectToml, BuildOptions server)
     {
         var table = pyprojectToml is null ? null : CibuildwheelTable.Read(pyprojectToml);

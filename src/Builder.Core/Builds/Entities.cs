@@ -65,6 +65,8 @@ public sealed class Build
 
     public List<BuildTarget> Targets { get; set; } = [];
 
+    public List<BuildPart> Parts { get; set; } = [];
+
     public bool IsFinished => State is BuildState.Succeeded or BuildState.Failed or BuildState.Cancelled;
 }
 
@@ -74,6 +76,9 @@ public sealed class BuildTarget
     public long Id { get; set; }
 
     public long BuildId { get; set; }
+
+    /// <summary>The <see cref="BuildPart"/> that built the target.</summary>
+    public long? PartId { get; set; }
 
     public required string Name { get; set; }
 
@@ -87,6 +92,62 @@ public sealed class BuildTarget
 
     /// <summary>Space-separated file names the target produced.</summary>
     public string Files { get; set; } = string.Empty;
+}
+
+/// <summary>
+/// One job of a release's build: some of an architecture's targets, run by a worker that takes that architecture's
+/// queue (<see cref="BuildQueues"/>). The release is published by whichever part finishes last, once every part
+/// succeeded; the first part to fail fails the release and cancels the others.
+/// </summary>
+public sealed class BuildPart
+{
+    public long Id { get; set; }
+
+    public long BuildId { get; set; }
+
+    public required string Architecture { get; set; }
+
+    /// <summary>Space-separated cibuildwheel identifiers this part builds (<c>cp311-manylinux_x86_64 cp312-manylinux_x86_64</c>).</summary>
+    public required string Identifiers { get; set; }
+
+    /// <summary>Exactly one part of a release builds the sdist (when the release has one).</summary>
+    public bool IncludeSdist { get; set; }
+
+    public BuildState State { get; set; }
+
+    /// <summary>The Hangfire job that runs the part; deleting it (tag deleted) stops the part's containers.</summary>
+    public string? JobId { get; set; }
+
+    public int Attempts { get; set; }
+
+    public string? Error { get; set; }
+
+    /// <summary>Space-separated file names staged in the artifact store under <see cref="StagingKey"/>.</summary>
+    public string Files { get; set; } = string.Empty;
+
+    public DateTimeOffset? StartedAt { get; set; }
+
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    public IReadOnlyList<string> IdentifierList => Identifiers.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    public IReadOnlyList<string> FileList => Files.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>
+    /// Where a built file waits until the release is published: a key no project can own (normalized names never
+    /// start with "_"), and never listed or served by the index.
+    /// </summary>
+    public string StagingKey(string filename) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"_staging-{BuildId}/{Id}-{filename}");
+}
+
+/// <summary>Hangfire queue names: builds are planned on <see cref="Plan"/>, and built on their architecture's queue.</summary>
+public static class BuildQueues
+{
+    public const string Plan = "default";
+
+    /// <summary>"x86_64" → "arch-x86_64" (Hangfire queue names are lower-case letters, digits, '_' and '-').</summary>
+    public static string ForArchitecture(string architecture) => "arch-" + architecture.ToLowerInvariant();
 }
 
 /// <summary>A run of build output lines, in the order written (ordered by <see cref="Id"/>).</summary>

@@ -77,10 +77,17 @@ public interface IIndexChangeNotifier
     Task ProjectChangedAsync(string project, CancellationToken cancellationToken);
 }
 
-/// <summary>Hands a recorded build to the job engine. At-least-once: the job must be safe to run twice.</summary>
+/// <summary>Hands recorded builds to the job engine. At-least-once: every job must be safe to run twice.</summary>
 public interface IBuildDispatcher
 {
+    /// <summary>Plans the build (clone, matrix) on <see cref="BuildQueues.Plan"/>.</summary>
     void Enqueue(long buildId);
+
+    /// <summary>Runs one part on its architecture's queue; returns the job's id.</summary>
+    string EnqueuePart(long partId, string architecture);
+
+    /// <summary>Stops a part's job: a worker running it sees its cancellation token fire.</summary>
+    void Cancel(string jobId);
 }
 
 /// <summary>A build step failed for a reason the build's owner can act on; the message goes to the build log as is.</summary>

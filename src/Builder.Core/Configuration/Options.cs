@@ -49,6 +49,13 @@ public sealed partial class BuildOptions
     /// <summary>Whether each release also publishes its sdist (<c>Builder:Build:Sdist</c>).</summary>
     public bool Sdist { get; set; } = true;
 
+    /// <summary>
+    /// Parts each architecture's targets are split into (<c>Builder:Build:ParallelTargets</c>): each part is a job and a
+    /// container of its own, so up to this many targets of one release build at once per architecture (as workers allow).
+    /// </summary>
+    [Range(1, 64, ErrorMessage = "Builder:Build:ParallelTargets must be between 1 and 64 (jobs an architecture's targets are split into).")]
+    public int ParallelTargets { get; set; } = 1;
+
     /// <summary>Docker network mode of build containers; "none" keeps untrusted build code off the network.</summary>
     [Required]
     public string Network { get; set; } = "none";
