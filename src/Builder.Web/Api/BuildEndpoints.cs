@@ -10,6 +10,18 @@ namespace Builder.Web.Api;
 
 public sealed record TargetResponse(string Name, string Architecture, bool Succeeded, double Seconds, IReadOnlyList<string> Files, string? Error);
 
+public sealed record PartResponse(
+    long Id,
+    string Architecture,
+    string Queue,
+    IReadOnlyList<string> Identifiers,
+    bool Sdist,
+    string State,
+    int Attempts,
+    string? Error,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt);
+
 public sealed record FileResponse(string Filename, string Url, string Sha256, long Size, string? RequiresPython);
 
 public sealed record BuildResponse(
@@ -26,6 +38,7 @@ public sealed record BuildResponse(
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
     IReadOnlyList<TargetResponse> Targets,
+    IReadOnlyList<PartResponse> Parts,
     IReadOnlyList<FileResponse> Files,
     string LogUrl);
 
@@ -44,7 +57,7 @@ internal static class BuildEndpoints
 
     private static async Task<Results<Ok<BuildResponse>, ProblemHttpResult>> GetAsync(long id, BuilderDbContext db, CancellationToken cancellationToken)
     {
-        var build = await db.Builds.AsNoTracking().Include(b => b.Repository).Include(b => b.Targets)
+        var build = await db.Builds.AsNoTracking().Include(b => b.Repository).Include(b => b.Targets).Include(b => b.Parts)
             .SingleOrDefaultAsync(b => b.Id == id, cancellationToken);
         if (build is null)
         {
@@ -67,6 +80,10 @@ internal static class BuildEndpoints
             build.FinishedAt,
             build.Targets.OrderBy(t => t.Id)
                 .Select(t => new TargetResponse(t.Name, t.Architecture, t.Succeeded, t.Seconds, t.Files.Split(' ', StringSplitOptions.RemoveEmptyEntries), t.Error))
+                .ToList(),
+            build.Parts.OrderBy(p => p.Id)
+                .Select(p => new PartResponse(p.Id, p.Architecture, BuildQueues.ForArchitecture(p.Architecture), p.IdentifierList, p.IncludeSdist,
+                    p.State.ToString().ToLowerInvariant(), p.Attempts, p.Error, p.StartedAt, p.FinishedAt))
                 .ToList(),
             files.Select(f => new FileResponse(f.Filename, IndexEndpoints.FileRoute(f.Project, f.Filename), f.Sha256, f.Size, f.RequiresPython)).ToList(),
             BuildRoute(id) + "/log"));

@@ -10,6 +10,8 @@ namespace Builder.Web.Webhooks;
 
 public sealed record BuildAccepted(long Id, string Url);
 
+public sealed record BuildsCancelled(IReadOnlyList<long> Cancelled);
+
 /// <summary>
 /// The webhook edge: verify, record, enqueue, answer 202 — no build work happens in the request.
 /// </summary>
@@ -69,12 +71,14 @@ internal static partial class WebhookEndpoints
             return TypedResults.NoContent(); // not a tag push: nothing to build
         }
 
+        var tag = payload.Ref[TagPrefix.Length..];
         if (payload.Deleted || payload.After is null || payload.After.All(c => c == '0'))
         {
-            return TypedResults.NoContent(); // a tag deletion: nothing to build, nothing published is removed
+            // A tag deletion: its unfinished builds are cancelled; nothing already published is removed.
+            var cancelled = await BuildCancellation.CancelTagAsync(db, dispatcher, time, repository.Id, tag, cancellationToken);
+            return cancelled.Count == 0 ? TypedResults.NoContent() : TypedResults.Accepted((string?)null, new BuildsCancelled(cancelled));
         }
 
-        var tag = payload.Ref[TagPrefix.Length..];
         var existing = await FindAsync(db, repository.Id, tag, payload.After, cancellationToken);
         if (existing is not null)
         {

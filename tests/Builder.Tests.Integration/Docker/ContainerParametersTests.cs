@@ -63,4 +63,21 @@ public sealed class ContainerParametersTests
              "--project", "/builder/project", "--pythons", "cp311-cp311,cp312-cp312"],
             DockerWheelBuilder.TesterArguments(request));
     }
+
+    [Fact]
+    public void Identifiers_matched_by_test_skip_are_not_tested()
+    {
+        var request = new Builder.Core.Builds.WheelBuildRequest(1, "x86_64", "/src", "/out", false)
+        {
+            Identifiers = ["cp311-manylinux_x86_64", "cp312-manylinux_x86_64"],
+            Project = new Builder.Core.Builds.ProjectBuildSettings(null, null, "python -c 'import mypkg'", [])
+            {
+                TestSkip = ["cp311-manylinux_x86_64"],
+            },
+        };
+
+        Assert.Equal(
+            ["--wheels", "/builder/wheels", "--command", "python -c 'import mypkg'", "--pythons", "cp312-cp312"],
+            DockerWheelBuilder.TesterArguments(request));
+    }
 }

@@ -14,7 +14,13 @@ public sealed class RecordingDispatcher : IBuildDispatcher
 {
     public ConcurrentQueue<long> Enqueued { get; } = new();
 
+    public ConcurrentQueue<string> Cancelled { get; } = new();
+
     public void Enqueue(long buildId) => Enqueued.Enqueue(buildId);
+
+    public string EnqueuePart(long partId, string architecture) => throw new NotSupportedException("the web edge enqueues builds, never parts");
+
+    public void Cancel(string jobId) => Cancelled.Enqueue(jobId);
 }
 
 /// <summary>The real web app in the test host, embedded mode, with its own data directory.</summary>
