@@ -76,6 +76,12 @@ public sealed partial class DockerWheelBuilder(
             return result;
         }
 
+        if (request.Identifiers.Count > 0 && request.Identifiers.All(request.Project.TestSkip.Contains))
+        {
+            log.WriteLine($"[{request.Architecture} test] skipped: test-skip matches every identifier of this part");
+            return result;
+        }
+
         var test = await runner.RunAsync(docker, new ContainerJob(
             image,
             ["sh", "-c", LaunchScript, "/builder/" + TesterResource, .. TesterArguments(request)],
@@ -103,7 +109,7 @@ public sealed partial class DockerWheelBuilder(
             args.Add("/builder/project");
         }
 
-        var pythons = request.Identifiers.Select(BuildOutcome.InterpreterOf).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        var pythons = request.Identifiers.Where(id => !project.TestSkip.Contains(id)).Select(BuildOutcome.InterpreterOf).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
         if (pythons.Count > 0)
         {
             args.Add("--pythons");
