@@ -27,7 +27,9 @@ Steps (fail fast: the first failing step ends the run with exit code 1):
 when the image has auditwheel (see build-images/README.md).
 Each interpreter gets a fresh venv (build isolation); build-system.requires and the backend's
 get_requires_for_build_* are pip-installed into it (pip uses the container's configuration: the
-offline wheelhouse in local images, the package index in production).
+offline wheelhouse in local images, the package index in production). When Builder mounts its index
+relay (/builder/relay/index.sock, see builder_relay.py), every pip also uses Builder's own index, so a
+private package can build-depend on another one.
 
 Output: every line is prefixed with its step ("[sdist] ...", "[cp311-cp311 wheel] ..."); child
 output is streamed line by line. The last line is always
@@ -47,6 +49,8 @@ import tarfile
 import tempfile
 import time
 import zipfile
+
+import builder_relay
 
 RESULT_PREFIX = "BUILDER-RESULT "
 DEFAULT_REQUIRES = ["setuptools>=40.8.0", "wheel"]
@@ -499,6 +503,9 @@ class Driver(object):
         os.makedirs(self.out, exist_ok=True)
         log("setup", "driver on Python %s (%s); source %s; out %s"
             % (sys.version.split()[0], sys.executable, self.source, self.out))
+        # Before the project's environment is evaluated: its assignments and every child process see the relay's pip settings.
+        if builder_relay.enable() is not None:
+            log("setup", "build requirements from Builder's index via the relay")
 
         interpreters = discover(a.python_root, parse_python_min(a.python_min), parse_pythons(a.pythons),
                                 parse_identifiers(a.identifiers), lambda tag, why: self.skip_step(tag, "wheel", why))

@@ -3,7 +3,8 @@
 
 Follows cibuildwheel's model (test-command, test-requires, {project}/{package}). Runs in a NEW container made from
 the same image as the build, with no network; needs only the standard library of CPython 3.8-3.13 and pip's vendored
-`packaging`.
+`packaging`. When Builder mounts its index relay (/builder/relay/index.sock, see builder_relay.py), test-requires also
+come from Builder's own index.
 
 How the Builder service runs it (the tar it uploads to /builder/ holds wheels/, this file, and project/ only when
 the test command uses {project} or {package}):
@@ -37,6 +38,8 @@ import sys
 import tempfile
 import time
 import zipfile
+
+import builder_relay
 
 RESULT_PREFIX = "BUILDER-RESULT "
 TAG_RE = re.compile(r"^cp3(\d+)-cp3(\d+)$")
@@ -224,6 +227,8 @@ def main(argv=None):
     started = time.monotonic()
     try:
         args = parser.parse_args(argv)
+        if builder_relay.enable() is not None:
+            log("test setup", "test requirements from Builder's index via the relay")
         wheels = sorted(os.path.join(args.wheels, n) for n in os.listdir(args.wheels) if n.endswith(".whl"))
         if not wheels:
             raise TestError("no wheels in %s to test" % args.wheels)

@@ -2,22 +2,29 @@
 
 Run with any CPython 3.8+: `python -m unittest discover -s build-images/driver -p 'test_*.py'`
 (tests/Builder.Tests.Integration/Driver/DriverSelfTests.cs runs them with the oldest and newest Python).
-auditwheel is faked by a shell script, so the repair path is exercised without the real tool.
+auditwheel is faked by a shell script, so the repair path is exercised without the real tool; Builder's index
+relay by a one-request-per-connection HTTP server on a Unix socket, which the real pip of this Python downloads from.
 """
 
 import io
 import json
 import os
 import shutil
+import socket
 import stat
+import subprocess
 import sys
 import tempfile
+import threading
 import unittest
+import urllib.error
+import urllib.request
 import zipfile
 from contextlib import redirect_stdout
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import builder_driver as driver  # noqa: E402
+import builder_relay as relay  # noqa: E402
 
 FAKE_AUDITWHEEL = """#!/bin/sh
 # repair -w DEST WHEEL: writes the wheel again under a manylinux tag, as auditwheel does
@@ -169,6 +176,126 @@ class CommandLineTests(DriverTestCase):
         self.assertEqual([], result["pythons"])
         self.assertEqual([{"name": "cp311-cp311", "kind": "wheel", "ok": True, "seconds": 0.0, "files": [],
                            "skipped": "not in this image"}], result["steps"])
+
+
+class FakeIndexRelay(object):
+    """Builder's relay as the container sees it: HTTP/1.1 on a Unix socket, one request per connection, answering
+    from a dict {path: (status, content type, body)}; records each request line and its headers."""
+
+    def __init__(self, path, pages):
+        self.pages = pages
+        self.requests = []
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(path)
+        self.server.listen(8)
+        threading.Thread(target=self._loop, daemon=True).start()
+
+    def _loop(self):
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            with conn:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        break
+                    head += chunk
+                lines = head.decode("latin-1").split("\r\n")
+                self.requests.append(lines[0])
+                self.requests.extend("  " + line for line in lines[1:] if line)
+                method, target = lines[0].split(" ")[:2]
+                status, ctype, body = self.pages.get(target, (404, "text/plain", b"not here\n"))
+                conn.sendall(("HTTP/1.1 %d X\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+                              % (status, ctype, len(body))).encode() + (b"" if method == "HEAD" else body))
+
+    def close(self):
+        self.server.close()
+
+
+def make_real_wheel(directory, name, version):
+    """A minimal valid pure wheel (METADATA, WHEEL, RECORD), enough for pip to download and check it."""
+    filename = "%s-%s-py3-none-any.whl" % (name, version)
+    path = os.path.join(directory, filename)
+    info = "%s-%s.dist-info" % (name, version)
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("%s/__init__.py" % name, "")
+        z.writestr(info + "/METADATA", "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version))
+        z.writestr(info + "/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        z.writestr(info + "/RECORD", "")
+    return path
+
+
+class RelayTests(DriverTestCase):
+    def setUp(self):
+        super().setUp()
+        self.socket_path = os.path.join(self.tmp, "index.sock")
+        self.forwarders = []
+
+    def tearDown(self):
+        for f in self.forwarders:
+            f.close()
+        super().tearDown()
+
+    def start(self, pages):
+        fake = FakeIndexRelay(self.socket_path, pages)
+        self.addCleanup(fake.close)
+        env = {}
+        forwarder = relay.enable(env, self.socket_path)
+        self.assertIsNotNone(forwarder)
+        self.forwarders.append(forwarder)
+        return fake, forwarder, env
+
+    def test_without_the_socket_nothing_is_started_or_set(self):
+        env = {"PIP_NO_INDEX": "1"}
+        self.assertIsNone(relay.enable(env, os.path.join(self.tmp, "absent.sock")))
+        self.assertEqual({"PIP_NO_INDEX": "1"}, env)
+
+    def test_the_pip_variables_name_the_forwarder_and_turn_the_index_back_on(self):
+        _, forwarder, env = self.start({})
+        self.assertEqual({"PIP_INDEX_URL": "http://127.0.0.1:%d/simple/" % forwarder.port, "PIP_NO_INDEX": "0"}, env)
+
+    def test_requests_and_answers_pass_through_unchanged(self):
+        fake, forwarder, _ = self.start({"/simple/": (200, "text/html", b"<a href='demo/'>demo</a>"),
+                                          "/legacy/": (403, "text/plain", b"only GET and HEAD\n")})
+        url = "http://127.0.0.1:%d" % forwarder.port
+        with urllib.request.urlopen(url + "/simple/", timeout=10) as response:
+            self.assertEqual(b"<a href='demo/'>demo</a>", response.read())
+        with self.assertRaises(urllib.error.HTTPError) as ctx:
+            urllib.request.urlopen(urllib.request.Request(url + "/legacy/", data=b"x", method="POST"), timeout=10)
+        self.assertEqual(403, ctx.exception.code)
+        self.assertEqual(b"only GET and HEAD\n", ctx.exception.read())
+        self.assertIn("GET /simple/ HTTP/1.1", fake.requests)
+        self.assertIn("POST /legacy/ HTTP/1.1", fake.requests)
+
+    def test_a_relay_that_is_gone_answers_502(self):
+        fake, forwarder, _ = self.start({})
+        fake.close()
+        os.remove(self.socket_path)
+        with self.assertRaises(urllib.error.HTTPError) as ctx:
+            urllib.request.urlopen("http://127.0.0.1:%d/simple/" % forwarder.port, timeout=10)
+        self.assertEqual(502, ctx.exception.code)
+
+    def test_pip_downloads_through_the_relay_although_the_image_says_no_index(self):
+        wheel = make_real_wheel(self.tmp, "acme_helper", "1.0")
+        with open(wheel, "rb") as f:
+            data = f.read()
+        name = os.path.basename(wheel)
+        page = ('<a href="../../files/acme-helper/%s">%s</a>' % (name, name)).encode()
+        fake, _, env = self.start({"/simple/acme-helper/": (200, "text/html", page),
+                                   "/files/acme-helper/" + name: (200, "application/octet-stream", data)})
+        wheelhouse = os.path.join(self.tmp, "wheelhouse")
+        os.makedirs(wheelhouse)
+        child = dict(os.environ, PIP_NO_INDEX="1", PIP_FIND_LINKS=wheelhouse, PIP_DISABLE_PIP_VERSION_CHECK="1")
+        child.update(env)
+        out = os.path.join(self.tmp, "downloaded")
+        proc = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-cache-dir", "-d", out,
+                               "acme-helper==1.0"], env=child, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.assertEqual(0, proc.returncode, proc.stdout.decode())
+        self.assertEqual([name], os.listdir(out))
+        self.assertIn("GET /simple/acme-helper/ HTTP/1.1", fake.requests)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ namespace Builder.Docker;
 /// <param name="Role">"build" or "test": a label, and the word failure messages use when no step is known.</param>
 /// <param name="PackInputAsync">The tar extracted at "/" before the container starts.</param>
 /// <param name="OutputPath">A directory in the container whose plain files are copied to <paramref name="OutputDirectory"/>; null: nothing comes back.</param>
+/// <param name="IndexUrl">Builder's index, reached through an <see cref="IndexRelay"/> for this container only; null: no relay.</param>
 internal sealed record ContainerJob(
     string Image,
     IReadOnlyList<string> Command,
@@ -20,7 +21,8 @@ internal sealed record ContainerJob(
     string Role,
     Func<CancellationToken, Task<Stream>> PackInputAsync,
     string? OutputPath = null,
-    string? OutputDirectory = null);
+    string? OutputDirectory = null,
+    Uri? IndexUrl = null);
 
 /// <summary>How a container ended.</summary>
 /// <param name="LastStep">The "[step]" prefix of the last line the container printed (e.g. "cp311-cp311 wheel"); null if none.</param>
@@ -37,8 +39,9 @@ internal sealed record ContainerOutcome(
 
 /// <summary>
 /// Runs untrusted code (the project's build backend, setup.py, tests) in one container: resource limits, no network,
-/// no capabilities, nothing of the host but a copied-in tar; output streamed into the build log; a wall clock; OOM
-/// detection; the container always removed afterwards, whatever happened.
+/// no capabilities, nothing of the host but a copied-in tar and (with an index URL) the directory of its own index
+/// relay; output streamed into the build log; a wall clock; OOM detection; the container and its relay always removed
+/// afterwards, whatever happened.
 /// </summary>
 internal sealed partial class BuildContainerRunner(BuildOptions settings, TimeProvider time, ILogger logger)
 {
@@ -50,7 +53,8 @@ internal sealed partial class BuildContainerRunner(BuildOptions settings, TimePr
     private const int TailLines = 20;
 
     /// <summary>The create parameters: every limit comes from configuration, every container carries the labels the sweep looks for.</summary>
-    internal static CreateContainerParameters CreateParameters(BuildOptions settings, ContainerJob job)
+    /// <param name="relayDirectory">The host directory of this container's <see cref="IndexRelay"/>: the only host path mounted.</param>
+    internal static CreateContainerParameters CreateParameters(BuildOptions settings, ContainerJob job, string? relayDirectory = null)
     {
         var memory = settings.MemoryMiB * 1024L * 1024L;
         return new CreateContainerParameters
@@ -80,7 +84,8 @@ internal sealed partial class BuildContainerRunner(BuildOptions settings, TimePr
                 // its own files (gcc, venvs and pip work) but cannot mount, trace, change ownership or raw-socket.
                 SecurityOpt = ["no-new-privileges"],
                 CapDrop = ["ALL"],
-                Binds = [],
+                // Read-only: the container can connect to the relay's socket but leave nothing in its directory.
+                Binds = relayDirectory is null ? [] : [$"{relayDirectory}:{IndexRelay.ContainerDirectory}:ro"],
                 Mounts = [],
             },
         };
@@ -88,49 +93,70 @@ internal sealed partial class BuildContainerRunner(BuildOptions settings, TimePr
 
     public async Task<ContainerOutcome> RunAsync(DockerClient docker, ContainerJob job, IBuildLog log, CancellationToken cancellationToken)
     {
-        var container = await docker.Containers.CreateContainerAsync(CreateParameters(settings, job), cancellationToken);
-        LogContainerCreated(logger, container.ID, job.Role, job.BuildId, job.Architecture, job.Image, settings.WorkerName);
-        var started = time.GetTimestamp();
-        var output = new OutputTracker(job.Architecture, log);
+        IndexRelay? relay = null;
+        CreateContainerResponse? container = null;
         try
         {
-            await using (var tar = await job.PackInputAsync(cancellationToken))
+            if (job.IndexUrl is not null)
             {
-                await docker.Containers.ExtractArchiveToContainerAsync(container.ID, new CopyToContainerParameters { Path = "/" }, tar, cancellationToken);
+                relay = IndexRelay.Start(settings.EffectiveRelayDir, job.IndexUrl, line => log.WriteLine($"[{job.Architecture}] {line}"), logger);
             }
 
-            using var clock = new CancellationTokenSource(TimeSpan.FromSeconds(settings.TimeoutSeconds), time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, clock.Token);
-            await docker.Containers.StartContainerAsync(container.ID, new ContainerStartParameters(), cancellationToken);
-
-            long exitCode;
-            try
-            {
-                await FollowOutputAsync(docker, container.ID, output, linked.Token);
-                exitCode = (await docker.Containers.WaitContainerAsync(container.ID, linked.Token)).StatusCode;
-            }
-            catch (OperationCanceledException) when (clock.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                output.Flush();
-                LogContainerTimedOut(logger, container.ID, job.BuildId, settings.TimeoutSeconds);
-                return output.Outcome(-1, timedOut: true, outOfMemory: false, time.GetElapsedTime(started), []);
-            }
-
-            output.Flush();
-            // The kernel may kill any process of the container's cgroup, often a child of the driver; Docker reports every
-            // such kill as State.OOMKilled, whatever the exit code the driver then chose.
-            var state = (await docker.Containers.InspectContainerAsync(container.ID, cancellationToken)).State;
-            var outOfMemory = state?.OOMKilled == true;
-            var files = job.OutputPath is not null && job.OutputDirectory is not null && !outOfMemory
-                ? await CopyOutputAsync(docker, container.ID, job.OutputPath, job.OutputDirectory, cancellationToken)
-                : [];
-            return output.Outcome(exitCode, timedOut: false, outOfMemory, time.GetElapsedTime(started), files);
+            container = await docker.Containers.CreateContainerAsync(CreateParameters(settings, job, relay?.HostDirectory), cancellationToken);
+            LogContainerCreated(logger, container.ID, job.Role, job.BuildId, job.Architecture, job.Image, settings.WorkerName);
+            return await RunCreatedAsync(docker, container, job, log, cancellationToken);
         }
         finally
         {
             // Containers never outlive their run: also on failure, timeout, cancellation and host shutdown (hence None).
-            await RemoveAsync(docker, container.ID, CancellationToken.None);
+            // The relay goes after its container, so nothing inside can still be talking to it.
+            if (container is not null)
+            {
+                await RemoveAsync(docker, container.ID, CancellationToken.None);
+            }
+
+            if (relay is not null)
+            {
+                await relay.DisposeAsync();
+            }
         }
+    }
+
+    private async Task<ContainerOutcome> RunCreatedAsync(DockerClient docker, CreateContainerResponse container, ContainerJob job, IBuildLog log, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        var output = new OutputTracker(job.Architecture, log);
+        await using (var tar = await job.PackInputAsync(cancellationToken))
+        {
+            await docker.Containers.ExtractArchiveToContainerAsync(container.ID, new CopyToContainerParameters { Path = "/" }, tar, cancellationToken);
+        }
+
+        using var clock = new CancellationTokenSource(TimeSpan.FromSeconds(settings.TimeoutSeconds), time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, clock.Token);
+        await docker.Containers.StartContainerAsync(container.ID, new ContainerStartParameters(), cancellationToken);
+
+        long exitCode;
+        try
+        {
+            await FollowOutputAsync(docker, container.ID, output, linked.Token);
+            exitCode = (await docker.Containers.WaitContainerAsync(container.ID, linked.Token)).StatusCode;
+        }
+        catch (OperationCanceledException) when (clock.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            output.Flush();
+            LogContainerTimedOut(logger, container.ID, job.BuildId, settings.TimeoutSeconds);
+            return output.Outcome(-1, timedOut: true, outOfMemory: false, time.GetElapsedTime(started), []);
+        }
+
+        output.Flush();
+        // The kernel may kill any process of the container's cgroup, often a child of the driver; Docker reports every
+        // such kill as State.OOMKilled, whatever the exit code the driver then chose.
+        var state = (await docker.Containers.InspectContainerAsync(container.ID, cancellationToken)).State;
+        var outOfMemory = state?.OOMKilled == true;
+        var files = job.OutputPath is not null && job.OutputDirectory is not null && !outOfMemory
+            ? await CopyOutputAsync(docker, container.ID, job.OutputPath, job.OutputDirectory, cancellationToken)
+            : [];
+        return output.Outcome(exitCode, timedOut: false, outOfMemory, time.GetElapsedTime(started), files);
     }
 
     internal static async Task RemoveAsync(DockerClient docker, string containerId, CancellationToken cancellationToken)

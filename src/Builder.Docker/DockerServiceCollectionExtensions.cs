@@ -10,6 +10,8 @@ public static class DockerServiceCollectionExtensions
     {
         services.AddSingleton<IDockerClientFactory, DockerClientFactory>();
         services.AddSingleton<IWheelBuilder, DockerWheelBuilder>();
+        // The embedded web host registers its own (its listening address when the setting is empty).
+        services.TryAddSingleton<IIndexAddress, ConfiguredIndexAddress>();
         services.TryAddSingleton(TimeProvider.System);
         // Before the job server (registered after this): leftovers of a crashed predecessor go before new builds start.
         services.AddHostedService<BuildContainerSweeper>();

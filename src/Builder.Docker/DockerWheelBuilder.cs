@@ -11,12 +11,14 @@ namespace Builder.Docker;
 
 /// <summary>
 /// Builds one architecture in one container started through the Docker API: the source tree and our driver are
-/// copied in (no host path is mounted), the driver runs every Python of the matrix, and /builder/out is copied back.
-/// When the project has a test command, the wheels are then tested in a second, clean container (cibuildwheel's model).
+/// copied in (the only host path mounted is the directory of the container's own index relay), the driver runs every
+/// Python of the matrix, and /builder/out is copied back. When the project has a test command, the wheels are then
+/// tested in a second, clean container (cibuildwheel's model).
 /// </summary>
 public sealed partial class DockerWheelBuilder(
     IDockerClientFactory clients,
     IOptions<BuildOptions> options,
+    IIndexAddress indexAddress,
     TimeProvider time,
     ILogger<DockerWheelBuilder> logger) : IWheelBuilder
 {
@@ -26,6 +28,9 @@ public sealed partial class DockerWheelBuilder(
 
     private const string DriverResource = "builder_driver.py";
     private const string TesterResource = "builder_tester.py";
+    private const string RelayResource = "builder_relay.py";
+
+    private int _offlineLogged;
 
     // The newest CPython of the image runs the driver; "*[0-9]" leaves out free-threaded builds (cp313-cp313t).
     private const string LaunchScript =
@@ -40,6 +45,7 @@ public sealed partial class DockerWheelBuilder(
         using var docker = clients.Create();
         await EnsureImageAsync(docker, image, cancellationToken);
         var runner = new BuildContainerRunner(settings, time, logger);
+        var (buildIndex, testIndex) = IndexFor(request, settings, log);
 
         var args = new List<string> { "--source", "/builder/src", "--out", "/builder/out" };
         if (request.IncludeSdist)
@@ -63,7 +69,8 @@ public sealed partial class DockerWheelBuilder(
             "build",
             ct => PackAsync([("builder/src/", request.SourceDirectory)], DriverResource, ct),
             "/builder/out",
-            request.OutputDirectory), log, cancellationToken);
+            request.OutputDirectory,
+            buildIndex), log, cancellationToken);
         var result = BuildOutcome.Build(request, settings, build);
         if (!result.Succeeded || string.IsNullOrWhiteSpace(request.Project.TestCommand))
         {
@@ -88,8 +95,37 @@ public sealed partial class DockerWheelBuilder(
             request.BuildId,
             request.Architecture,
             "test",
-            ct => PackTestInputAsync(request, wheels, ct)), log, cancellationToken);
+            ct => PackTestInputAsync(request, wheels, ct),
+            IndexUrl: testIndex), log, cancellationToken);
         return BuildOutcome.Test(request, settings, result, test);
+    }
+
+    /// <summary>
+    /// Which containers reach Builder's index through a relay. A build container with a network of its own
+    /// (Builder:Build:Network other than "none") keeps the image's index: the relay would replace it for pip. The test
+    /// container never has a network, so it always gets the relay when the index is known.
+    /// </summary>
+    private (Uri? Build, Uri? Test) IndexFor(WheelBuildRequest request, BuildOptions settings, IBuildLog log)
+    {
+        var index = indexAddress.IndexUrl;
+        if (index is null)
+        {
+            log.WriteLine($"[{request.Architecture}] [relay] no index URL known (Builder:Build:IndexUrl): build requirements come from the build image only");
+            if (Interlocked.Exchange(ref _offlineLogged, 1) == 0)
+            {
+                LogNoIndexUrl(logger);
+            }
+
+            return (null, null);
+        }
+
+        if (settings.Network != "none")
+        {
+            log.WriteLine($"[{request.Architecture}] [relay] build containers have network '{settings.Network}' (Builder:Build:Network): pip uses the build image's index, not the relay");
+            return (null, index);
+        }
+
+        return (index, index);
     }
 
     /// <summary>The tester's command line (build-images/driver/builder_tester.py documents it).</summary>
@@ -178,13 +214,17 @@ public sealed partial class DockerWheelBuilder(
                 }
             }
 
-            await using var stream = typeof(DockerWheelBuilder).Assembly.GetManifestResourceStream(script)
-                ?? throw new InvalidOperationException($"embedded resource {script} is missing");
-            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, "builder/" + script)
+            // The relay forwarder (builder_relay.py) is imported by both scripts from their own directory.
+            foreach (var resource in new[] { script, RelayResource })
             {
-                DataStream = stream,
-                Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
-            }, cancellationToken);
+                await using var stream = typeof(DockerWheelBuilder).Assembly.GetManifestResourceStream(resource)
+                    ?? throw new InvalidOperationException($"embedded resource {resource} is missing");
+                await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, "builder/" + resource)
+                {
+                    DataStream = stream,
+                    Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+                }, cancellationToken);
+            }
         }
 
         buffer.Position = 0;
@@ -208,6 +248,9 @@ public sealed partial class DockerWheelBuilder(
             await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = data, Mode = info.UnixFileMode }, cancellationToken);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No index URL is known (set Builder:Build:IndexUrl): build containers get build requirements from their image only")]
+    private static partial void LogNoIndexUrl(ILogger logger);
 
     private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
         | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;

@@ -1,3 +1,4 @@
+using Builder.Core.Builds;
 using Builder.Core.Configuration;
 using Builder.Data;
 using Builder.Pipeline;
@@ -26,6 +27,8 @@ builder.Services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Sec
 // Production (ConnectionStrings:Postgres set): this process only receives, serves and enqueues; workers build.
 // Embedded default: this process runs the builds too.
 builder.Services.AddBuilderPipeline(builder.Configuration, builder.Configuration.IsProductionMode() ? JobRole.Client : JobRole.Server);
+// Embedded builds reach this process's own index (through each container's relay) at the address it listens on.
+builder.Services.AddSingleton<IIndexAddress, ServerIndexAddress>();
 builder.Services.AddProblemDetails();
 builder.Services.AddOptions<IndexOptions>().BindConfiguration(IndexOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<IndexCache>();

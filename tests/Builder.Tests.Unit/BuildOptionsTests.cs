@@ -158,4 +158,34 @@ public sealed class BuildOptionsTests
 
         Assert.Contains($"Builder:Build:Pythons names '{python}'", problem, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("ftp://index.example/")]
+    [InlineData("/simple/")]
+    [InlineData("http://web:8080/?token=1")]
+    public void An_index_url_that_is_not_an_absolute_http_url_is_named(string url)
+    {
+        var problem = Assert.Single(new BuildOptions { IndexUrl = url }.Problems());
+
+        Assert.StartsWith("Builder:Build:IndexUrl must be an absolute http(s) URL", problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://web:8080/")]
+    [InlineData("https://builder.example.com/prefix/")]
+    [InlineData("http://worker:s3cret@web:8080/")]
+    public void Http_index_urls_are_valid(string url)
+    {
+        Assert.Empty(new BuildOptions { IndexUrl = url }.Problems());
+    }
+
+    [Fact]
+    public void A_relay_directory_too_long_for_socket_paths_is_named()
+    {
+        var problem = Assert.Single(new BuildOptions { RelayDir = "/" + new string('r', 83) }.Problems());
+
+        Assert.StartsWith("Builder:Build:RelayDir '/rrr", problem, StringComparison.Ordinal);
+        Assert.Contains("at most 83 bytes", problem, StringComparison.Ordinal);
+        Assert.Empty(new BuildOptions { RelayDir = "/" + new string('r', 82) }.Problems());
+    }
 }

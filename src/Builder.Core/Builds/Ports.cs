@@ -42,6 +42,15 @@ public sealed record TargetResult(string Name, bool Succeeded, TimeSpan Duration
 /// <summary>The outcome of building one architecture. <see cref="Files"/> are paths under the request's output directory.</summary>
 public sealed record WheelBuildResult(bool Succeeded, string? Error, IReadOnlyList<TargetResult> Targets, IReadOnlyList<string> Files);
 
+/// <summary>
+/// Where the process that runs builds reaches Builder's own index (the base URL under which <c>/simple/</c> lives);
+/// null when it does not know (a worker without <c>Builder:Build:IndexUrl</c>): builds then use the image's packages only.
+/// </summary>
+public interface IIndexAddress
+{
+    Uri? IndexUrl { get; }
+}
+
 /// <summary>Builds an sdist and wheels from a source tree, for one architecture, never on the host.</summary>
 public interface IWheelBuilder
 {

@@ -60,6 +60,21 @@ public sealed partial class BuildOptions
     [Required]
     public string Network { get; set; } = "none";
 
+    /// <summary>
+    /// Builder's own index as the process that runs builds reaches it (<c>Builder:Build:IndexUrl</c>, e.g.
+    /// <c>http://web:8080/</c>): build containers get its read routes (and nothing else) through a relay, so a private
+    /// package can build-depend on another. Empty: the embedded server's own address; a worker without it builds offline.
+    /// User info in the URL (<c>http://user:token@host/</c>) becomes the relay's Basic credentials, never the container's.
+    /// </summary>
+    public string? IndexUrl { get; set; }
+
+    /// <summary>
+    /// Where the per-container relay directories (one Unix socket each, bind-mounted at /builder/relay) are made;
+    /// empty means <c>builder-relay</c> in the temp directory. At most 83 bytes, for the socket paths below it. The
+    /// Docker engine must see the same path, so a worker that itself runs in a container mounts it at the same path.
+    /// </summary>
+    public string? RelayDir { get; set; }
+
     /// <summary>Wall clock per container (build, and test stage separately); the container is killed when it runs out.</summary>
     [Range(10, 86_400, ErrorMessage = "Builder:Build:TimeoutSeconds must be between 10 and 86400.")]
     public int TimeoutSeconds { get; set; } = 3600;
@@ -87,6 +102,15 @@ public sealed partial class BuildOptions
 
     /// <summary>Where clones and build outputs live while a build runs; empty means the system temp directory.</summary>
     public string? WorkDir { get; set; }
+
+    // Not under WorkDir: a Unix socket path has at most 107 bytes, and work directories are often deep.
+    public string EffectiveRelayDir => Path.GetFullPath(!string.IsNullOrWhiteSpace(RelayDir) ? RelayDir : Path.Combine(Path.GetTempPath(), "builder-relay"));
+
+    /// <summary>What the relay adds below <see cref="EffectiveRelayDir"/>: "/" + 12 hex digits + "/index.sock".</summary>
+    public const int RelaySocketSuffixLength = 24;
+
+    /// <summary>The longest path a Unix domain socket can have on Linux (sun_path is 108 bytes with its NUL).</summary>
+    public const int MaxUnixSocketPath = 107;
 
     public static readonly IReadOnlyList<string> KnownArchitectures = ["x86_64", "aarch64"];
 
@@ -116,6 +140,17 @@ public sealed partial class BuildOptions
             {
                 yield return $"Builder:Build:Images:{arch} must name the build image for {arch} (set Builder__Build__Images__{arch}).";
             }
+        }
+
+        if (!string.IsNullOrWhiteSpace(IndexUrl)
+            && (!Uri.TryCreate(IndexUrl, UriKind.Absolute, out var index) || index.Scheme is not ("http" or "https") || index.Query.Length > 0 || index.Fragment.Length > 0))
+        {
+            yield return $"Builder:Build:IndexUrl must be an absolute http(s) URL of Builder's index without query (e.g. http://web:8080/); got '{IndexUrl}'.";
+        }
+
+        if (System.Text.Encoding.UTF8.GetByteCount(EffectiveRelayDir) + RelaySocketSuffixLength > MaxUnixSocketPath)
+        {
+            yield return $"Builder:Build:RelayDir '{EffectiveRelayDir}' is too long for the relay's Unix socket paths: use a directory of at most {MaxUnixSocketPath - RelaySocketSuffixLength} bytes.";
         }
 
         foreach (var python in EffectivePythons.Where(p => !PythonTag().IsMatch(p)))

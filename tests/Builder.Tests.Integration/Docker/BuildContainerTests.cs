@@ -73,6 +73,63 @@ public sealed class BuildContainerTests
         Assert.Empty(await harness.OwnedContainersAsync());
     }
 
+    [Fact]
+    public async Task With_the_relay_a_build_reads_the_index_but_cannot_upload_call_the_api_or_reach_the_bridge()
+    {
+        var bridge = DockerBridgeAddress();
+        using var listener = new TcpListener(bridge, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var stop = new CancellationTokenSource();
+        var accept = listener.AcceptTcpClientAsync(stop.Token).AsTask();
+        await using var index = await StandInIndex.StartAsync();
+        using var harness = new DockerHarness();
+        harness.IndexUrl = index.Url;
+
+        // Runs in the sdist step's hook, a child of the driver: it sees the pip settings the driver set for the relay.
+        var result = await harness.BuildAsync(ContainerProjects.WithSetupPrelude("curious", $$"""
+            import os, socket, urllib.error, urllib.request
+            base = os.environ["PIP_INDEX_URL"][:-len("/simple/")]
+            def probe(method, path, data=None):
+                request = urllib.request.Request(base + path, data=data, method=method,
+                                                 headers={"Authorization": "Bearer from-the-build"})
+                try:
+                    with urllib.request.urlopen(request, timeout=10) as r:
+                        status, body = r.status, r.read()
+                except urllib.error.HTTPError as e:
+                    status, body = e.code, e.read()
+                print("RELAY-PROBE %s %s -> %d %s" % (method, path, status, body.decode().strip()), flush=True)
+            probe("GET", "/simple/")
+            probe("POST", "/legacy/", b":action=file_upload")
+            probe("GET", "/api/builds/1")
+            try:
+                socket.create_connection(("{{bridge}}", {{port}}), timeout=5).close()
+                print("NETWORK-PROBE connected", flush=True)
+            except OSError as e:
+                print("NETWORK-PROBE failed: %r" % (e,), flush=True)
+            """));
+
+        Assert.True(result.Succeeded, result.Error);
+        var log = harness.Log.Text;
+        Assert.Contains("[x86_64] [setup] build requirements from Builder's index via the relay", log, StringComparison.Ordinal);
+        Assert.Contains("RELAY-PROBE GET /simple/ -> 200 <a href=\"acme-helper/\">acme-helper</a>", log, StringComparison.Ordinal);
+        Assert.Contains("RELAY-PROBE POST /legacy/ -> 403 Builder's index relay allows only GET and HEAD, not POST", log, StringComparison.Ordinal);
+        Assert.Contains("RELAY-PROBE GET /api/builds/1 -> 403 Builder's index relay allows only the index's read routes", log, StringComparison.Ordinal);
+        Assert.Contains("[x86_64] [relay] refused POST /legacy/", log, StringComparison.Ordinal);
+        Assert.Contains("NETWORK-PROBE failed: OSError(101, 'Network is unreachable')", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("NETWORK-PROBE connected", log, StringComparison.Ordinal);
+        Assert.False(accept.IsCompleted, "the listener accepted a connection from the build");
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => accept);
+
+        // Only reads reached the index (pip asked it for setuptools and wheel too, and took them from the wheelhouse
+        // after its 404), never with the build's credentials.
+        Assert.Contains("GET /simple/ auth= cookie=", index.Reached);
+        Assert.All(index.Reached, line => Assert.Matches("^GET /simple/[a-z-]*/? auth= cookie=$", line));
+        Assert.Empty(await harness.OwnedContainersAsync());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(harness.Options.EffectiveRelayDir));
+    }
+
     /// <summary>docker0's IPv4 address: where a build container with a network would reach this host.</summary>
     private static IPAddress DockerBridgeAddress()
     {

@@ -33,6 +33,17 @@ public sealed class ContainerParametersTests
     }
 
     [Fact]
+    public void The_relay_directory_is_the_only_host_path_and_is_read_only()
+    {
+        var create = BuildContainerRunner.CreateParameters(new BuildOptions(), Job, "/var/tmp/relay/0123456789ab");
+
+        Assert.Equal(["/var/tmp/relay/0123456789ab:/builder/relay:ro"], create.HostConfig?.Binds);
+        Assert.Empty(create.HostConfig?.Mounts ?? []);
+        Assert.Equal("none", create.HostConfig?.NetworkMode);
+        Assert.Equal(["PYTHONUNBUFFERED=1", "HOME=/tmp"], create.Env);
+    }
+
+    [Fact]
     public void The_test_stage_never_gets_a_network()
     {
         var create = BuildContainerRunner.CreateParameters(new BuildOptions { Network = "bridge" }, Job with { Role = "test" });

@@ -20,6 +20,11 @@ internal sealed class CollectingBuildLog : IBuildLog
     public void WriteLine(string line) => _lines.Enqueue(line);
 }
 
+internal sealed class FixedIndexAddress(Uri? indexUrl) : IIndexAddress
+{
+    public Uri? IndexUrl => indexUrl;
+}
+
 /// <summary>
 /// Drives <see cref="DockerWheelBuilder"/> directly against the real engine: a temp source tree, a unique owner label
 /// per test (other tests share the engine), and a look at the containers that owner still has.
@@ -30,11 +35,14 @@ internal sealed class DockerHarness : IDisposable
 
     public DockerHarness(Action<BuildOptions>? configure = null)
     {
-        Options = new BuildOptions { WorkerName = $"test-containers-{Guid.NewGuid():N}" };
+        Options = new BuildOptions { WorkerName = $"test-containers-{Guid.NewGuid():N}", RelayDir = Path.Combine(_root, "relay") };
         configure?.Invoke(Options);
     }
 
     public BuildOptions Options { get; }
+
+    /// <summary>Builder's index for the relay; null (the default): no relay, as a worker without Builder:Build:IndexUrl.</summary>
+    public Uri? IndexUrl { get; set; }
 
     public long BuildId { get; } = Random.Shared.NextInt64(1_000_000, long.MaxValue);
 
@@ -55,6 +63,7 @@ internal sealed class DockerHarness : IDisposable
         var builder = new DockerWheelBuilder(
             new DockerClientFactory(Microsoft.Extensions.Options.Options.Create(Options)),
             Microsoft.Extensions.Options.Options.Create(Options),
+            new FixedIndexAddress(IndexUrl),
             TimeProvider.System,
             NullLogger<DockerWheelBuilder>.Instance);
         var request = new WheelBuildRequest(BuildId, "x86_64", source, Path.Combine(_root, "out"), IncludeSdist: true)
