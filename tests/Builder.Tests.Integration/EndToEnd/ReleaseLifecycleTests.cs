@@ -1,0 +1,161 @@
+using System.Net;
+using System.Text.Json;
+using Builder.Tests.Integration.Fixtures;
+using Builder.Tests.Integration.Infrastructure;
+
+namespace Builder.Tests.Integration.EndToEnd;
+
+/// <summary>A release is all or nothing: a failing test publishes nothing, a deleted tag cancels its build, a moved tag is refused.</summary>
+public sealed class ReleaseLifecycleTests : IAsyncLifetime
+{
+    private readonly string _root = TestPaths.NewTempDirectory("lifecycle");
+    private readonly string _owner = "lifecycle-" + Guid.NewGuid().ToString("N")[..8];
+
+    private string DataDir => Path.Combine(_root, "data");
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
+    {
+        TestPaths.DeleteDirectory(_root);
+        return Task.CompletedTask;
+    }
+
+    private Dictionary<string, string> Settings(params string[] pythons)
+    {
+        var settings = BuilderInstance.Embedded(DataDir);
+        settings["Builder__Build__WorkerName"] = _owner;
+        for (var i = 0; i < pythons.Length; i++)
+        {
+            settings[$"Builder__Build__Pythons__{i}"] = pythons[i];
+        }
+
+        return settings;
+    }
+
+    private static Dictionary<string, string> WithCibuildwheel(Dictionary<string, string> files, string table)
+    {
+        files["pyproject.toml"] = files.GetValueOrDefault("pyproject.toml", """
+            [build-system]
+            requires = ["setuptools>=40.8.0", "wheel"]
+            build-backend = "setuptools.build_meta"
+            """) + "\n\n[tool.cibuildwheel]\n" + table + "\n";
+        return files;
+    }
+
+    private void AssertNothingStaged() =>
+        Assert.Empty(Directory.Exists(Path.Combine(DataDir, "files")) ? Directory.GetDirectories(Path.Combine(DataDir, "files"), "_staging-*") : []);
+
+    [Fact]
+    public async Task A_test_command_failing_on_one_python_fails_the_release_and_publishes_none_of_its_files()
+    {
+        var files = WithCibuildwheel(PythonProjects.CExtension("fastadd", "4.0.0"),
+            """test-command = "python -c \"import sys, fastadd; assert fastadd.add(2, 3) == 5; sys.exit(7 if sys.version_info[:2] == (3, 12) else 0)\"" """);
+        var git = await GitRepositories.CreateAsync(Path.Combine(_root, "repo"), files, "v4.0.0");
+        await using var web = await BuilderProcess.StartWebAsync(Settings("cp311", "cp312"));
+        var client = BuilderInstance.Client(web);
+        var repository = await client.RegisterAsync("acme/fastadd", git.CloneUrl);
+
+        var build = await client.WaitForBuildAsync(await client.PushTagAsync(repository, git));
+
+        Assert.Equal("failed", build.State);
+        Assert.Contains("test of cp312-manylinux_x86_64 failed", build.Error, StringComparison.Ordinal);
+        var targets = ReleaseAssertions.Targets(build).ToDictionary(t => t.GetProperty("name").GetString()!, t => t.GetProperty("succeeded").GetBoolean());
+        Assert.True(targets["cp311-manylinux_x86_64 test"], "the cp311 wheel passed its test");
+        Assert.False(targets["cp312-manylinux_x86_64 test"]);
+        Assert.Empty(build.Json.GetProperty("files").EnumerateArray());
+        Assert.Equal(HttpStatusCode.NotFound, (await client.Http.GetAsync("/simple/fastadd/")).StatusCode);
+        Assert.False(Directory.Exists(Path.Combine(DataDir, "files", "fastadd")), "the sdist and the cp311 wheel that built fine are not published either");
+        AssertNothingStaged();
+        var log = await client.GetLogAsync(build.Id);
+        Assert.Contains("[builder] FAILED: x86_64: test of cp312-manylinux_x86_64 failed", log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Deleting_the_tag_cancels_its_running_build_stops_the_container_and_publishes_nothing()
+    {
+        var files = WithCibuildwheel(PythonProjects.Pure("acme-slow", "1.0.0"), """before-build = "echo before-build is sleeping; sleep 600" """);
+        var git = await GitRepositories.CreateAsync(Path.Combine(_root, "repo"), files, "v1.0.0");
+        await using var web = await BuilderProcess.StartWebAsync(Settings("cp311"));
+        var client = BuilderInstance.Client(web);
+        var repository = await client.RegisterAsync("acme/slow", git.CloneUrl);
+        var id = await client.PushTagAsync(repository, git);
+        await WaitUntilAsync(async () => (await client.GetLogAsync(id)).Contains("before-build is sleeping", StringComparison.Ordinal), "before-build to start");
+        Assert.NotEmpty(await ContainersAsync());
+
+        using var deletion = await client.SendWebhookAsync(
+            BuilderClient.PushPayload(repository.Name, "refs/tags/v1.0.0", git.TagObjectSha, new string('0', 40), deleted: true), repository.WebhookSecret);
+
+        Assert.Equal(HttpStatusCode.Accepted, deletion.StatusCode);
+        var cancelled = JsonDocument.Parse(await deletion.Content.ReadAsStringAsync()).RootElement.GetProperty("cancelled");
+        Assert.Equal([id], cancelled.EnumerateArray().Select(e => e.GetInt64()));
+        var build = await client.GetBuildAsync(id);
+        Assert.Equal("cancelled", build.State);
+        Assert.Equal("cancelled: tag 'v1.0.0' was deleted", build.Error);
+        // Hangfire notices the deleted job within its cancellation check interval; the runner then removes the container.
+        await WaitUntilAsync(async () => (await ContainersAsync()).Count == 0, "the build container to be removed");
+        await WaitUntilAsync(async () => (await client.GetLogAsync(id)).Contains("cancelled: the tag was deleted", StringComparison.Ordinal), "the part to log its cancellation");
+        Assert.Equal("cancelled", (await client.GetBuildAsync(id)).State);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.Http.GetAsync("/simple/acme-slow/")).StatusCode);
+        AssertNothingStaged();
+
+        // Deleting it again finds nothing unfinished.
+        using var again = await client.SendWebhookAsync(
+            BuilderClient.PushPayload(repository.Name, "refs/tags/v1.0.0", git.TagObjectSha, new string('0', 40), deleted: true), repository.WebhookSecret);
+        Assert.Equal(HttpStatusCode.NoContent, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_published_tag_moved_to_another_commit_is_refused_and_the_release_stays_as_published()
+    {
+        var git = await GitRepositories.CreateAsync(Path.Combine(_root, "repo"), PythonProjects.Pure("acme-moved", "2.0.0"), "v2.0.0");
+        await using var web = await BuilderProcess.StartWebAsync(Settings("cp311"));
+        var client = BuilderInstance.Client(web);
+        var repository = await client.RegisterAsync("acme/moved", git.CloneUrl);
+        var first = await client.WaitForBuildAsync(await client.PushTagAsync(repository, git));
+        var published = await ReleaseAssertions.AssertPublishedAsync(client, first, "acme-moved", "2.0.0");
+
+        var work = Path.Combine(_root, "repo", "work");
+        await File.WriteAllTextAsync(Path.Combine(work, "CHANGES.txt"), "a change after the release\n");
+        (await Shell.GitAsync(work, "add", "-A")).EnsureSuccess("git add");
+        (await Shell.GitAsync(work, "commit", "-q", "-m", "after the release")).EnsureSuccess("git commit");
+        (await Shell.GitAsync(work, "tag", "-f", "-a", "v2.0.0", "-m", "moved")).EnsureSuccess("git tag -f");
+        (await Shell.GitAsync(work, "push", "-q", "-f", git.BareDirectory, "main", "v2.0.0")).EnsureSuccess("git push -f");
+        var moved = git with
+        {
+            CommitSha = (await Shell.GitAsync(work, "rev-parse", "v2.0.0^{commit}")).Output.Trim(),
+            TagObjectSha = (await Shell.GitAsync(work, "rev-parse", "v2.0.0")).Output.Trim(),
+        };
+        var second = await client.WaitForBuildAsync(await client.PushTagAsync(repository, moved));
+
+        Assert.NotEqual(first.Id, second.Id);
+        Assert.Equal("failed", second.State);
+        Assert.Contains($"tag 'v2.0.0' was published from commit {git.CommitSha} and now points at {moved.CommitSha}", second.Error, StringComparison.Ordinal);
+        Assert.Empty(second.Json.GetProperty("parts").EnumerateArray());
+        var page = await client.Http.GetStringAsync("/simple/acme-moved/");
+        Assert.All(published, f => Assert.Contains(f, page, StringComparison.Ordinal));
+
+        // The original push delivered again is the original build: a no-op.
+        Assert.Equal(first.Id, await client.PushTagAsync(repository, git));
+    }
+
+    private async Task<IReadOnlyList<string>> ContainersAsync()
+    {
+        var result = (await Shell.RunAsync("docker", ["ps", "-aq", "--filter", $"label=io.builder.owner={_owner}"], _root)).EnsureSuccess("docker ps");
+        return result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(4);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"timed out waiting for {what}");
+            }
+
+            await Task.Delay(500);
+        }
+    }
+}
