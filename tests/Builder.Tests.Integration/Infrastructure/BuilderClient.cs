@@ -100,7 +100,8 @@ public sealed class BuilderClient(HttpClient http, string adminToken)
             json);
     }
 
-    public Task<string> GetLogAsync(long id) => http.GetStringAsync($"/api/builds/{id}/log");
+    /// <summary>The log stored so far (a running build's log is otherwise followed until the build ends).</summary>
+    public Task<string> GetLogAsync(long id) => http.GetStringAsync($"/api/builds/{id}/log?follow=false");
 
     /// <summary>Polls the build until it reaches a final state; fails the test with the log if it takes too long.</summary>
     public async Task<BuildStatus> WaitForBuildAsync(long id, TimeSpan? timeout = null)
