@@ -73,8 +73,8 @@ internal static class BuildEndpoints
     }
 
     /// <summary>
-    /// The build's output. While the build is queued or running it follows the log (chunked text/plain, or server-sent
-    /// events for <c>Accept: text/event-stream</c>) until the build finishes; <c>?follow=false</c> answers with what is
+    /// The build's output. Until the build is finished and its last lines are stored it follows the log (chunked
+    /// text/plain, or server-sent events for <c>Accept: text/event-stream</c>); <c>?follow=false</c> answers with what is
     /// stored so far; <c>?target=</c> keeps one target's lines (see <see cref="LogTargetFilter"/>).
     /// </summary>
     private static async Task<IResult> GetLogAsync(
@@ -94,7 +94,9 @@ internal static class BuildEndpoints
 
         var serverSentEvents = request.GetTypedHeaders().Accept.Any(a =>
             a.MediaType.Equals(BuildLogStream.EventStream, StringComparison.OrdinalIgnoreCase) && a.Quality is not 0);
-        var following = follow is not false && !build.IsFinished;
+        // A build that finished a moment ago may not have stored its last lines yet ("[builder] FAILED: ..."): follow
+        // those too, so "finished" plus one GET is the whole log.
+        var following = follow is not false && !await BuildLogStream.IsCompleteAsync(build, db, time, cancellationToken);
         if (serverSentEvents || following)
         {
             // An EventSource that reconnects sends the id of the last chunk it got.

@@ -14,9 +14,8 @@ namespace Builder.Web.Api;
 /// chunks are found by polling, after the last chunk id sent.
 /// </summary>
 /// <remarks>
-/// The stream ends when the build is finished and every run of the job has stored its end-of-attempt marker
-/// (<see cref="BuildLogChunk.IsEndOfAttempt"/>): the job records the final state before its last lines are flushed.
-/// A worker that died mid-run never writes its marker; <see cref="SettleTime"/> ends such a stream.
+/// The stream ends when the build's log is complete (<see cref="IsComplete"/>): the job records the final state before
+/// its last lines are flushed, so a finished state alone does not mean every line is stored.
 /// </remarks>
 internal sealed class BuildLogStream(
     long buildId,
@@ -31,7 +30,7 @@ internal sealed class BuildLogStream(
     // The writer flushes every 500 ms, so a line waits at most about 0.75 s between the build and the reader.
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>How long a finished build's log may stay without its missing end markers before the stream ends anyway.</summary>
+    /// <summary>How long after a build finished its log may still lack end markers; then it is taken as complete.</summary>
     public static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(30);
 
     public const string EventStream = "text/event-stream";
@@ -66,7 +65,27 @@ internal sealed class BuildLogStream(
         }
     }
 
-    private sealed record BuildProgress(BuildState State, string? Error, int Attempts)
+    /// <summary>
+    /// Every line of the build is stored: it is finished, and each run of the job stored its end-of-attempt marker
+    /// (<see cref="BuildLogChunk.IsEndOfAttempt"/>) or it finished <see cref="SettleTime"/> ago (a worker that died
+    /// mid-run never writes its marker, and logs stored before markers existed have none).
+    /// </summary>
+    public static bool IsComplete(bool finished, int attempts, DateTimeOffset? finishedAt, int markers, DateTimeOffset now) =>
+        finished && (markers >= attempts || finishedAt is not { } at || now - at >= SettleTime);
+
+    /// <summary><see cref="IsComplete"/> for a build just read, counting its markers only when that can matter.</summary>
+    public static async Task<bool> IsCompleteAsync(Build build, BuilderDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (!build.IsFinished || IsComplete(true, build.Attempts, build.FinishedAt, markers: 0, time.GetUtcNow()))
+        {
+            return build.IsFinished;
+        }
+
+        var markers = await db.BuildLogChunks.CountAsync(c => c.BuildId == build.Id && c.Text == string.Empty, cancellationToken);
+        return markers >= build.Attempts;
+    }
+
+    private sealed record BuildProgress(BuildState State, string? Error, int Attempts, DateTimeOffset? FinishedAt)
     {
         public bool IsFinished => State is BuildState.Succeeded or BuildState.Failed or BuildState.Cancelled;
     }
@@ -76,13 +95,12 @@ internal sealed class BuildLogStream(
         var last = afterChunkId;
         // Markers before a resumed position (Last-Event-ID) count too.
         var markers = last == 0 ? 0 : await db.BuildLogChunks.CountAsync(c => c.BuildId == buildId && c.Id <= last && c.Text == string.Empty, cancellationToken);
-        DateTimeOffset? quietSince = null;
         var text = new StringBuilder();
         while (true)
         {
             // The state first, then the chunks: chunks stored before the state was read are all in this batch.
             var build = await db.Builds.AsNoTracking().Where(b => b.Id == buildId)
-                .Select(b => new BuildProgress(b.State, b.Error, b.Attempts)).SingleAsync(cancellationToken);
+                .Select(b => new BuildProgress(b.State, b.Error, b.Attempts, b.FinishedAt)).SingleAsync(cancellationToken);
             var chunks = await db.BuildLogChunks.AsNoTracking().Where(c => c.BuildId == buildId && c.Id > last)
                 .OrderBy(c => c.Id).ToListAsync(cancellationToken);
 
@@ -105,24 +123,9 @@ internal sealed class BuildLogStream(
                 await response.Body.FlushAsync(cancellationToken);
             }
 
-            if (!follow)
+            if (!follow || IsComplete(build.IsFinished, build.Attempts, build.FinishedAt, markers, time.GetUtcNow()))
             {
                 return build;
-            }
-
-            if (build.IsFinished)
-            {
-                if (markers >= build.Attempts)
-                {
-                    return build;
-                }
-
-                var now = time.GetUtcNow();
-                quietSince = chunks.Count > 0 ? now : quietSince ?? now;
-                if (now - quietSince >= SettleTime)
-                {
-                    return build;
-                }
             }
 
             await Task.Delay(PollInterval, time, cancellationToken);

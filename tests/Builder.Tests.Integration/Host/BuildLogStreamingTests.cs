@@ -63,7 +63,7 @@ public sealed class BuildLogStreamingTests
             await db.SaveChangesAsync();
         }
 
-        public async Task SetStateAsync(long buildId, BuildState state, string? error = null)
+        public async Task SetStateAsync(long buildId, BuildState state, string? error = null, DateTimeOffset? finishedAt = null)
         {
             await using var scope = factory.Services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<BuilderDbContext>();
@@ -73,6 +73,11 @@ public sealed class BuildLogStreamingTests
             if (state == BuildState.Running)
             {
                 build.Attempts++; // as BuildJob does when it starts a run
+            }
+
+            if (build.IsFinished)
+            {
+                build.FinishedAt = finishedAt ?? DateTimeOffset.UtcNow;
             }
 
             await db.SaveChangesAsync();
@@ -387,6 +392,39 @@ public sealed class BuildLogStreamingTests
         response.Dispose();
 
         await end.Ended.WaitAsync(Deadline);
+    }
+
+    [Fact]
+    public async Task A_build_that_has_just_finished_is_answered_once_its_last_lines_are_stored()
+    {
+        await using var host = await Host.StartAsync(postgres: false);
+        var id = await host.AddBuildAsync(BuildState.Running, attempts: 1);
+        await host.AddChunkAsync(id, "[builder] build started\n");
+        // Failed, as BuildJob records it before it flushes "[builder] FAILED: ..." and the end marker.
+        await host.SetStateAsync(id, BuildState.Failed, "the compiler failed");
+        using var http = host.Factory.CreateClient();
+
+        using var response = await http.GetAsync($"/api/builds/{id}/log", HttpCompletionOption.ResponseHeadersRead).WaitAsync(Deadline);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        Assert.Equal("[builder] build started", await NextLineAsync(reader));
+        await host.AddChunkAsync(id, "[builder] FAILED: the compiler failed\n");
+        await host.AddChunkAsync(id, string.Empty);
+
+        Assert.Equal("[builder] FAILED: the compiler failed", await NextLineAsync(reader));
+        Assert.Null(await NextLineAsync(reader));
+    }
+
+    [Fact]
+    public async Task A_log_without_end_markers_of_a_build_finished_long_ago_is_answered_at_once()
+    {
+        // A worker that died mid-run, or a log stored before the markers existed.
+        await using var host = await Host.StartAsync(postgres: false);
+        var id = await host.AddBuildAsync(BuildState.Running, attempts: 1);
+        await host.AddChunkAsync(id, "[builder] build started\n");
+        await host.SetStateAsync(id, BuildState.Failed, "lost", DateTimeOffset.UtcNow - TimeSpan.FromMinutes(5));
+        using var http = host.Factory.CreateClient();
+
+        Assert.Equal("[builder] build started\n", await http.GetStringAsync($"/api/builds/{id}/log").WaitAsync(Deadline));
     }
 
     [Fact]
