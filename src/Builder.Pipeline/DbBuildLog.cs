@@ -9,6 +9,11 @@ namespace Builder.Pipeline;
 /// Build output kept in the database (so any web process can serve it, whichever worker built), written in chunks
 /// about twice a second so readers see lines while the build runs.
 /// </summary>
+/// <remarks>
+/// Disposing writes the attempt's last chunk and then an empty one (<see cref="BuildLogChunk.IsEndOfAttempt"/>).
+/// The job disposes the log after recording the final state, so a follower that sees a finished build needs that
+/// marker to know the closing lines ("[builder] published ...") are stored: one marker per attempt.
+/// </remarks>
 public sealed class DbBuildLog : IBuildLog, IAsyncDisposable
 {
     private static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(500);
@@ -48,6 +53,8 @@ public sealed class DbBuildLog : IBuildLog, IAsyncDisposable
         }
 
         await FlushAsync(CancellationToken.None);
+        // Saved after the last lines: a reader that has the marker has every line of the attempt.
+        await SaveAsync(string.Empty, CancellationToken.None);
         _stop.Dispose();
     }
 
@@ -74,8 +81,15 @@ public sealed class DbBuildLog : IBuildLog, IAsyncDisposable
             _pending = new StringBuilder();
         }
 
+        await SaveAsync(chunk.ToString(), cancellationToken);
+    }
+
+    // One writer per build, one chunk at a time: chunk ids of a build are committed in increasing order, which is what
+    // lets a follower read "every chunk after the last id it sent" (BuildLogStream).
+    private async Task SaveAsync(string text, CancellationToken cancellationToken)
+    {
         await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
-        db.BuildLogChunks.Add(new BuildLogChunk { BuildId = _buildId, Text = chunk.ToString() });
+        db.BuildLogChunks.Add(new BuildLogChunk { BuildId = _buildId, Text = text });
         await db.SaveChangesAsync(cancellationToken);
     }
 }

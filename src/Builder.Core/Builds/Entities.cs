@@ -157,7 +157,11 @@ public sealed class BuildLogChunk
 
     public long BuildId { get; set; }
 
+    /// <summary>One or more whole lines, each ending in a newline; empty for the end-of-attempt marker.</summary>
     public required string Text { get; set; }
+
+    /// <summary>Each run of the build job ends its output with one empty chunk (see <c>DbBuildLog</c>).</summary>
+    public bool IsEndOfAttempt => Text.Length == 0;
 }
 
 /// <summary>A published distribution file. A row exists only for a release whose every target succeeded.</summary>

@@ -89,14 +89,52 @@ internal static class BuildEndpoints
             BuildRoute(id) + "/log"));
     }
 
-    private static async Task<IResult> GetLogAsync(long id, BuilderDbContext db, CancellationToken cancellationToken)
+    /// <summary>
+    /// The build's output. Until the build is finished and its last lines are stored it follows the log (chunked
+    /// text/plain, or server-sent events for <c>Accept: text/event-stream</c>); <c>?follow=false</c> answers with what is
+    /// stored so far; <c>?target=</c> keeps one target's lines (see <see cref="LogTargetFilter"/>).
+    /// </summary>
+    private static async Task<IResult> GetLogAsync(
+        long id, string? target, bool? follow, HttpRequest request, BuilderDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (!await db.Builds.AnyAsync(b => b.Id == id, cancellationToken))
+        LogTargetFilter? filter = null;
+        if (target is not null && !LogTargetFilter.TryParse(target, out filter))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, detail: $"{LogTargetFilter.Usage}; got '{target}'");
+        }
+
+        var build = await db.Builds.AsNoTracking().SingleOrDefaultAsync(b => b.Id == id, cancellationToken);
+        if (build is null)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"build {id} does not exist");
         }
 
+        var serverSentEvents = request.GetTypedHeaders().Accept.Any(a =>
+            a.MediaType.Equals(BuildLogStream.EventStream, StringComparison.OrdinalIgnoreCase) && a.Quality is not 0);
+        // A build that finished a moment ago may not have stored its last lines yet ("[builder] FAILED: ..."): follow
+        // those too, so "finished" plus one GET is the whole log.
+        var following = follow is not false && !await BuildLogStream.IsCompleteAsync(build, db, time, cancellationToken);
+        if (serverSentEvents || following)
+        {
+            // An EventSource that reconnects sends the id of the last chunk it got.
+            var after = long.TryParse(request.Headers["Last-Event-ID"].FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var lastEventId)
+                ? lastEventId
+                : 0;
+            return new BuildLogStream(id, filter, following, serverSentEvents, serverSentEvents ? after : 0, db, time);
+        }
+
         var chunks = await db.BuildLogChunks.AsNoTracking().Where(c => c.BuildId == id).OrderBy(c => c.Id).Select(c => c.Text).ToListAsync(cancellationToken);
-        return TypedResults.Text(string.Concat(chunks), "text/plain; charset=utf-8", Encoding.UTF8);
+        if (filter is null)
+        {
+            return TypedResults.Text(string.Concat(chunks), "text/plain; charset=utf-8", Encoding.UTF8);
+        }
+
+        var text = new StringBuilder();
+        foreach (var line in chunks.SelectMany(c => BuildLogStream.SelectLines(c, filter)))
+        {
+            text.Append(line).Append('\n');
+        }
+
+        return TypedResults.Text(text.ToString(), "text/plain; charset=utf-8", Encoding.UTF8);
     }
 }

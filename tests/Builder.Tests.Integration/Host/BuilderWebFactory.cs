@@ -23,8 +23,11 @@ public sealed class RecordingDispatcher : IBuildDispatcher
     public void Cancel(string jobId) => Cancelled.Enqueue(jobId);
 }
 
-/// <summary>The real web app in the test host, embedded mode, with its own data directory.</summary>
-public sealed class BuilderWebFactory(string? dataDir = null) : WebApplicationFactory<Program>
+/// <summary>
+/// The real web app in the test host with its own data directory: embedded mode, or production mode (the web role:
+/// no job server) on the given PostgreSQL database.
+/// </summary>
+public sealed class BuilderWebFactory(string? dataDir = null, string? postgres = null) : WebApplicationFactory<Program>
 {
     // A data directory handed in belongs to the caller (e.g. to start the app again on the same data); ours is deleted.
     private readonly bool _ownsDataDir = dataDir is null;
@@ -34,11 +37,23 @@ public sealed class BuilderWebFactory(string? dataDir = null) : WebApplicationFa
 
     public string DataDir => _dataDir;
 
+    /// <summary>More test services, applied after the app's own (and after the recording dispatcher).</summary>
+    public Action<IServiceCollection>? TestServices { get; init; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Builder:AdminToken", BuilderInstance.AdminToken);
         builder.UseSetting("Builder:DataDir", _dataDir);
-        builder.ConfigureTestServices(services => services.Replace(ServiceDescriptor.Singleton<IBuildDispatcher>(Dispatcher)));
+        if (postgres is not null)
+        {
+            builder.UseSetting("ConnectionStrings:Postgres", postgres);
+        }
+
+        builder.ConfigureTestServices(services =>
+        {
+            services.Replace(ServiceDescriptor.Singleton<IBuildDispatcher>(Dispatcher));
+            TestServices?.Invoke(services);
+        });
     }
 
     protected override void Dispose(bool disposing)

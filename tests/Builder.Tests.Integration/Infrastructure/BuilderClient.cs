@@ -100,7 +100,11 @@ public sealed class BuilderClient(HttpClient http, string adminToken)
             json);
     }
 
+    /// <summary>The whole log of a finished build (a running build's log is followed until it ends).</summary>
     public Task<string> GetLogAsync(long id) => http.GetStringAsync($"/api/builds/{id}/log");
+
+    /// <summary>The lines stored so far, at once, whatever the build's state.</summary>
+    public Task<string> GetLogSoFarAsync(long id) => http.GetStringAsync($"/api/builds/{id}/log?follow=false");
 
     /// <summary>Polls the build until it reaches a final state; fails the test with the log if it takes too long.</summary>
     public async Task<BuildStatus> WaitForBuildAsync(long id, TimeSpan? timeout = null)
@@ -116,7 +120,7 @@ public sealed class BuilderClient(HttpClient http, string adminToken)
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"build {id} still {status.State} after the deadline. Log:\n{await GetLogAsync(id)}");
+                throw new TimeoutException($"build {id} still {status.State} after the deadline. Log:\n{await GetLogSoFarAsync(id)}");
             }
 
             await Task.Delay(500);
