@@ -84,14 +84,24 @@ public sealed class BuildLogStreamingTests
         }
 
         /// <summary>
-        /// The real job (its <see cref="DbBuildLog"/>, its order of state and lines) with a source and wheel builder of the
-        /// test's; in both modes, although only the embedded host registers the job (production web processes do not build).
+        /// The real jobs (their <see cref="DbBuildLog"/>, their order of state and lines): the plan, then each part it
+        /// enqueued, with a source and wheel builder of the test's; in both modes, although only the embedded host
+        /// registers the jobs (production web processes do not build).
         /// </summary>
         public async Task RunJobAsync(long buildId, IWheelBuilder wheels)
         {
-            await using var scope = factory.Services.CreateAsyncScope();
-            var job = ActivatorUtilities.CreateInstance<BuildJob>(scope.ServiceProvider, new FakeSourceFetcher(), wheels);
-            await job.RunAsync(buildId, CancellationToken.None);
+            await using (var scope = factory.Services.CreateAsyncScope())
+            {
+                var job = ActivatorUtilities.CreateInstance<BuildJob>(scope.ServiceProvider, new FakeSourceFetcher());
+                await job.RunAsync(buildId, CancellationToken.None);
+            }
+
+            while (factory.Dispatcher.EnqueuedParts.TryDequeue(out var part))
+            {
+                await using var scope = factory.Services.CreateAsyncScope();
+                var job = ActivatorUtilities.CreateInstance<BuildPartJob>(scope.ServiceProvider, new FakeSourceFetcher(), wheels);
+                await job.RunAsync(part.PartId, CancellationToken.None);
+            }
         }
 
         public async ValueTask DisposeAsync()

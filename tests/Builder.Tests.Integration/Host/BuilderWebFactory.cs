@@ -18,7 +18,13 @@ public sealed class RecordingDispatcher : IBuildDispatcher
 
     public void Enqueue(long buildId) => Enqueued.Enqueue(buildId);
 
-    public string EnqueuePart(long partId, string architecture) => throw new NotSupportedException("the web edge enqueues builds, never parts");
+    public ConcurrentQueue<(long PartId, string Architecture)> EnqueuedParts { get; } = new();
+
+    public string EnqueuePart(long partId, string architecture)
+    {
+        EnqueuedParts.Enqueue((partId, architecture));
+        return $"part-{partId}";
+    }
 
     public void Cancel(string jobId) => Cancelled.Enqueue(jobId);
 }
