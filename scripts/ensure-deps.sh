@@ -3,7 +3,10 @@
 #   - the Docker engine (docker.io) and a running dockerd;
 #   - the local build image(s) (build-images/make-local-images.sh);
 #   - with --postgres: a PostgreSQL 15 server on 127.0.0.1 for the tests (prints nothing; writes its
-#     admin connection string to $BUILDER_STATE/postgres.conn).
+#     admin connection string to $BUILDER_STATE/postgres.conn);
+#   - with --aarch64: qemu-user-static + binfmt-support, the binfmt_misc mount and the enabled
+#     qemu-aarch64 handler (checked on every run: a reboot drops the registration, not the image), and
+#     the local aarch64 build image (debootstrap arm64 the first time: 5-10 minutes on 2 cores).
 # Everything it starts runs in the background and survives this script. Progress goes to stderr.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,10 +16,12 @@ mkdir -p "$STATE"
 log() { echo "ensure-deps: $*" >&2; }
 
 want_postgres=0
+want_aarch64=0
 for arg in "$@"; do
   case $arg in
     --postgres) want_postgres=1 ;;
-    *) echo "usage: $0 [--postgres]" >&2; exit 2 ;;
+    --aarch64) want_aarch64=1 ;;
+    *) echo "usage: $0 [--postgres] [--aarch64]" >&2; exit 2 ;;
   esac
 done
 
@@ -41,6 +46,21 @@ fi
 
 # --- the local build image (made once; make-local-images.sh returns at once when it exists) ---
 "$HERE/build-images/make-local-images.sh" x86_64 >&2
+
+# --- aarch64 through emulation: binfmt handler first, since an existing image needs it to run ---
+if [ $want_aarch64 = 1 ]; then
+  apt_install qemu-user-static binfmt-support
+  if [ ! -e /proc/sys/fs/binfmt_misc/status ]; then
+    log "mounting binfmt_misc"
+    mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  fi
+  if ! grep -qs '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64; then
+    log "enabling the qemu-aarch64 binfmt handler"
+    update-binfmts --enable qemu-aarch64 >&2
+  fi
+  grep -qs '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64 || { log "qemu-aarch64 binfmt handler is not enabled"; exit 1; }
+  "$HERE/build-images/make-local-images.sh" aarch64 >&2
+fi
 
 # --- PostgreSQL for the tests ---
 if [ $want_postgres = 1 ]; then

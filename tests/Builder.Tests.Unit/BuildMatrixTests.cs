@@ -177,6 +177,19 @@ public sealed class BuildMatrixTests
     }
 
     [Fact]
+    public void Aarch64_with_the_default_pythons_plans_every_identifier_and_the_image_keeps_what_it_has()
+    {
+        // The local aarch64 image has only cp311: the driver turns the other identifiers into "not in this image" skips.
+        var server = new BuildOptions { Architectures = ["x86_64", "aarch64"] };
+
+        var plan = BuildMatrix.Plan(null, server);
+
+        var aarch64 = Assert.Single(plan.Architectures, a => a.Architecture == "aarch64").Identifiers;
+        Assert.Equal(BuildOptions.DefaultPythons.Select(p => $"{p}-manylinux_aarch64"), aarch64);
+        Assert.Contains("cp311-manylinux_aarch64", aarch64);
+    }
+
+    [Fact]
     public void Archs_without_an_image_or_unknown_are_listed_as_ignored()
     {
         var server = new BuildOptions { Images = new() { ["x86_64"] = "img:1" } };
