@@ -13,6 +13,9 @@ internal static class BuilderInstance
         ["Builder__AdminToken"] = AdminToken,
         ["Builder__DataDir"] = dataDir,
         ["Builder__Build__WorkDir"] = Path.Combine(dataDir, "work"),
+        // Each instance's containers are its own (one owner per data directory, so a restart sweeps its predecessor's),
+        // so no other Builder on this Docker engine sweeps them away mid-build.
+        ["Builder__Build__WorkerName"] = "test-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(dataDir)))[..12],
     };
 
     public static Dictionary<string, string> Production(string dataDir, string connectionString) => new(Embedded(dataDir))
