@@ -109,8 +109,9 @@ public static class PipelineServiceCollectionExtensions
         var architectures = configuration.GetSection("Builder:Jobs:Architectures").Get<string[]>();
         if (architectures is not { Length: > 0 })
         {
+            // Unknown names in Builder:Build:Architectures are reported by its own validation, with that key's name.
             var build = configuration.GetSection(BuildOptions.SectionName).Get<BuildOptions>() ?? new BuildOptions();
-            architectures = [.. build.EffectiveArchitectures];
+            return [BuildQueues.Plan, .. build.EffectiveArchitectures.Where(BuildOptions.KnownArchitectures.Contains).Distinct(StringComparer.Ordinal).Select(BuildQueues.ForArchitecture)];
         }
 
         var unknown = architectures.Where(a => !BuildOptions.KnownArchitectures.Contains(a)).ToList();

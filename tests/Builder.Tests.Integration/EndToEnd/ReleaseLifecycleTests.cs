@@ -80,7 +80,7 @@ public sealed class ReleaseLifecycleTests : IAsyncLifetime
         var client = BuilderInstance.Client(web);
         var repository = await client.RegisterAsync("acme/slow", git.CloneUrl);
         var id = await client.PushTagAsync(repository, git);
-        await WaitUntilAsync(async () => (await client.GetLogAsync(id)).Contains("before-build is sleeping", StringComparison.Ordinal), "before-build to start");
+        await WaitUntilAsync(async () => (await client.GetLogSoFarAsync(id)).Contains("before-build is sleeping", StringComparison.Ordinal), "before-build to start");
         Assert.NotEmpty(await ContainersAsync());
 
         using var deletion = await client.SendWebhookAsync(
@@ -94,7 +94,7 @@ public sealed class ReleaseLifecycleTests : IAsyncLifetime
         Assert.Equal("cancelled: tag 'v1.0.0' was deleted", build.Error);
         // Hangfire notices the deleted job within its cancellation check interval; the runner then removes the container.
         await WaitUntilAsync(async () => (await ContainersAsync()).Count == 0, "the build container to be removed");
-        await WaitUntilAsync(async () => (await client.GetLogAsync(id)).Contains("cancelled: the tag was deleted", StringComparison.Ordinal), "the part to log its cancellation");
+        await WaitUntilAsync(async () => (await client.GetLogSoFarAsync(id)).Contains("cancelled: the tag was deleted", StringComparison.Ordinal), "the part to log its cancellation");
         Assert.Equal("cancelled", (await client.GetBuildAsync(id)).State);
         Assert.Equal(HttpStatusCode.NotFound, (await client.Http.GetAsync("/simple/acme-slow/")).StatusCode);
         AssertNothingStaged();
@@ -137,6 +137,32 @@ public sealed class ReleaseLifecycleTests : IAsyncLifetime
 
         // The original push delivered again is the original build: a no-op.
         Assert.Equal(first.Id, await client.PushTagAsync(repository, git));
+    }
+
+    [Fact]
+    public async Task With_parallel_targets_the_parts_of_one_release_build_at_once_and_publish_together()
+    {
+        var git = await GitRepositories.CreateAsync(Path.Combine(_root, "repo"), PythonProjects.CExtension("fastadd", "5.0.0"), "v5.0.0");
+        var settings = Settings("cp311", "cp312");
+        settings["Builder__Build__ParallelTargets"] = "2";
+        await using var web = await BuilderProcess.StartWebAsync(settings);
+        var client = BuilderInstance.Client(web);
+        var repository = await client.RegisterAsync("acme/fastadd", git.CloneUrl);
+
+        var build = await client.WaitForBuildAsync(await client.PushTagAsync(repository, git));
+
+        var files = await ReleaseAssertions.AssertPublishedAsync(client, build, "fastadd", "5.0.0");
+        Assert.Equal(["fastadd-5.0.0-cp311-cp311-linux_x86_64.whl", "fastadd-5.0.0-cp312-cp312-linux_x86_64.whl", "fastadd-5.0.0.tar.gz"],
+            files.Order(StringComparer.Ordinal));
+        var parts = build.Json.GetProperty("parts").EnumerateArray().ToList();
+        Assert.Equal(["cp311-manylinux_x86_64", "cp312-manylinux_x86_64"], parts.Select(p => Assert.Single(p.GetProperty("identifiers").EnumerateArray()).GetString()));
+        Assert.Equal([true, false], parts.Select(p => p.GetProperty("sdist").GetBoolean()));
+        Assert.All(parts, p => Assert.Equal("succeeded", p.GetProperty("state").GetString()));
+        // Two workers (Builder:Jobs:WorkerCount's default): each part started before the other finished.
+        var (first, second) = (parts[0], parts[1]);
+        Assert.True(first.GetProperty("startedAt").GetDateTimeOffset() < second.GetProperty("finishedAt").GetDateTimeOffset()
+            && second.GetProperty("startedAt").GetDateTimeOffset() < first.GetProperty("finishedAt").GetDateTimeOffset(), "the parts overlapped");
+        AssertNothingStaged();
     }
 
     private async Task<IReadOnlyList<string>> ContainersAsync()
