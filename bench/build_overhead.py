@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""Webhook to installable, against the same `pip wheel` commands run by hand in the same image.
+
+    python3 bench/build_overhead.py [--rounds 3] [--pythons cp311,cp312,cp313]
+
+For each of two projects (a pure package, a C extension) and each round:
+  * Builder: a fresh tag is pushed to a local git repository, a signed GitHub push webhook is sent to the
+    running embedded service, and the clock stops when `pip download NAME==VERSION --index-url .../simple/`
+    (CPython 3.11, the index only) succeeds for every wheel: the release is installable.
+  * By hand: `docker run --network none` of the same image with the source copied in, running
+    `/opt/python/<tag>/bin/python -m pip wheel --no-deps -w /out /src` once per Python (the pure package: once,
+    with the newest), i.e. the commands a CI job would run. No sdist, no clone, no upload.
+Prints a Markdown table of medians and the overhead (Builder - by hand) against the target: under 10 % or 3 s,
+whichever is larger. Needs: Docker with the local image (scripts/ensure-deps.sh), the .NET SDK, git, a pyenv
+CPython 3.11 with pip. Starts its own server (Release build) on a free loopback port with a temporary data dir.
+"""
+
+import argparse
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOKEN = "bench-admin-token-0123456789"
+IMAGE = os.environ.get("BUILDER_BENCH_IMAGE", "builder-local/manylinux-x86_64:latest")
+
+PURE = {
+    "pyproject.toml": """
+        [build-system]
+        requires = ["setuptools>=40.8.0", "wheel"]
+        build-backend = "setuptools.build_meta"
+        """,
+    "setup.cfg": """
+        [metadata]
+        name = bench-pure
+        version = attr: bench_pure.VERSION
+
+        [options]
+        packages = find:
+        python_requires = >=3.8
+        """,
+    "bench_pure/__init__.py": 'VERSION = "{version}"\n',
+}
+
+CEXT = {
+    "pyproject.toml": """
+        [build-system]
+        requires = ["setuptools>=40.8.0", "wheel"]
+        build-backend = "setuptools.build_meta"
+        """,
+    "setup.py": """
+        from setuptools import setup, Extension
+        setup(name="bench-cext", version="{version}", packages=["benchadd"],
+              ext_modules=[Extension("benchadd._add", ["src/add.c"])], python_requires=">=3.8")
+        """,
+    "benchadd/__init__.py": "from benchadd._add import add\n",
+    "src/add.c": """
+        #define PY_SSIZE_T_CLEAN
+        #include <Python.h>
+        static PyObject *add(PyObject *self, PyObject *args) {
+            long a, b;
+            if (!PyArg_ParseTuple(args, "ll", &a, &b)) return NULL;
+            return PyLong_FromLong(a + b);
+        }
+        static PyMethodDef methods[] = {{"add", add, METH_VARARGS, "add"}, {NULL, NULL, 0, NULL}};
+        static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_add", NULL, -1, methods};
+        PyMODINIT_FUNC PyInit__add(void) { return PyModule_Create(&module); }
+        """,
+}
+
+
+def sh(*cmd, cwd=None, env=None):
+    return subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method, url, body=None, headers=None):
+    data = json.dumps(body).encode() if isinstance(body, dict) else body
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        return resp.status, resp.read()
+
+
+def write_tree(root, files, version):
+    for rel, text in files.items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        # Only {version} is a placeholder; C braces stay as they are.
+        with open(path, "w") as f:
+            f.write(textwrap.dedent(text).lstrip("\n").replace("{version}", version))
+
+
+def python311():
+    root = sh("pyenv", "root").strip()
+    versions = sorted(v for v in os.listdir(os.path.join(root, "versions")) if v.startswith("3.11."))
+    return os.path.join(root, "versions", versions[-1], "bin", "python")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--pythons", default="cp311,cp312,cp313")
+    args = ap.parse_args()
+    pythons = args.pythons.split(",")
+    work = tempfile.mkdtemp(prefix="builder-overhead-")
+    port = free_port()
+    base = "http://127.0.0.1:%d" % port
+    print("== build (Release)", flush=True)
+    sh("dotnet", "build", os.path.join(HERE, "src/Builder.Web"), "-c", "Release", "-v", "q", "-nologo")
+    dll_dir = os.path.join(HERE, "src/Builder.Web/bin/Release/net10.0")
+    env = dict(os.environ, Builder__DataDir=os.path.join(work, "data"), Builder__AdminToken=TOKEN,
+               Logging__LogLevel__Default="Warning", Builder__Build__Images__x86_64=IMAGE)
+    for i, py in enumerate(pythons):
+        env["Builder__Build__Pythons__%d" % i] = py
+    server = subprocess.Popen(["dotnet", "Builder.Web.dll", "--urls", base], cwd=dll_dir, env=env,
+                              stdout=open(os.path.join(work, "server.log"), "w"), stderr=subprocess.STDOUT)
+    try:
+        for _ in range(150):
+            try:
+                http("GET", base + "/simple/")
+                break
+            except OSError:
+                time.sleep(0.2)
+        results = {}
+        for label, files, name in (("pure", PURE, "bench-pure"), ("C extension", CEXT, "bench-cext")):
+            repo = os.path.join(work, name)
+            os.makedirs(repo)
+            sh("git", "init", "-q", "-b", "main", repo)
+            status, body = http("POST", base + "/api/repositories",
+                                {"provider": "github", "name": "bench/" + name, "cloneUrl": "file://" + repo},
+                                {"Authorization": "Bearer " + TOKEN, "Content-Type": "application/json"})
+            secret = json.loads(body)["webhookSecret"]
+            builder_times, hand_times, build_seconds = [], [], []
+            for r in range(args.rounds):
+                version = "1.0.%d" % r
+                write_tree(repo, files, version)
+                sh("git", "add", "-A", cwd=repo)
+                sh("git", "-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-qm", version, cwd=repo)
+                sh("git", "tag", "v" + version, cwd=repo)
+                sha = sh("git", "rev-parse", "HEAD", cwd=repo).strip()
+                builder_times.append(time_builder(base, name, version, sha, secret, work, build_seconds))
+                hand_times.append(time_by_hand(repo, pythons if label != "pure" else pythons[-1:], work))
+                print("%s round %d: builder %.1f s, by hand %.1f s" % (label, r + 1, builder_times[-1], hand_times[-1]), flush=True)
+            results[label] = (builder_times, hand_times, build_seconds)
+    finally:
+        server.terminate()
+        server.wait()
+    print()
+    print("| project | Pythons | webhook → installable (median s) | build job (median s) | pip wheel by hand (median s) | overhead | target (max(10 %, 3 s)) | rounds |")
+    print("|---|---|---:|---:|---:|---:|---:|---|")
+    for label, (b, h, j) in results.items():
+        mb, mh = statistics.median(b), statistics.median(h)
+        allowed = max(0.10 * mh, 3.0)
+        print("| %s | %s | %.1f | %.1f | %.1f | %+.1f s (%+.0f %%) | %.1f s: %s | %s |" % (
+            label, "newest of " + ",".join(pythons) + " (1 wheel)" if label == "pure" else ",".join(pythons),
+            mb, statistics.median(j), mh, mb - mh, 100 * (mb - mh) / mh, allowed,
+            "met" if mb - mh <= allowed else "missed", " / ".join("%.1f|%.1f" % p for p in zip(b, h))))
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def time_builder(base, name, version, sha, secret, work, build_seconds):
+    body = json.dumps({"ref": "refs/tags/v" + version, "before": "0" * 40, "after": sha, "deleted": False,
+                       "repository": {"full_name": "bench/" + name}}).encode()
+    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    start = time.monotonic()
+    status, answer = http("POST", base + "/webhooks/github", body, {
+        "Content-Type": "application/json", "X-GitHub-Event": "push", "X-Hub-Signature-256": signature,
+        "X-GitHub-Delivery": "bench-%s-%s" % (name, version)})
+    build = json.loads(answer)["id"]
+    while True:
+        _, raw = http("GET", "%s/api/builds/%d" % (base, build))
+        state = json.loads(raw)
+        if state["state"] in ("succeeded", "failed", "cancelled"):
+            break
+        time.sleep(0.1)
+    if state["state"] != "succeeded":
+        sys.exit("build %d %s: %s" % (build, state["state"], state.get("error")))
+    dest = tempfile.mkdtemp(dir=work)
+    # Installable: pip resolves NAME==VERSION from the index alone and downloads a wheel for CPython 3.11.
+    sh(python311(), "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "--disable-pip-version-check",
+       "-q", "-d", dest, "--index-url", base + "/simple/", "%s==%s" % (name, version))
+    elapsed = time.monotonic() - start
+    started, finished = state["startedAt"], state["finishedAt"]
+    from datetime import datetime
+    build_seconds.append((datetime.fromisoformat(finished.replace("Z", "+00:00")) - datetime.fromisoformat(started.replace("Z", "+00:00"))).total_seconds())
+    return elapsed
+
+
+def time_by_hand(repo, pythons, work):
+    script = "cp -r /src /tmp/src && rm -rf /tmp/src/.git && " + " && ".join(
+        "/opt/python/{0}-{0}/bin/python -m pip wheel -q --no-deps -w /out /tmp/src".format(py) for py in pythons)
+    start = time.monotonic()
+    sh("docker", "run", "--rm", "--network", "none", "-v", repo + ":/src:ro", IMAGE, "sh", "-c", script)
+    return time.monotonic() - start
+
+
+if __name__ == "__main__":
+    main()
