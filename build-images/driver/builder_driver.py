@@ -43,6 +43,8 @@ import json
 import os
 import re
 import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
 import subprocess
 import sys
 import tarfile
@@ -109,10 +111,19 @@ class BuildError(Exception):
 # logging
 
 
+# Wheels may build in threads (--jobs): whole lines only, never two writers inside one line.
+_OUTPUT = threading.Lock()
+
+
+def emit(step, line):
+    with _OUTPUT:
+        sys.stdout.write("[%s] %s\n" % (step, line))
+        sys.stdout.flush()
+
+
 def log(step, message=""):
     for line in str(message).splitlines() or [""]:
-        sys.stdout.write("[%s] %s\n" % (step, line))
-    sys.stdout.flush()
+        emit(step, line)
 
 
 def run(step, cmd, cwd=None, env=None, what=None, echo=True):
@@ -127,8 +138,7 @@ def run(step, cmd, cwd=None, env=None, what=None, echo=True):
     last = ""
     for raw in iter(proc.stdout.readline, b""):
         line = raw.decode("utf-8", "replace").rstrip("\r\n")
-        sys.stdout.write("[%s] %s\n" % (step, line))
-        sys.stdout.flush()
+        emit(step, line)
         if line.strip():
             last = line.strip()
     proc.stdout.close()
@@ -470,10 +480,10 @@ class Driver(object):
                        "steps": self.steps}
         self.envs = {}
 
-    def env_for(self, interp, step):
+    def env_for(self, interp, step, source=None):
         env = self.envs.get(interp.tag)
         if env is None:
-            env = BuildEnv(interp, self.workdir, self.runner, self.source)
+            env = BuildEnv(interp, self.workdir, self.runner, source or self.source)
             env.create(step)
             env.install(step, self.build_system["requires"], "build-system.requires")
             self.envs[interp.tag] = env
@@ -595,22 +605,42 @@ class Driver(object):
 
         # 3. wheels: newest first; a *-none-any result means pure, and that one wheel is all
         order = [selected[-1]] + selected[:-1]
-        for index, interp in enumerate(order):
-            files = self.timed_step(interp.tag, "wheel", lambda i=interp: self.build_wheel(i))
-            if index == 0:
-                _, abi, plat = wheel_tags(files[0])
-                self.result["pure"] = abi == "none" and plat == "any"
-                if self.result["pure"]:
-                    log("matrix", "pure-Python project: one %s wheel" % "-".join(wheel_tags(files[0])))
-                    for other in order[1:]:
-                        self.skip_step(other.tag, "wheel", "pure-Python project: one %s wheel"
-                                       % "-".join(wheel_tags(files[0])))
-                    break
+        first = order[0]
+        files = self.timed_step(first.tag, "wheel", lambda: self.build_wheel(first))
+        _, abi, plat = wheel_tags(files[0])
+        self.result["pure"] = abi == "none" and plat == "any"
+        if self.result["pure"]:
+            log("matrix", "pure-Python project: one %s wheel" % "-".join(wheel_tags(files[0])))
+            for other in order[1:]:
+                self.skip_step(other.tag, "wheel", "pure-Python project: one %s wheel" % "-".join(wheel_tags(files[0])))
+        else:
+            self.build_rest(order[1:])
         # report the sdist, then the wheel steps by Python version (skipped ones included)
-        def order(step):
+        def report_order(step):
             m = TAG_RE.match(step["name"])
             return (step["kind"] != "sdist", int(m.group(1)) if m else 999)
-        self.steps[:] = sorted(self.steps, key=order)
+        self.steps[:] = sorted(self.steps, key=report_order)
+
+    def build_rest(self, interpreters):
+        """The other wheels: one after another, or --jobs at a time, each in a copy of the source tree (setuptools
+        writes build/ and *.egg-info into it, shared by interpreters). The first failure is raised once all ended."""
+        jobs = max(1, min(self.args.jobs, len(interpreters)))
+        if jobs == 1:
+            for interp in interpreters:
+                self.timed_step(interp.tag, "wheel", lambda i=interp: self.build_wheel(i))
+            return
+        log("matrix", "building %d wheels, %d at a time" % (len(interpreters), jobs))
+
+        def one(interp):
+            source = os.path.join(self.workdir, "src-" + interp.tag)
+            shutil.copytree(self.source, source, symlinks=True)
+            return self.timed_step(interp.tag, "wheel", lambda: self.build_wheel(interp, source))
+
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(one, interp) for interp in interpreters]
+        errors = [f.exception() for f in futures if f.exception() is not None]
+        if errors:
+            raise errors[0]
 
     def hook_list(self, env, step, name, **kwargs):
         value = env.hook(step, self.build_system, name, **kwargs)
@@ -618,10 +648,10 @@ class Driver(object):
             raise BuildError("%s: %s returned %r, not a list of strings" % (step, name, value))
         return value
 
-    def build_wheel(self, interp):
+    def build_wheel(self, interp, source=None):
         step = "%s wheel" % interp.tag
         log(step, "building a wheel with %s (Python %s)" % (interp.python, interp.version()))
-        env = self.env_for(interp, step)
+        env = self.env_for(interp, step, source)
         if self.args.before_build:
             self.before_build(interp, env)
         extra = self.hook_list(env, step, "get_requires_for_build_wheel", config_settings=None)
@@ -654,12 +684,12 @@ class Driver(object):
         """cibuildwheel's `before-build`: a shell command in the project dir before each wheel build, with
         {project} and {package} standing for the source tree and the build's python first on PATH."""
         step = "%s before-build" % interp.tag
-        command = self.args.before_build.replace("{project}", self.source).replace("{package}", self.source)
+        command = self.args.before_build.replace("{project}", env.source).replace("{package}", env.source)
         variables = child_env()
         variables["PATH"] = os.pathsep.join([os.path.dirname(env.python), os.path.dirname(interp.python),
                                              variables.get("PATH", os.defpath)])
         variables["VIRTUAL_ENV"] = env.dir
-        run(step, ["sh", "-c", command], cwd=self.source, env=variables, what="before-build command")
+        run(step, ["sh", "-c", command], cwd=env.source, env=variables, what="before-build command")
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -678,6 +708,8 @@ def main(argv=None):
                              "interpreters the image lacks are skipped")
     parser.add_argument("--before-build", default="", help="shell command run before each wheel build")
     parser.add_argument("--environment", default="", help="cibuildwheel environment assignments, e.g. 'A=1 B=\"$A 2\"'")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="wheels built at once after the first (each in a copy of the source tree; default 1)")
     parser.add_argument("--python-min", default="3.8", help="oldest Python minor to build for (default 3.8)")
     parser.add_argument("--python-root", default=os.environ.get("BUILDER_PYTHON_ROOT", "/opt/python"),
                         help="where the <tag>/bin/python dirs are (default /opt/python)")

@@ -58,6 +58,8 @@ public sealed partial class DockerWheelBuilder(
             args.AddRange(["--identifiers", string.Join(',', request.Identifiers)]);
         }
 
+        // A container with N CPUs builds N wheels at once (after the first, which tells whether the project is pure).
+        args.AddRange(["--jobs", Math.Max(1, (int)Math.Floor(settings.Cpus)).ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         args.AddRange(request.Project.BeforeBuild is { Length: > 0 } beforeBuild ? ["--before-build", beforeBuild] : []);
         args.AddRange(request.Project.Environment is { Length: > 0 } environment ? ["--environment", environment] : []);
 

@@ -77,6 +77,8 @@ public sealed class ProductionModeTests(ProductionBuilder builder) : IClassFixtu
         Assert.True(wheels.Count >= 3, "expected wheels for at least three CPythons, got: " + string.Join(", ", files));
         Assert.All(wheels, w => Assert.Matches(@"^fastadd-1\.2\.3-cp3\d+-cp3\d+-(many)?linux_.*x86_64\.whl$", w));
         Assert.Equal(wheels.Count + 1, ReleaseAssertions.Targets(build).Count()); // a target per wheel, and the sdist
+        // A container with 2 CPUs (Builder:Build:Cpus) builds the wheels after the first two at a time.
+        Assert.Contains($"[matrix] building {wheels.Count - 1} wheels, 2 at a time", await builder.Client.GetLogAsync(id), StringComparison.Ordinal);
 
         await ReleaseAssertions.AssertPipInstallsAsync(builder.Client, "fastadd", "1.2.3",
             "import fastadd, sys; print(fastadd.add(40, 2))", "42");
