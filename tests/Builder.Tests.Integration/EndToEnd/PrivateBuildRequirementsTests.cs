@@ -44,6 +44,47 @@ public sealed class PrivateBuildRequirementsTests : IAsyncLifetime
         [$"{name.Replace('-', '_')}/__init__.py"] = "VALUE = 42\n",
     };
 
+    /// <summary>acme-helper 1.0, published the way twine does; its module says VERSION = "1.0".</summary>
+    private async Task PublishHelperAsync(BuilderClient client)
+    {
+        var wheel = Distributions.Wheel(_root, "acme-helper", "1.0");
+        using var upload = new HttpRequestMessage(HttpMethod.Post, "/legacy/") { Content = LegacyUpload.Twine(wheel, "acme-helper", "1.0").ToContent() };
+        upload.Headers.Authorization = LegacyUpload.AdminBasic;
+        using var uploaded = await client.Http.SendAsync(upload);
+        Assert.True(uploaded.IsSuccessStatusCode, $"upload: {(int)uploaded.StatusCode} {await uploaded.Content.ReadAsStringAsync()}");
+    }
+
+    [Fact]
+    public async Task A_private_test_requirement_is_installed_from_the_index_in_the_test_container()
+    {
+        await using var web = await BuilderProcess.StartWebAsync(new Dictionary<string, string>(BuilderInstance.Embedded(DataDir))
+        {
+            ["Builder__Build__Pythons__0"] = "cp311",
+        });
+        var client = BuilderInstance.Client(web);
+        await PublishHelperAsync(client);
+        var files = Fixtures.PythonProjects.Pure("acme-tested", "1.0.0");
+        files["pyproject.toml"] = """
+            [build-system]
+            requires = ["setuptools>=40.8.0", "wheel"]
+            build-backend = "setuptools.build_meta"
+
+            [tool.cibuildwheel]
+            test-requires = ["acme-helper"]
+            test-command = "python -c \"import acme_helper, acme_tested; print('tested with acme-helper', acme_helper.VERSION)\""
+            """;
+        var git = await GitRepositories.CreateAsync(Path.Combine(_root, "tested"), files, "v1.0.0");
+        var repository = await client.RegisterAsync("acme/tested", git.CloneUrl);
+
+        var build = await client.WaitForBuildAsync(await client.PushTagAsync(repository, git));
+
+        await ReleaseAssertions.AssertPublishedAsync(client, build, "acme-tested", "1.0.0");
+        var log = await client.GetLogAsync(build.Id);
+        Assert.Contains("test requirements from Builder's index via the relay", log, StringComparison.Ordinal);
+        Assert.Contains("tested with acme-helper 1.0", log, StringComparison.Ordinal);
+        Assert.Contains(ReleaseAssertions.Targets(build), t => t.GetProperty("name").GetString()!.EndsWith(" test", StringComparison.Ordinal) && t.GetProperty("succeeded").GetBoolean());
+    }
+
     [Fact]
     public async Task A_build_requirement_published_on_the_index_is_installed_in_the_build_and_a_missing_one_fails_with_pips_message()
     {
@@ -55,14 +96,7 @@ public sealed class PrivateBuildRequirementsTests : IAsyncLifetime
         });
         var client = BuilderInstance.Client(web);
 
-        // acme-helper 1.0, published the way twine does; its module says VERSION = "1.0".
-        var wheel = Distributions.Wheel(_root, "acme-helper", "1.0");
-        using (var upload = new HttpRequestMessage(HttpMethod.Post, "/legacy/") { Content = LegacyUpload.Twine(wheel, "acme-helper", "1.0").ToContent() })
-        {
-            upload.Headers.Authorization = LegacyUpload.AdminBasic;
-            using var uploaded = await client.Http.SendAsync(upload);
-            Assert.True(uploaded.IsSuccessStatusCode, $"upload: {(int)uploaded.StatusCode} {await uploaded.Content.ReadAsStringAsync()}");
-        }
+        await PublishHelperAsync(client);
 
         var toolGit = await GitRepositories.CreateAsync(Path.Combine(_root, "tool"), BuildsWith("acme-tool", "acme-helper", "acme_helper"), "v1.0.0");
         var tool = await client.RegisterAsync("acme/tool", toolGit.CloneUrl);
