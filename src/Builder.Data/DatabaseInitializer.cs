@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -8,8 +9,9 @@ using Microsoft.Extensions.Hosting;
 namespace Builder.Data;
 
 /// <summary>
-/// Creates Builder's tables at start when they are missing. The web and worker processes may start together
-/// against one PostgreSQL database, so creation runs under an advisory lock there.
+/// Creates Builder's tables at start when they are missing, and adds the nullable columns a newer Builder added to
+/// existing tables (an upgrade keeps its data). The web and worker processes may start together against one
+/// PostgreSQL database, so this runs under an advisory lock there.
 /// </summary>
 internal sealed partial class DatabaseInitializer(IServiceScopeFactory scopes) : IHostedService
 {
@@ -45,6 +47,8 @@ internal sealed partial class DatabaseInitializer(IServiceScopeFactory scopes) :
             {
                 await db.Database.ExecuteSqlRawAsync(statement, cancellationToken);
             }
+
+            await AddMissingColumnsAsync(db, postgres, cancellationToken);
         }
         finally
         {
@@ -58,6 +62,43 @@ internal sealed partial class DatabaseInitializer(IServiceScopeFactory scopes) :
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Columns of the model that an existing table lacks (it was made by an older Builder) are added when nullable;
+    /// a missing required column stops the start with a message naming it.
+    /// </summary>
+    private static async Task AddMissingColumnsAsync(BuilderDbContext db, bool postgres, CancellationToken cancellationToken)
+    {
+        foreach (var entity in db.Model.GetEntityTypes())
+        {
+            if (entity.GetTableName() is not { } table)
+            {
+                continue;
+            }
+
+            var store = StoreObjectIdentifier.Table(table, entity.GetSchema());
+            var existing = (postgres
+                    ? await db.Database.SqlQueryRaw<string>("SELECT column_name AS \"Value\" FROM information_schema.columns WHERE table_name = {0} AND table_schema = current_schema()", table).ToListAsync(cancellationToken)
+                    : await db.Database.SqlQueryRaw<string>("SELECT name AS \"Value\" FROM pragma_table_info({0})", table).ToListAsync(cancellationToken))
+                .ToHashSet(StringComparer.Ordinal);
+            foreach (var property in entity.GetProperties())
+            {
+                if (property.GetColumnName(store) is not { } column || existing.Contains(column))
+                {
+                    continue;
+                }
+
+                if (!property.IsNullable)
+                {
+                    throw new InvalidOperationException(
+                        $"table {table} lacks the required column {column} (made by an older Builder); this upgrade cannot add it: recreate the database");
+                }
+
+                var statement = $"ALTER TABLE \"{table}\" ADD COLUMN \"{column}\" {property.GetColumnType(store)}";
+                await db.Database.ExecuteSqlRawAsync(statement, cancellationToken);
+            }
+        }
+    }
 
     /// <summary>EF's create script as statements, each CREATE TABLE/INDEX with IF NOT EXISTS (PostgreSQL and SQLite both have it).</summary>
     internal static IEnumerable<string> IdempotentCreateStatements(string script) =>
