@@ -88,7 +88,7 @@ public static class PipelineServiceCollectionExtensions
             }
 
             var workers = configuration.GetValue("Builder:Jobs:WorkerCount", 2);
-            var queues = JobQueues(configuration);
+            var queues = JobQueues(configuration, production);
             services.AddHangfireServer(o =>
             {
                 o.WorkerCount = Math.Max(1, workers);
@@ -100,18 +100,23 @@ public static class PipelineServiceCollectionExtensions
     }
 
     /// <summary>
-    /// The queues a worker takes: planning, and the targets of each architecture in <c>Builder:Jobs:Architectures</c>
-    /// (default: the architectures builds are planned for, <c>Builder:Build:Architectures</c>). A worker on a native
-    /// arm64 host sets it to aarch64; an x86_64 worker with QEMU can take both.
+    /// The queues a worker takes: planning, and the targets of each architecture in <c>Builder:Jobs:Architectures</c>.
+    /// Its default: in production, the architectures builds are planned for (<c>Builder:Build:Architectures</c>); a
+    /// worker on a native arm64 host sets it to aarch64, an x86_64 worker with QEMU can take both. In the embedded
+    /// default the one process is the only builder, so it takes every architecture that has an image: a project whose
+    /// <c>archs</c> widens the matrix is built (or fails with a message), never left waiting for a worker.
     /// </summary>
-    internal static string[] JobQueues(IConfiguration configuration)
+    internal static string[] JobQueues(IConfiguration configuration, bool production)
     {
         var architectures = configuration.GetSection("Builder:Jobs:Architectures").Get<string[]>();
         if (architectures is not { Length: > 0 })
         {
             // Unknown names in Builder:Build:Architectures are reported by its own validation, with that key's name.
             var build = configuration.GetSection(BuildOptions.SectionName).Get<BuildOptions>() ?? new BuildOptions();
-            return [BuildQueues.Plan, .. build.EffectiveArchitectures.Where(BuildOptions.KnownArchitectures.Contains).Distinct(StringComparer.Ordinal).Select(BuildQueues.ForArchitecture)];
+            var defaults = production
+                ? build.EffectiveArchitectures.Where(BuildOptions.KnownArchitectures.Contains)
+                : BuildOptions.KnownArchitectures.Where(a => build.Images.TryGetValue(a, out var image) && !string.IsNullOrWhiteSpace(image));
+            return [BuildQueues.Plan, .. defaults.Distinct(StringComparer.Ordinal).Select(BuildQueues.ForArchitecture)];
         }
 
         var unknown = architectures.Where(a => !BuildOptions.KnownArchitectures.Contains(a)).ToList();

@@ -165,6 +165,27 @@ public sealed class ReleaseLifecycleTests : IAsyncLifetime
         AssertNothingStaged();
     }
 
+    [Fact]
+    public async Task A_project_widening_the_matrix_to_an_architecture_is_built_by_the_embedded_server_or_fails_with_a_message()
+    {
+        // The server plans x86_64 only, and its aarch64 image is not on the engine; the project asks for aarch64.
+        var files = WithCibuildwheel(PythonProjects.Pure("acme-arm", "1.0.0"), """archs = ["aarch64"]""");
+        var git = await GitRepositories.CreateAsync(Path.Combine(_root, "repo"), files, "v1.0.0");
+        var settings = Settings("cp311");
+        settings["Builder__Build__Images__aarch64"] = "builder-local/no-such-image:latest";
+        await using var web = await BuilderProcess.StartWebAsync(settings);
+        var client = BuilderInstance.Client(web);
+        var repository = await client.RegisterAsync("acme/arm", git.CloneUrl);
+
+        var build = await client.WaitForBuildAsync(await client.PushTagAsync(repository, git), TimeSpan.FromMinutes(2));
+
+        // The one embedded process takes every architecture's queue, so the part ran (and did not wait forever).
+        Assert.Equal("failed", build.State);
+        Assert.Contains("build image 'builder-local/no-such-image:latest' is not on the Docker engine", build.Error, StringComparison.Ordinal);
+        Assert.Equal("arch-aarch64", Assert.Single(build.Json.GetProperty("parts").EnumerateArray()).GetProperty("queue").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await client.Http.GetAsync("/simple/acme-arm/")).StatusCode);
+    }
+
     private async Task<IReadOnlyList<string>> ContainersAsync()
     {
         var result = (await Shell.RunAsync("docker", ["ps", "-aq", "--filter", $"label=io.builder.owner={_owner}"], _root)).EnsureSuccess("docker ps");
