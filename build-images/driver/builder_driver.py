@@ -291,6 +291,23 @@ def load_build_system(source):
             "origin": "pyproject.toml"}
 
 
+def static_requires_python(source):
+    """(True, value) when pyproject.toml's [project] table fixes Requires-Python (PEP 621: a key absent and not
+    listed in `dynamic` means none), so no sdist is needed to learn it; (False, None) otherwise."""
+    path = os.path.join(source, "pyproject.toml")
+    if not os.path.exists(path):
+        return False, None
+    with open(path, encoding="utf-8") as f:
+        try:
+            project = toml_loads(f.read()).get("project")
+        except Exception:
+            return False, None
+    if not isinstance(project, dict) or "requires-python" in (project.get("dynamic") or []):
+        return False, None
+    value = project.get("requires-python")
+    return (True, value) if value is None or isinstance(value, str) else (False, None)
+
+
 def sdist_requires_python(sdist):
     with tarfile.open(sdist) as tar:
         members = [m for m in tar.getmembers() if m.isfile() and m.name.count("/") == 1
@@ -574,17 +591,24 @@ class Driver(object):
             self.sdist_path = path
             return [name] if self.args.sdist else []
 
-        self.timed_step("sdist", "sdist", do_sdist)
+        # Without --sdist the sdist is only for PKG-INFO's Requires-Python: skipped when pyproject.toml fixes it.
+        known, requires_python = (False, None) if self.args.sdist else static_requires_python(self.source)
+        if known:
+            reason = "not needed: no --sdist, and pyproject.toml [project] fixes Requires-Python"
+            log("sdist", reason)
+            self.skip_step("sdist", "sdist", reason)
+        else:
+            self.timed_step("sdist", "sdist", do_sdist)
+            requires_python = sdist_requires_python(self.sdist_path)
 
         # 2. narrow by Requires-Python
-        requires_python = sdist_requires_python(self.sdist_path)
         self.result["requiresPython"] = requires_python
         selected = interpreters
         if requires_python:
             try:
                 spec = specifier_set(requires_python)
             except Exception as e:
-                raise BuildError("invalid Requires-Python %r in PKG-INFO: %s" % (requires_python, e))
+                raise BuildError("invalid Requires-Python %r in the project metadata: %s" % (requires_python, e))
             selected = []
             for interp in interpreters:
                 if spec.contains(interp.version(), prereleases=True):
@@ -599,7 +623,7 @@ class Driver(object):
                 raise BuildError("no available interpreter satisfies Requires-Python %s (have %s)"
                                  % (requires_python, ", ".join(i.version() for i in interpreters)))
         else:
-            log("matrix", "no Requires-Python in PKG-INFO: building for %s" % " ".join(i.tag for i in selected))
+            log("matrix", "no Requires-Python in the project metadata: building for %s" % " ".join(i.tag for i in selected))
 
         self.result["pythons"] = [i.tag for i in selected]
 

@@ -163,6 +163,26 @@ class RepairTests(DriverTestCase):
                          "cannot repair: too-recent versioned symbols", str(ctx.exception))
 
 
+class StaticRequiresPythonTests(DriverTestCase):
+    def write(self, text):
+        with open(os.path.join(self.tmp, "pyproject.toml"), "w") as f:
+            f.write(text)
+
+    def test_a_project_table_fixes_requires_python_or_its_absence(self):
+        self.write('[project]\nname = "a"\nversion = "1"\nrequires-python = ">=3.9"\n')
+        self.assertEqual((True, ">=3.9"), driver.static_requires_python(self.tmp))
+        self.write('[project]\nname = "a"\nversion = "1"\n')
+        self.assertEqual((True, None), driver.static_requires_python(self.tmp))
+
+    def test_dynamic_or_missing_metadata_needs_the_sdist(self):
+        self.write('[project]\nname = "a"\ndynamic = ["version", "requires-python"]\n')
+        self.assertEqual((False, None), driver.static_requires_python(self.tmp))
+        self.write('[build-system]\nrequires = ["setuptools"]\n')
+        self.assertEqual((False, None), driver.static_requires_python(self.tmp))
+        os.remove(os.path.join(self.tmp, "pyproject.toml"))
+        self.assertEqual((False, None), driver.static_requires_python(self.tmp))
+
+
 class CommandLineTests(DriverTestCase):
     def test_usage_errors_still_end_with_a_result_line(self):
         out = io.StringIO()

@@ -27,7 +27,8 @@ internal static class BuildOutcome
                 WithTail($"{arch}: the build container exited with code {run.ExitCode} without a result line", run), [], run.Files);
         }
 
-        var targets = Targets(result, arch);
+        // Without IncludeSdist the driver may still build an sdist, for its metadata only: that is no target of this part.
+        var targets = Targets(result, arch).Where(t => request.IncludeSdist || t.Name != "sdist" || !t.Succeeded).ToList();
         var ok = result.Ok && run.ExitCode == 0;
         var error = ok ? null : WithTail($"{arch}: {result.Error ?? $"the build container exited with code {run.ExitCode}"}", run);
         return new WheelBuildResult(ok, error, targets, run.Files);

@@ -74,13 +74,13 @@ public sealed class ReleaseLifecycleTests : IAsyncLifetime
     [Fact]
     public async Task Deleting_the_tag_cancels_its_running_build_stops_the_container_and_publishes_nothing()
     {
-        var files = WithCibuildwheel(PythonProjects.Pure("acme-slow", "1.0.0"), """before-build = "echo before-build is sleeping; sleep 600" """);
+        var files = WithCibuildwheel(PythonProjects.Pure("acme-slow", "1.0.0"), """before-build = "echo sleeping for $((6 * 100)) s; sleep 600" """);
         var git = await GitRepositories.CreateAsync(Path.Combine(_root, "repo"), files, "v1.0.0");
         await using var web = await BuilderProcess.StartWebAsync(Settings("cp311"));
         var client = BuilderInstance.Client(web);
         var repository = await client.RegisterAsync("acme/slow", git.CloneUrl);
         var id = await client.PushTagAsync(repository, git);
-        await WaitUntilAsync(async () => (await client.GetLogSoFarAsync(id)).Contains("before-build is sleeping", StringComparison.Ordinal), "before-build to start");
+        await WaitUntilAsync(async () => (await client.GetLogSoFarAsync(id)).Contains("sleeping for 600 s", StringComparison.Ordinal), "before-build to start");
         Assert.NotEmpty(await ContainersAsync());
 
         using var deletion = await client.SendWebhookAsync(
@@ -184,6 +184,44 @@ public sealed class ReleaseLifecycleTests : IAsyncLifetime
         Assert.Contains("build image 'builder-local/no-such-image:latest' is not on the Docker engine", build.Error, StringComparison.Ordinal);
         Assert.Equal("arch-aarch64", Assert.Single(build.Json.GetProperty("parts").EnumerateArray()).GetProperty("queue").GetString());
         Assert.Equal(HttpStatusCode.NotFound, (await client.Http.GetAsync("/simple/acme-arm/")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_pure_project_split_into_parts_publishes_its_one_wheel_once_and_only_the_first_part_builds_the_sdist()
+    {
+        // PEP 621 metadata: Requires-Python is static, so the second part needs no sdist to learn it.
+        var files = new Dictionary<string, string>
+        {
+            ["pyproject.toml"] = """
+                [build-system]
+                requires = ["setuptools>=61", "wheel"]
+                build-backend = "setuptools.build_meta"
+
+                [project]
+                name = "acme-modern"
+                version = "3.0.0"
+                requires-python = ">=3.8"
+
+                [tool.setuptools]
+                packages = ["acme_modern"]
+                """,
+            ["acme_modern/__init__.py"] = "VERSION = \"3.0.0\"\n",
+        };
+        var git = await GitRepositories.CreateAsync(Path.Combine(_root, "repo"), files, "v3.0.0");
+        var settings = Settings("cp311", "cp312");
+        settings["Builder__Build__ParallelTargets"] = "2";
+        await using var web = await BuilderProcess.StartWebAsync(settings);
+        var client = BuilderInstance.Client(web);
+        var repository = await client.RegisterAsync("acme/modern", git.CloneUrl);
+
+        var build = await client.WaitForBuildAsync(await client.PushTagAsync(repository, git));
+
+        var published = await ReleaseAssertions.AssertPublishedAsync(client, build, "acme-modern", "3.0.0");
+        Assert.Equal(["acme-modern-3.0.0.tar.gz", "acme_modern-3.0.0-py3-none-any.whl"], published.Order(StringComparer.Ordinal));
+        Assert.Equal(2, build.Json.GetProperty("parts").GetArrayLength());
+        Assert.Single(ReleaseAssertions.Targets(build), t => t.GetProperty("name").GetString() == "sdist");
+        Assert.Contains("[sdist] not needed: no --sdist, and pyproject.toml [project] fixes Requires-Python", await client.GetLogAsync(build.Id), StringComparison.Ordinal);
+        AssertNothingStaged();
     }
 
     private async Task<IReadOnlyList<string>> ContainersAsync()
