@@ -63,7 +63,8 @@ public sealed class DbBuildLog : IBuildLog, IAsyncDisposable
         using var timer = new PeriodicTimer(FlushInterval);
         while (await timer.WaitForNextTickAsync(_stop.Token))
         {
-            await FlushAsync(_stop.Token);
+            // Only the wait is cancelled: lines taken for a save are saved, not lost to a stop in the middle of it.
+            await FlushAsync(CancellationToken.None);
         }
     }
 
@@ -84,8 +85,8 @@ public sealed class DbBuildLog : IBuildLog, IAsyncDisposable
         await SaveAsync(chunk.ToString(), cancellationToken);
     }
 
-    // One writer per build, one chunk at a time: chunk ids of a build are committed in increasing order, which is what
-    // lets a follower read "every chunk after the last id it sent" (BuildLogStream).
+    // One chunk at a time per writer. A build has several writers (its plan and parts), so chunk ids of a build may
+    // commit out of order; BuildLogStream looks back for late ones.
     private async Task SaveAsync(string text, CancellationToken cancellationToken)
     {
         await using var db = await _contexts.CreateDbContextAsync(cancellationToken);

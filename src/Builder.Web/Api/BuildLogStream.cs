@@ -92,24 +92,37 @@ internal sealed class BuildLogStream(
         public bool IsFinished => State is BuildState.Succeeded or BuildState.Failed or BuildState.Cancelled;
     }
 
+    // How far back (in chunk ids) a follower looks for chunks committed out of order by concurrent writers.
+    private const long LookbackIds = 10_000;
+
     private async Task<BuildProgress> StreamAsync(HttpResponse response, CancellationToken cancellationToken)
     {
         var last = afterChunkId;
         // Markers before a resumed position (Last-Event-ID) count too.
         var markers = last == 0 ? 0 : await db.BuildLogChunks.CountAsync(c => c.BuildId == buildId && c.Id <= last && c.Text == string.Empty, cancellationToken);
         var text = new StringBuilder();
+        var sent = new HashSet<long>();
         while (true)
         {
             // The state first, then the chunks: chunks stored before the state was read are all in this batch.
             var build = await db.Builds.AsNoTracking().Where(b => b.Id == buildId)
                 .Select(b => new BuildProgress(b.State, b.Error, b.Attempts + b.Parts.Sum(p => p.Attempts), b.FinishedAt)).SingleAsync(cancellationToken);
-            var chunks = await db.BuildLogChunks.AsNoTracking().Where(c => c.BuildId == buildId && c.Id > last)
+            // The plan and the parts of a build write its log concurrently: a chunk may commit after one with a higher
+            // id was read. Looking back a little (ids are global, the window is cheap on (BuildId, Id)) catches it late.
+            var floor = Math.Max(afterChunkId, last - LookbackIds);
+            var chunks = await db.BuildLogChunks.AsNoTracking().Where(c => c.BuildId == buildId && c.Id > floor)
                 .OrderBy(c => c.Id).ToListAsync(cancellationToken);
+            sent.RemoveWhere(id => id <= floor);
 
             text.Clear();
             foreach (var chunk in chunks)
             {
-                last = chunk.Id;
+                if (!sent.Add(chunk.Id))
+                {
+                    continue;
+                }
+
+                last = Math.Max(last, chunk.Id);
                 if (chunk.IsEndOfAttempt)
                 {
                     markers++;

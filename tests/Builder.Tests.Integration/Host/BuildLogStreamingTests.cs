@@ -55,11 +55,11 @@ public sealed class BuildLogStreamingTests
             return build.Id;
         }
 
-        public async Task AddChunkAsync(long buildId, string text)
+        public async Task AddChunkAsync(long buildId, string text, long? chunkId = null)
         {
             await using var scope = factory.Services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<BuilderDbContext>();
-            db.BuildLogChunks.Add(new BuildLogChunk { BuildId = buildId, Text = text });
+            db.BuildLogChunks.Add(new BuildLogChunk { Id = chunkId ?? 0, BuildId = buildId, Text = text });
             await db.SaveChangesAsync();
         }
 
@@ -218,6 +218,23 @@ public sealed class BuildLogStreamingTests
 
         // Kept after the build: a plain GET of the finished build answers the same lines at once.
         Assert.Equal(string.Concat(streamed.Select(l => l + "\n")), await http.GetStringAsync($"/api/builds/{id}/log").WaitAsync(Deadline));
+    }
+
+    [Fact]
+    public async Task A_chunk_committed_after_one_with_a_higher_id_still_reaches_the_follower()
+    {
+        // The plan and the parts write one build's log concurrently: ids can commit out of order.
+        await using var host = await Host.StartAsync(postgres: false);
+        var id = await host.AddBuildAsync(BuildState.Running, attempts: 1);
+        using var http = host.Factory.CreateClient();
+        using var response = await http.GetAsync($"/api/builds/{id}/log", HttpCompletionOption.ResponseHeadersRead).WaitAsync(Deadline);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+
+        await host.AddChunkAsync(id, "[aarch64 part 2] later id, committed first\n", chunkId: 100);
+        Assert.Equal("[aarch64 part 2] later id, committed first", await NextLineAsync(reader));
+        await host.AddChunkAsync(id, "[x86_64 part 1] earlier id, committed late\n", chunkId: 90);
+
+        Assert.Equal("[x86_64 part 1] earlier id, committed late", await NextLineAsync(reader));
     }
 
     [Theory]
