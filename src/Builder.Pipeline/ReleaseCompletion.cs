@@ -33,14 +33,15 @@ public sealed partial class ReleaseCompletion(
         var now = time.GetUtcNow();
         var updated = await db.Builds.Where(b => b.Id == build.Id && b.State != BuildState.Succeeded && b.State != BuildState.Failed && b.State != BuildState.Cancelled)
             .ExecuteUpdateAsync(u => u.SetProperty(b => b.State, BuildState.Failed).SetProperty(b => b.Error, message).SetProperty(b => b.FinishedAt, now), CancellationToken.None);
-        build.State = BuildState.Failed;
-        build.Error = message;
-        build.FinishedAt = now;
         if (updated == 0)
         {
+            // Already finished (published, failed by another part, or cancelled): that state stands.
             return;
         }
 
+        build.State = BuildState.Failed;
+        build.Error = message;
+        build.FinishedAt = now;
         LogFailed(logger, build.Id, message);
         var parts = await db.BuildParts.AsNoTracking().Where(p => p.BuildId == build.Id).ToListAsync(CancellationToken.None);
         foreach (var part in parts.Where(p => p.State is BuildState.Queued or BuildState.Running && p.JobId is not null))
