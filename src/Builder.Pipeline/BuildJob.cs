@@ -56,8 +56,7 @@ public sealed partial class BuildJob(
         db.BuildParts.RemoveRange(build.Parts);
         await db.SaveChangesAsync(cancellationToken);
 
-        var work = Path.Combine(options.Value.WorkDir is { Length: > 0 } dir ? dir : Path.GetTempPath(),
-            $"builder-{buildId}-{Guid.NewGuid():N}");
+        var work = options.Value.NewWorkDirectory(buildId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await using var log = new DbBuildLog(contexts, buildId);
         try
         {

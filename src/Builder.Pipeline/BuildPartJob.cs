@@ -1,5 +1,6 @@
 using Builder.Core.Builds;
 using Builder.Core.Configuration;
+using Builder.Core.Packaging;
 using Builder.Data;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -46,8 +47,7 @@ public sealed partial class BuildPartJob(
         await db.BuildTargets.Where(t => t.BuildId == build.Id && t.PartId == partId).ExecuteDeleteAsync(cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
 
-        var work = Path.Combine(options.Value.WorkDir is { Length: > 0 } dir ? dir : Path.GetTempPath(),
-            $"builder-{build.Id}-part-{partId}-{Guid.NewGuid():N}");
+        var work = options.Value.NewWorkDirectory(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{build.Id}-part-{partId}"));
         await using var log = new DbBuildLog(contexts, build.Id);
         var prefix = $"[{part.Architecture} part {partId}]";
         try
@@ -156,7 +156,7 @@ public sealed partial class BuildPartJob(
             var key = part.StagingKey(name);
             // A part run again may have built other bytes (builds are not always reproducible): the newest run's file wins.
             await store.DeleteAsync(key, cancellationToken);
-            await store.PutAsync(key, path, await Sha256Async(path, cancellationToken), cancellationToken);
+            await store.PutAsync(key, path, await FileHash.Sha256Async(path, cancellationToken), cancellationToken);
             staged.Add(name);
         }
 
@@ -171,12 +171,6 @@ public sealed partial class BuildPartJob(
         part.Error = error;
         part.FinishedAt = time.GetUtcNow();
         await db.SaveChangesAsync(CancellationToken.None);
-    }
-
-    private static async Task<string> Sha256Async(string path, CancellationToken cancellationToken)
-    {
-        await using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(stream, cancellationToken));
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Build part {PartId}: its row is gone or its build is finished; nothing to do")]

@@ -1,6 +1,6 @@
-using System.Security.Cryptography;
 using Builder.Core.Builds;
 using Builder.Core.Configuration;
+using Builder.Core.Packaging;
 using Microsoft.Extensions.Options;
 
 namespace Builder.Storage;
@@ -15,7 +15,7 @@ public sealed class FileSystemArtifactStore(IOptions<DataOptions> options) : IAr
         var target = Resolve(key);
         if (File.Exists(target))
         {
-            return await HashAsync(target, cancellationToken) == sha256 ? StoreOutcome.AlreadyExists : StoreOutcome.Conflict;
+            return await FileHash.Sha256Async(target, cancellationToken) == sha256 ? StoreOutcome.AlreadyExists : StoreOutcome.Conflict;
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
@@ -38,7 +38,7 @@ public sealed class FileSystemArtifactStore(IOptions<DataOptions> options) : IAr
             catch (IOException) when (File.Exists(target))
             {
                 // Another writer won the race: same bytes are fine, others are a conflict.
-                return await HashAsync(target, cancellationToken) == sha256 ? StoreOutcome.AlreadyExists : StoreOutcome.Conflict;
+                return await FileHash.Sha256Async(target, cancellationToken) == sha256 ? StoreOutcome.AlreadyExists : StoreOutcome.Conflict;
             }
         }
         finally
@@ -103,11 +103,5 @@ public sealed class FileSystemArtifactStore(IOptions<DataOptions> options) : IAr
         }
 
         return full;
-    }
-
-    private static async Task<string> HashAsync(string path, CancellationToken cancellationToken)
-    {
-        await using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
     }
 }

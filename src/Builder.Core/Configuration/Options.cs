@@ -103,6 +103,10 @@ public sealed partial class BuildOptions
     /// <summary>Where clones and build outputs live while a build runs; empty means the system temp directory.</summary>
     public string? WorkDir { get; set; }
 
+    /// <summary>A fresh directory path under <see cref="WorkDir"/> for one job run (not created).</summary>
+    public string NewWorkDirectory(string name) =>
+        Path.Combine(WorkDir is { Length: > 0 } dir ? dir : Path.GetTempPath(), $"builder-{name}-{Guid.NewGuid():N}");
+
     // Not under WorkDir: a Unix socket path has at most 107 bytes, and work directories are often deep.
     public string EffectiveRelayDir => Path.GetFullPath(!string.IsNullOrWhiteSpace(RelayDir) ? RelayDir : Path.Combine(Path.GetTempPath(), "builder-relay"));
 
