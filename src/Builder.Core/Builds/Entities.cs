@@ -67,7 +67,10 @@ public sealed class Build
 
     public List<BuildPart> Parts { get; set; } = [];
 
-    public bool IsFinished => State is BuildState.Succeeded or BuildState.Failed or BuildState.Cancelled;
+    public bool IsFinished => IsFinal(State);
+
+    /// <summary>Succeeded, failed and cancelled builds never change again.</summary>
+    public static bool IsFinal(BuildState state) => state is BuildState.Succeeded or BuildState.Failed or BuildState.Cancelled;
 }
 
 /// <summary>The outcome of one build target: "sdist", or a wheel identifier in cibuildwheel's form ("cp311-manylinux_x86_64").</summary>

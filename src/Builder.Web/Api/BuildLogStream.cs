@@ -89,7 +89,7 @@ internal sealed class BuildLogStream(
 
     private sealed record BuildProgress(BuildState State, string? Error, int Attempts, DateTimeOffset? FinishedAt)
     {
-        public bool IsFinished => State is BuildState.Succeeded or BuildState.Failed or BuildState.Cancelled;
+        public bool IsFinished => Build.IsFinal(State);
     }
 
     // How far back (in chunk ids) a follower looks for chunks committed out of order by concurrent writers.
