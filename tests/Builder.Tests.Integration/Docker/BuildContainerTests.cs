@@ -47,48 +47,29 @@ public sealed class BuildContainerTests
     [Fact]
     public async Task A_build_cannot_reach_a_listener_on_the_hosts_docker_bridge()
     {
-        var bridge = DockerBridgeAddress();
-        using var listener = new TcpListener(bridge, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        using var stop = new CancellationTokenSource();
-        var accept = listener.AcceptTcpClientAsync(stop.Token).AsTask();
+        using var bridge = new BridgeListener();
         using var harness = new DockerHarness();
 
-        var result = await harness.BuildAsync(ContainerProjects.WithSetupPrelude("curious", $$"""
-            import socket
-            try:
-                socket.create_connection(("{{bridge}}", {{port}}), timeout=5).close()
-                print("NETWORK-PROBE connected", flush=True)
-            except OSError as e:
-                print("NETWORK-PROBE failed: %r" % (e,), flush=True)
-            """));
+        var result = await harness.BuildAsync(ContainerProjects.WithSetupPrelude("curious", bridge.Probe));
 
         Assert.True(result.Succeeded, result.Error);
         Assert.Contains("NETWORK-PROBE failed: OSError(101, 'Network is unreachable')", harness.Log.Text, StringComparison.Ordinal);
         Assert.DoesNotContain("NETWORK-PROBE connected", harness.Log.Text, StringComparison.Ordinal);
-        Assert.False(accept.IsCompleted, "the listener accepted a connection from the build");
-        await stop.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => accept);
+        await bridge.AssertNeverReachedAsync();
         Assert.Empty(await harness.OwnedContainersAsync());
     }
 
     [Fact]
     public async Task With_the_relay_a_build_reads_the_index_but_cannot_upload_call_the_api_or_reach_the_bridge()
     {
-        var bridge = DockerBridgeAddress();
-        using var listener = new TcpListener(bridge, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        using var stop = new CancellationTokenSource();
-        var accept = listener.AcceptTcpClientAsync(stop.Token).AsTask();
+        using var bridge = new BridgeListener();
         await using var index = await StandInIndex.StartAsync();
         using var harness = new DockerHarness();
         harness.IndexUrl = index.Url;
 
         // Runs in the sdist step's hook, a child of the driver: it sees the pip settings the driver set for the relay.
-        var result = await harness.BuildAsync(ContainerProjects.WithSetupPrelude("curious", $$"""
-            import os, socket, urllib.error, urllib.request
+        var result = await harness.BuildAsync(ContainerProjects.WithSetupPrelude("curious", """
+            import os, urllib.error, urllib.request
             base = os.environ["PIP_INDEX_URL"][:-len("/simple/")]
             def probe(method, path, data=None):
                 request = urllib.request.Request(base + path, data=data, method=method,
@@ -102,12 +83,7 @@ public sealed class BuildContainerTests
             probe("GET", "/simple/")
             probe("POST", "/legacy/", b":action=file_upload")
             probe("GET", "/api/builds/1")
-            try:
-                socket.create_connection(("{{bridge}}", {{port}}), timeout=5).close()
-                print("NETWORK-PROBE connected", flush=True)
-            except OSError as e:
-                print("NETWORK-PROBE failed: %r" % (e,), flush=True)
-            """));
+            """ + "\n" + bridge.Probe));
 
         Assert.True(result.Succeeded, result.Error);
         var log = harness.Log.Text;
@@ -118,9 +94,7 @@ public sealed class BuildContainerTests
         Assert.Contains("[x86_64] [relay] refused POST /legacy/", log, StringComparison.Ordinal);
         Assert.Contains("NETWORK-PROBE failed: OSError(101, 'Network is unreachable')", log, StringComparison.Ordinal);
         Assert.DoesNotContain("NETWORK-PROBE connected", log, StringComparison.Ordinal);
-        Assert.False(accept.IsCompleted, "the listener accepted a connection from the build");
-        await stop.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => accept);
+        await bridge.AssertNeverReachedAsync();
 
         // Only reads reached the index (pip asked it for setuptools and wheel too, and took them from the wheelhouse
         // after its 404), never with the build's credentials.
@@ -130,11 +104,48 @@ public sealed class BuildContainerTests
         Assert.Empty(Directory.EnumerateFileSystemEntries(harness.Options.EffectiveRelayDir));
     }
 
-    /// <summary>docker0's IPv4 address: where a build container with a network would reach this host.</summary>
-    private static IPAddress DockerBridgeAddress()
+    /// <summary>
+    /// A listener of the test's own on docker0's IPv4 address, where a build container with a network would reach this
+    /// host; <see cref="Probe"/> is Python that tries to connect to it and prints the outcome.
+    /// </summary>
+    private sealed class BridgeListener : IDisposable
     {
-        var docker0 = NetworkInterface.GetAllNetworkInterfaces().SingleOrDefault(n => n.Name == "docker0")
-            ?? throw new InvalidOperationException("no docker0 interface: is the Docker engine running with its default bridge?");
-        return docker0.GetIPProperties().UnicastAddresses.Select(a => a.Address).First(a => a.AddressFamily == AddressFamily.InterNetwork);
+        private readonly TcpListener _listener;
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task<TcpClient> _accept;
+
+        public BridgeListener()
+        {
+            var docker0 = NetworkInterface.GetAllNetworkInterfaces().SingleOrDefault(n => n.Name == "docker0")
+                ?? throw new InvalidOperationException("no docker0 interface: is the Docker engine running with its default bridge?");
+            var address = docker0.GetIPProperties().UnicastAddresses.Select(a => a.Address).First(a => a.AddressFamily == AddressFamily.InterNetwork);
+            _listener = new TcpListener(address, 0);
+            _listener.Start();
+            var port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+            _accept = _listener.AcceptTcpClientAsync(_stop.Token).AsTask();
+            Probe = $$"""
+                import socket
+                try:
+                    socket.create_connection(("{{address}}", {{port}}), timeout=5).close()
+                    print("NETWORK-PROBE connected", flush=True)
+                except OSError as e:
+                    print("NETWORK-PROBE failed: %r" % (e,), flush=True)
+                """;
+        }
+
+        public string Probe { get; }
+
+        public async Task AssertNeverReachedAsync()
+        {
+            Assert.False(_accept.IsCompleted, "the listener accepted a connection from the build");
+            await _stop.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _accept);
+        }
+
+        public void Dispose()
+        {
+            _stop.Dispose();
+            _listener.Dispose();
+        }
     }
 }
