@@ -29,7 +29,11 @@ public sealed partial class Pep440Comparer : IComparer<string>
     /// <summary>True for pre-releases and developmental releases (which installers skip unless asked).</summary>
     public static bool IsPrerelease(string version) => Parse(version) is { } v && (v.PreLabel >= 0 || v.Dev is not null);
 
-    private static Key? Parse(string? text)
+    /// <summary>
+    /// The parsed form behind the ordering, or null for a string that is not a PEP 440 version. Shared with
+    /// <see cref="VersionSpecifier"/> so specifier matching orders versions exactly as this comparer does.
+    /// </summary>
+    internal static Key? Parse(string? text)
     {
         if (text is null || !Pep440Version.TryNormalize(text, out var normalized))
         {
@@ -58,7 +62,9 @@ public sealed partial class Pep440Comparer : IComparer<string>
             m.Groups["local"].Success ? m.Groups["local"].Value.Split('.') : null);
     }
 
-    private sealed record Key(string Epoch, List<string> Release, int PreLabel, string PreNumber, string? Post, string? Dev, string[]? Local)
+    // Numbers are normalized digit strings (no leading zeros), so equal numbers are equal strings;
+    // Release has its trailing zeros removed (PEP 440 §Final releases: shorter release segments are padded with zeros).
+    internal sealed record Key(string Epoch, List<string> Release, int PreLabel, string PreNumber, string? Post, string? Dev, string[]? Local)
         : IComparable<Key>
     {
         public int CompareTo(Key? other)
