@@ -36,7 +36,7 @@ apt_install() {  # package... (only those missing)
 }
 
 # --- Docker engine ---
-apt_install docker.io debootstrap git curl python3-wheel-whl twine python3-poetry
+apt_install docker.io debootstrap git curl python3-wheel-whl twine python3-poetry slapd ldap-utils libldap-2.5-0
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd (log: $STATE/dockerd.log)"
   setsid dockerd >"$STATE/dockerd.log" 2>&1 < /dev/null &
