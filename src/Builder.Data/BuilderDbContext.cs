@@ -1,3 +1,4 @@
+using Builder.Core.Access;
 using Builder.Core.Builds;
 using Microsoft.EntityFrameworkCore;
 
@@ -5,6 +6,9 @@ namespace Builder.Data;
 
 public sealed class BuilderDbContext(DbContextOptions<BuilderDbContext> options) : DbContext(options)
 {
+    /// <summary>The tables whose rows are never updated or deleted (the database refuses it; see <see cref="DatabaseInitializer"/>).</summary>
+    internal static readonly string[] AppendOnlyTables = ["builder_audit"];
+
     public DbSet<SourceRepository> Repositories => Set<SourceRepository>();
 
     public DbSet<Build> Builds => Set<Build>();
@@ -17,6 +21,17 @@ public sealed class BuilderDbContext(DbContextOptions<BuilderDbContext> options)
 
     public DbSet<PackageFile> Files => Set<PackageFile>();
 
+    public DbSet<ApiToken> Tokens => Set<ApiToken>();
+
+    public DbSet<Person> People => Set<Person>();
+
+    public DbSet<AuditEvent> Audit => Set<AuditEvent>();
+
+    public DbSet<InstanceIdentity> Instance => Set<InstanceIdentity>();
+
+    /// <summary>The Data Protection key ring in production (the embedded default keeps it in files under the data directory).</summary>
+    public DbSet<DataProtectionKeyRow> DataProtectionKeys => Set<DataProtectionKeyRow>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<SourceRepository>(e =>
@@ -25,6 +40,8 @@ public sealed class BuilderDbContext(DbContextOptions<BuilderDbContext> options)
             e.HasIndex(r => r.Name).IsUnique();
             e.Property(r => r.Provider).HasMaxLength(32);
             e.Property(r => r.Name).HasMaxLength(512);
+            // The column keeps its old name: databases made before secrets were encrypted have it (it is emptied at start).
+            e.Property(r => r.PlaintextWebhookSecret).HasColumnName("WebhookSecret");
         });
 
         modelBuilder.Entity<Build>(e =>
@@ -59,6 +76,49 @@ public sealed class BuilderDbContext(DbContextOptions<BuilderDbContext> options)
             e.ToTable("builder_files");
             e.HasIndex(f => f.Filename).IsUnique();
             e.HasIndex(f => new { f.Project, f.DeletedAt });
+        });
+
+        modelBuilder.Entity<ApiToken>(e =>
+        {
+            e.ToTable("builder_tokens");
+            e.HasIndex(t => t.SecretHash).IsUnique();
+            e.Property(t => t.SecretHash).HasMaxLength(64);
+            e.Property(t => t.Name).HasMaxLength(200);
+            e.HasOne(t => t.Owner).WithMany().HasForeignKey(t => t.OwnerId);
+        });
+
+        modelBuilder.Entity<Person>(e =>
+        {
+            e.ToTable("builder_people");
+            e.HasIndex(p => p.UserName).IsUnique();
+            e.Property(p => p.UserName).HasMaxLength(256);
+            e.Property(p => p.Source).HasMaxLength(16);
+        });
+
+        modelBuilder.Entity<AuditEvent>(e =>
+        {
+            e.ToTable("builder_audit");
+            e.Property(a => a.Action).HasMaxLength(64);
+            e.Property(a => a.Principal).HasMaxLength(300);
+            e.Property(a => a.Outcome).HasMaxLength(16);
+            // UTC ticks: filtering by time translates on SQLite too (it cannot compare DateTimeOffset columns).
+            e.Property(a => a.At).HasConversion(v => v.UtcTicks, v => new DateTimeOffset(v, TimeSpan.Zero));
+            e.HasIndex(a => a.At);
+            e.HasIndex(a => new { a.Principal, a.Id });
+            e.HasIndex(a => new { a.Project, a.Id });
+            e.HasIndex(a => new { a.Action, a.Id });
+        });
+
+        modelBuilder.Entity<InstanceIdentity>(e =>
+        {
+            e.ToTable("builder_instance");
+            e.Property(i => i.Id).ValueGeneratedNever();
+        });
+
+        modelBuilder.Entity<DataProtectionKeyRow>(e =>
+        {
+            e.ToTable("builder_data_protection_keys");
+            e.HasIndex(k => k.FriendlyName).IsUnique();
         });
     }
 }

@@ -30,6 +30,31 @@ public static class DataServiceCollectionExtensions
             options.UseSqlite($"Data Source={Path.Combine(dataDir, "builder.db")};Default Timeout=60");
         });
         services.AddHostedService<DatabaseInitializer>();
+        services.AddSingleton<ChangeFeed>();
+        if (!string.IsNullOrWhiteSpace(postgres))
+        {
+            services.AddSingleton(new PostgresConnectionString(postgres));
+            services.AddSingleton<IChangeNotifier, PostgresChangeNotifier>();
+        }
+        else
+        {
+            services.AddSingleton<IChangeNotifier, LocalChangeNotifier>();
+        }
+
+        return services;
+    }
+
+    /// <summary>
+    /// For processes that cache what other processes change (web processes: index pages, verified credentials): in
+    /// production, listen to the other processes' changes. The embedded default is one process and needs nothing.
+    /// </summary>
+    public static IServiceCollection AddBuilderChangeListener(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (configuration.IsProductionMode())
+        {
+            services.AddHostedService<PostgresChangeListener>();
+        }
+
         return services;
     }
 }

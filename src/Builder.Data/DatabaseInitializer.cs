@@ -49,6 +49,13 @@ internal sealed partial class DatabaseInitializer(IServiceScopeFactory scopes) :
             }
 
             await AddMissingColumnsAsync(db, postgres, cancellationToken);
+            foreach (var table in BuilderDbContext.AppendOnlyTables)
+            {
+                foreach (var statement in AppendOnlyStatements(table, postgres))
+                {
+                    await db.Database.ExecuteSqlRawAsync(statement, cancellationToken);
+                }
+            }
         }
         finally
         {
@@ -97,6 +104,28 @@ internal sealed partial class DatabaseInitializer(IServiceScopeFactory scopes) :
                 var statement = $"ALTER TABLE \"{table}\" ADD COLUMN \"{column}\" {property.GetColumnType(store)}";
                 await db.Database.ExecuteSqlRawAsync(statement, cancellationToken);
             }
+        }
+    }
+
+    /// <summary>
+    /// Triggers that make the database itself refuse UPDATE and DELETE on a table (the audit log): no route writes them,
+    /// and a bug or a stolen application connection cannot rewrite history either. Idempotent.
+    /// </summary>
+    internal static IEnumerable<string> AppendOnlyStatements(string table, bool postgres)
+    {
+        if (postgres)
+        {
+            yield return $"""
+                CREATE OR REPLACE FUNCTION "{table}_append_only"() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION '{table} is append-only: % is not allowed', TG_OP; END $$
+                """;
+            yield return $"""CREATE OR REPLACE TRIGGER "{table}_append_only" BEFORE UPDATE OR DELETE ON "{table}" FOR EACH ROW EXECUTE FUNCTION "{table}_append_only"()""";
+            yield return $"""CREATE OR REPLACE TRIGGER "{table}_no_truncate" BEFORE TRUNCATE ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION "{table}_append_only"()""";
+        }
+        else
+        {
+            yield return $"""CREATE TRIGGER IF NOT EXISTS "{table}_no_update" BEFORE UPDATE ON "{table}" BEGIN SELECT RAISE(ABORT, '{table} is append-only: UPDATE is not allowed'); END""";
+            yield return $"""CREATE TRIGGER IF NOT EXISTS "{table}_no_delete" BEFORE DELETE ON "{table}" BEGIN SELECT RAISE(ABORT, '{table} is append-only: DELETE is not allowed'); END""";
         }
     }
 

@@ -13,6 +13,7 @@ namespace Builder.Docker;
 /// <param name="PackInputAsync">The tar extracted at "/" before the container starts.</param>
 /// <param name="OutputPath">A directory in the container whose plain files are copied to <paramref name="OutputDirectory"/>; null: nothing comes back.</param>
 /// <param name="IndexUrl">Builder's index, reached through an <see cref="IndexRelay"/> for this container only; null: no relay.</param>
+/// <param name="IndexCredential">What the relay presents to the index for this build (never seen by the container).</param>
 internal sealed record ContainerJob(
     string Image,
     IReadOnlyList<string> Command,
@@ -22,7 +23,8 @@ internal sealed record ContainerJob(
     Func<CancellationToken, Task<Stream>> PackInputAsync,
     string? OutputPath = null,
     string? OutputDirectory = null,
-    Uri? IndexUrl = null);
+    Uri? IndexUrl = null,
+    string? IndexCredential = null);
 
 /// <summary>How a container ended.</summary>
 /// <param name="LastStep">The "[step]" prefix of the last line the container printed (e.g. "cp311-cp311 wheel"); null if none.</param>
@@ -99,7 +101,7 @@ internal sealed partial class BuildContainerRunner(BuildOptions settings, TimePr
         {
             if (job.IndexUrl is not null)
             {
-                relay = IndexRelay.Start(settings.EffectiveRelayDir, job.IndexUrl, line => log.WriteLine($"[{job.Architecture}] {line}"), logger);
+                relay = IndexRelay.Start(settings.EffectiveRelayDir, job.IndexUrl, job.IndexCredential, line => log.WriteLine($"[{job.Architecture}] {line}"), logger);
             }
 
             container = await docker.Containers.CreateContainerAsync(CreateParameters(settings, job, relay?.HostDirectory), cancellationToken);

@@ -19,6 +19,7 @@ public sealed partial class DockerWheelBuilder(
     IDockerClientFactory clients,
     IOptions<BuildOptions> options,
     IIndexAddress indexAddress,
+    IBuildCredentialIssuer credentials,
     TimeProvider time,
     ILogger<DockerWheelBuilder> logger) : IWheelBuilder
 {
@@ -72,7 +73,8 @@ public sealed partial class DockerWheelBuilder(
             ct => PackAsync([("builder/src/", request.SourceDirectory)], DriverResource, ct),
             "/builder/out",
             request.OutputDirectory,
-            buildIndex), log, cancellationToken);
+            buildIndex,
+            buildIndex is null ? null : Credential(request, settings)), log, cancellationToken);
         var result = BuildOutcome.Build(request, settings, build);
         if (!result.Succeeded || string.IsNullOrWhiteSpace(request.Project.TestCommand))
         {
@@ -98,7 +100,8 @@ public sealed partial class DockerWheelBuilder(
             request.Architecture,
             "test",
             ct => PackTestInputAsync(request, wheels, ct),
-            IndexUrl: testIndex), log, cancellationToken);
+            IndexUrl: testIndex,
+            IndexCredential: testIndex is null ? null : Credential(request, settings)), log, cancellationToken);
         return BuildOutcome.Test(request, settings, result, test);
     }
 
@@ -129,6 +132,13 @@ public sealed partial class DockerWheelBuilder(
 
         return (index, index);
     }
+
+    /// <summary>
+    /// The build's credential for the index, valid as long as one container may run (and refused by the index anyway once
+    /// the build is finished): the index grants it the rights of the repository being built.
+    /// </summary>
+    private string Credential(WheelBuildRequest request, BuildOptions settings) =>
+        credentials.Issue(request.BuildId, TimeSpan.FromSeconds(settings.TimeoutSeconds) + TimeSpan.FromMinutes(10));
 
     /// <summary>The tester's command line (build-images/driver/builder_tester.py documents it).</summary>
     internal static List<string> TesterArguments(WheelBuildRequest request)

@@ -15,7 +15,8 @@ namespace Builder.Docker;
 /// <remarks>
 /// One request per connection (answers carry <c>Connection: close</c>), so no request smuggling across keep-alive.
 /// Only a whitelist of request headers goes on: what the container sends as Authorization or Cookie never reaches the
-/// index; credentials, when the index URL carries them, are added here and never enter the container.
+/// index; the relay presents the build's own credentials (see <see cref="Builder.Core.Builds.IBuildCredentialIssuer"/>),
+/// which never enter the container, so the index answers with the rights of the repository being built.
 /// </remarks>
 internal sealed partial class IndexRelay : IAsyncDisposable
 {
@@ -42,13 +43,16 @@ internal sealed partial class IndexRelay : IAsyncDisposable
     private readonly Task _acceptLoop;
     private int _connections;
 
-    private IndexRelay(string hostDirectory, Socket listener, Uri index, Action<string> note, ILogger logger)
+    private IndexRelay(string hostDirectory, Socket listener, Uri index, string? credential, Action<string> note, ILogger logger)
     {
         HostDirectory = hostDirectory;
         _listener = listener;
         _note = note;
         _logger = logger;
-        (_index, _credentials) = SplitCredentials(index);
+        _index = index;
+        _credentials = credential is null
+            ? null
+            : new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Builder.Core.Builds.IBuildCredentialIssuer.UserName}:{credential}")));
         // Redirects go back to the container (pip follows them through the relay, so they pass the same rules).
         _http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, AutomaticDecompression = DecompressionMethods.None })
         {
@@ -63,8 +67,9 @@ internal sealed partial class IndexRelay : IAsyncDisposable
     public string SocketPath => Path.Combine(HostDirectory, SocketName);
 
     /// <summary>Makes a fresh directory under <paramref name="parentDirectory"/> and listens on its socket.</summary>
+    /// <param name="credential">The build's credential for the index (sent as HTTP Basic password with user "__build__"); null: none.</param>
     /// <param name="note">Receives one line per refused request, for the build log.</param>
-    public static IndexRelay Start(string parentDirectory, Uri index, Action<string> note, ILogger logger)
+    public static IndexRelay Start(string parentDirectory, Uri index, string? credential, Action<string> note, ILogger logger)
     {
         if (OperatingSystem.IsWindows())
         {
@@ -93,7 +98,7 @@ internal sealed partial class IndexRelay : IAsyncDisposable
             throw;
         }
 
-        return new IndexRelay(directory, listener, index, note, logger);
+        return new IndexRelay(directory, listener, index, credential, note, logger);
     }
 
     /// <summary>Null when the request may pass; else the rule it broke, as the one-line body of the 403.</summary>
@@ -328,17 +333,6 @@ internal sealed partial class IndexRelay : IAsyncDisposable
         503 => "Service Unavailable",
         _ => "Error",
     };
-
-    private static (Uri Index, AuthenticationHeaderValue? Credentials) SplitCredentials(Uri index)
-    {
-        if (string.IsNullOrEmpty(index.UserInfo))
-        {
-            return (index, null);
-        }
-
-        var credentials = Convert.ToBase64String(Encoding.UTF8.GetBytes(Uri.UnescapeDataString(index.UserInfo)));
-        return (new UriBuilder(index) { UserName = string.Empty, Password = string.Empty }.Uri, new AuthenticationHeaderValue("Basic", credentials));
-    }
 
     private static string Printable(string text)
     {

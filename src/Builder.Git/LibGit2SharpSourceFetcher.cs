@@ -28,6 +28,12 @@ public sealed class LibGit2SharpSourceFetcher : ISourceFetcher
         log.WriteLine($"[git] cloning {Redact(request.CloneUrl)}");
         var options = new CloneOptions { Checkout = false };
         options.FetchOptions.OnTransferProgress = _ => !cancellationToken.IsCancellationRequested;
+        if (request.Credentials is { } credentials)
+        {
+            // Asked for only when the host answers 401; the token never becomes part of a URL that could be logged.
+            options.FetchOptions.CredentialsProvider = (_, _, _) => new UsernamePasswordCredentials { Username = credentials.Username, Password = credentials.Token };
+        }
+
         // Clone with BranchName = tag fails ("refs/remotes/origin/<tag> not found"): clone, then check out the peeled tag.
         Repository.Clone(request.CloneUrl, directory, options);
         cancellationToken.ThrowIfCancellationRequested();

@@ -19,6 +19,7 @@ public sealed partial class BuildJob(
     BuilderDbContext db,
     IDbContextFactory<BuilderDbContext> contexts,
     ISourceFetcher sources,
+    IRepositorySecrets secrets,
     IBuildDispatcher dispatcher,
     ReleaseCompletion completion,
     IOptions<BuildOptions> options,
@@ -101,7 +102,7 @@ public sealed partial class BuildJob(
 
         build.Version = version;
         var source = Path.Combine(work, "src");
-        var checkout = await sources.FetchAsync(new SourceRequest(build.Repository!.CloneUrl, build.Tag, build.CommitSha), source, log, cancellationToken);
+        var checkout = await sources.FetchAsync(new SourceRequest(build.Repository!.CloneUrl, build.Tag, build.CommitSha, secrets.Credentials(build.Repository)), source, log, cancellationToken);
         build.ResolvedCommit = checkout.CommitSha;
         await db.SaveChangesAsync(cancellationToken);
         if (await completion.IsCancelledAsync(build.Id))

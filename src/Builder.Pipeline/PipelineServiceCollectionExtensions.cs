@@ -1,3 +1,4 @@
+using Builder.Access;
 using Builder.Core.Builds;
 using Builder.Core.Configuration;
 using Builder.Data;
@@ -31,6 +32,7 @@ public static class PipelineServiceCollectionExtensions
     {
         services.AddSingleton(TimeProvider.System);
         services.AddBuilderData(configuration);
+        services.AddBuilderSecrets(configuration);
         services.AddDbContextFactory<BuilderDbContext>(lifetime: ServiceLifetime.Scoped);
         services.AddBuilderStorage();
         services.AddOptions<BuildOptions>().BindConfiguration(BuildOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -58,23 +60,9 @@ public static class PipelineServiceCollectionExtensions
             }
         });
         services.AddSingleton<IBuildDispatcher, HangfireBuildDispatcher>();
-        services.AddSingleton<IndexChangeFeed>();
+        services.AddSingleton<IIndexChangeNotifier, IndexChangeNotifier>();
         services.AddScoped<ReleasePublisher>();
         services.AddScoped<ReleaseCompletion>();
-        if (production)
-        {
-            services.AddSingleton(new PostgresConnectionString(postgres!));
-            services.AddSingleton<IIndexChangeNotifier, PostgresIndexChangeNotifier>();
-            if (role == JobRole.Client)
-            {
-                // Web processes cache index pages; workers only publish.
-                services.AddHostedService<PostgresIndexChangeListener>();
-            }
-        }
-        else
-        {
-            services.AddSingleton<IIndexChangeNotifier, LocalIndexChangeNotifier>();
-        }
 
         if (role == JobRole.Server)
         {

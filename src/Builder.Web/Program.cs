@@ -1,7 +1,12 @@
+using Builder.Access;
+using Builder.Core.Access;
 using Builder.Core.Builds;
 using Builder.Core.Configuration;
 using Builder.Data;
+using Builder.Ldap;
 using Builder.Pipeline;
+using Builder.Web;
+using Builder.Web.Access;
 using Builder.Web.Api;
 using Builder.Web.Import;
 using Builder.Web.Index;
@@ -12,11 +17,22 @@ if (args is [ImportCommand.Name, .. var importArgs])
 {
     // `import DIR`: the server's configuration and services, but no HTTP server, no Hangfire server (JobRole.Client)
     // and no admin token, which only the HTTP API needs.
-    var import = ImportCommand.CreateBuilder(importArgs);
+    var import = CommandHost.CreateBuilder(importArgs.Skip(1).ToArray());
     import.Services.AddBuilderPipeline(import.Configuration, JobRole.Client);
     using var importHost = import.Build();
     // The exit code goes through Environment.ExitCode, so the web host's path below stays a plain app.Run().
     Environment.ExitCode = await ImportCommand.RunAsync(importHost, importArgs);
+    return;
+}
+
+if (args is [TokenCommand.Name, .. var tokenArgs])
+{
+    // `token create|list|revoke`: bootstrap without HTTP (the first token of an installation), no admin token needed.
+    var command = CommandHost.CreateBuilder(tokenArgs);
+    command.Services.AddBuilderPipeline(command.Configuration, JobRole.Client);
+    command.Services.AddBuilderAccess();
+    using var commandHost = command.Build();
+    Environment.ExitCode = await TokenCommand.RunAsync(commandHost, tokenArgs, Console.Out, Console.Error);
     return;
 }
 
@@ -27,6 +43,14 @@ builder.Services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Sec
 // Production (ConnectionStrings:Postgres set): this process only receives, serves and enqueues; workers build.
 // Embedded default: this process runs the builds too.
 builder.Services.AddBuilderPipeline(builder.Configuration, builder.Configuration.IsProductionMode() ? JobRole.Client : JobRole.Server);
+builder.Services.AddBuilderChangeListener(builder.Configuration);
+builder.Services.AddBuilderAccess();
+if (builder.Configuration.GetSection(AccessOptions.SectionName).Get<AccessOptions>()?.People == PeopleService.LdapSource)
+{
+    builder.Services.AddBuilderLdap();
+}
+
+builder.Services.AddBuilderForwardedHeaders(builder.Configuration);
 // Embedded builds reach this process's own index (through each container's relay) at the address it listens on.
 builder.Services.AddSingleton<IIndexAddress, ServerIndexAddress>();
 builder.Services.AddProblemDetails();
@@ -36,7 +60,9 @@ builder.Services.AddSingleton<FileContentCache>();
 builder.Services.AddHostedService<IndexWarmer>();
 
 var app = builder.Build();
+app.UseForwardedHeaders();
 app.UseStatusCodePages();
+app.UseMiddleware<AccessMiddleware>();
 app.MapRepositoryApi();
 app.MapWebhooks();
 app.MapBuildApi();
@@ -44,6 +70,7 @@ app.MapSimpleIndex();
 app.MapUploads();
 app.MapPypiJson();
 app.MapProjectAdmin();
+app.MapAccessApi();
 app.Run();
 
 /// <summary>Visible to the test host (WebApplicationFactory).</summary>

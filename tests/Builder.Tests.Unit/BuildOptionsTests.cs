@@ -173,10 +173,18 @@ public sealed class BuildOptionsTests
     [Theory]
     [InlineData("http://web:8080/")]
     [InlineData("https://builder.example.com/prefix/")]
-    [InlineData("http://worker:s3cret@web:8080/")]
     public void Http_index_urls_are_valid(string url)
     {
         Assert.Empty(new BuildOptions { IndexUrl = url }.Problems());
+    }
+
+    [Fact]
+    public void An_index_url_with_credentials_is_refused_builds_present_their_own()
+    {
+        var problem = Assert.Single(new BuildOptions { IndexUrl = "http://worker:s3cret@web:8080/" }.Problems());
+
+        Assert.StartsWith("Builder:Build:IndexUrl must not carry credentials", problem, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", problem, StringComparison.Ordinal);
     }
 
     [Fact]

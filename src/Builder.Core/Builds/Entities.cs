@@ -9,12 +9,34 @@ public sealed class SourceRepository
 
     public required string Name { get; set; }
 
+    /// <summary>Where to clone from, without credentials (those are <see cref="ProtectedCredentials"/>).</summary>
     public required string CloneUrl { get; set; }
 
-    public required string WebhookSecret { get; set; }
+    /// <summary>
+    /// The webhook secret in plain text, as Builder stored it before secrets were encrypted at rest (column
+    /// "WebhookSecret"); emptied at start once <see cref="ProtectedWebhookSecret"/> holds it. Always empty for new rows.
+    /// </summary>
+    public string PlaintextWebhookSecret { get; set; } = string.Empty;
+
+    /// <summary>The webhook secret, encrypted with ASP.NET Core Data Protection (see <c>RepositorySecrets</c>).</summary>
+    public string? ProtectedWebhookSecret { get; set; }
+
+    /// <summary>Clone credentials (user name and token), encrypted with Data Protection; null: none. Never returned by any route.</summary>
+    public string? ProtectedCredentials { get; set; }
+
+    /// <summary>
+    /// Space-separated project globs this repository's builds may read from Builder's index through their relay;
+    /// null: every project.
+    /// </summary>
+    public string? RelayProjects { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? UpdatedAt { get; set; }
 }
+
+/// <summary>Credentials for cloning over HTTPS (a token as password; any user name the host accepts, e.g. x-access-token).</summary>
+public sealed record CloneCredentials(string Username, string Token);
 
 public enum BuildState
 {

@@ -6,7 +6,8 @@ public interface IBuildLog
     void WriteLine(string line);
 }
 
-public sealed record SourceRequest(string CloneUrl, string Tag, string DeliveredSha);
+/// <param name="Credentials">Given to git as credentials when the host asks for them; never part of the URL, so never logged.</param>
+public sealed record SourceRequest(string CloneUrl, string Tag, string DeliveredSha, CloneCredentials? Credentials = null);
 
 public sealed record SourceCheckout(string CommitSha);
 
@@ -115,4 +116,25 @@ public sealed class BuildStepException : Exception
     public BuildStepException()
     {
     }
+}
+
+/// <summary>
+/// Credentials a build's index relay presents to Builder's index: they carry the build's identity, so the index grants
+/// the rights of the repository being built, never a person's. Short-lived, and useless once the build is finished.
+/// </summary>
+public interface IBuildCredentialIssuer
+{
+    /// <summary>The user name the relay sends with <see cref="Issue"/>'s secret as HTTP Basic credentials.</summary>
+    const string UserName = "__build__";
+
+    string Issue(long buildId, TimeSpan lifetime);
+}
+
+/// <summary>The one place a repository's secrets are read: they are stored encrypted, and decrypted only here.</summary>
+public interface IRepositorySecrets
+{
+    /// <summary>The webhook secret; null when the repository has none readable (which fails every signature).</summary>
+    string? WebhookSecret(SourceRepository repository);
+
+    CloneCredentials? Credentials(SourceRepository repository);
 }

@@ -64,7 +64,7 @@ public sealed partial class BuildOptions
     /// Builder's own index as the process that runs builds reaches it (<c>Builder:Build:IndexUrl</c>, e.g.
     /// <c>http://web:8080/</c>): build containers get its read routes (and nothing else) through a relay, so a private
     /// package can build-depend on another. Empty: the embedded server's own address; a worker without it builds offline.
-    /// User info in the URL (<c>http://user:token@host/</c>) becomes the relay's Basic credentials, never the container's.
+    /// The relay presents the build's own credentials there (the repository's rights); the URL carries none.
     /// </summary>
     public string? IndexUrl { get; set; }
 
@@ -150,6 +150,11 @@ public sealed partial class BuildOptions
             && (!Uri.TryCreate(IndexUrl, UriKind.Absolute, out var index) || index.Scheme is not ("http" or "https") || index.Query.Length > 0 || index.Fragment.Length > 0))
         {
             yield return $"Builder:Build:IndexUrl must be an absolute http(s) URL of Builder's index without query (e.g. http://web:8080/); got '{IndexUrl}'.";
+        }
+        else if (!string.IsNullOrWhiteSpace(IndexUrl) && new Uri(IndexUrl).UserInfo.Length > 0)
+        {
+            // Builds authenticate with their own short-lived credentials and read with their repository's rights, never with a configured secret.
+            yield return "Builder:Build:IndexUrl must not carry credentials (user:password@): builds present their own, with the rights of the repository being built.";
         }
 
         if (System.Text.Encoding.UTF8.GetByteCount(EffectiveRelayDir) + RelaySocketSuffixLength > MaxUnixSocketPath)

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
+using Builder.Core.Access;
 using Builder.Core.Builds;
 using Builder.Data;
+using Builder.Web.Access;
 using Builder.Web.Index;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -51,17 +53,26 @@ internal static class BuildEndpoints
 
     public static void MapBuildApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet(Build, GetAsync);
-        app.MapGet(Log, GetLogAsync);
+        // Build status and logs need credentials (even with anonymous reads: logs show a repository's internals), and
+        // read rights on the build's project and version; a build the principal may not see does not exist for them.
+        var group = app.MapGroup(string.Empty).AddEndpointFilter<RequireCredentials>();
+        group.MapGet(Build, GetAsync);
+        group.MapGet(Log, GetLogAsync);
     }
 
-    private static async Task<Results<Ok<BuildResponse>, ProblemHttpResult>> GetAsync(long id, BuilderDbContext db, CancellationToken cancellationToken)
+    /// <summary>Admins see every build; others the builds of releases they may read (a build not yet planned has no project: admins only).</summary>
+    private static bool MaySee(Principal principal, Builder.Core.Builds.Build build) =>
+        principal.Rights.IsAdmin || (build.Project is { } project && build.Version is { } version && principal.Rights.CanRead(project, version));
+
+    private static ProblemHttpResult NoSuchBuild(long id) => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"build {id} does not exist");
+
+    private static async Task<Results<Ok<BuildResponse>, ProblemHttpResult>> GetAsync(long id, HttpContext context, BuilderDbContext db, CancellationToken cancellationToken)
     {
         var build = await db.Builds.AsNoTracking().Include(b => b.Repository).Include(b => b.Targets).Include(b => b.Parts)
             .SingleOrDefaultAsync(b => b.Id == id, cancellationToken);
-        if (build is null)
+        if (build is null || !MaySee(context.Principal(), build))
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"build {id} does not exist");
+            return NoSuchBuild(id);
         }
 
         var files = await db.Files.AsNoTracking().Where(f => f.BuildId == id).OrderBy(f => f.Filename).ToListAsync(cancellationToken);
@@ -95,8 +106,9 @@ internal static class BuildEndpoints
     /// stored so far; <c>?target=</c> keeps one target's lines (see <see cref="LogTargetFilter"/>).
     /// </summary>
     private static async Task<IResult> GetLogAsync(
-        long id, string? target, bool? follow, HttpRequest request, BuilderDbContext db, TimeProvider time, CancellationToken cancellationToken)
+        long id, string? target, bool? follow, HttpContext context, BuilderDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
+        var request = context.Request;
         LogTargetFilter? filter = null;
         if (target is not null && !LogTargetFilter.TryParse(target, out filter))
         {
@@ -104,9 +116,9 @@ internal static class BuildEndpoints
         }
 
         var build = await db.Builds.AsNoTracking().SingleOrDefaultAsync(b => b.Id == id, cancellationToken);
-        if (build is null)
+        if (build is null || !MaySee(context.Principal(), build))
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"build {id} does not exist");
+            return NoSuchBuild(id);
         }
 
         var serverSentEvents = request.GetTypedHeaders().Accept.Any(a =>

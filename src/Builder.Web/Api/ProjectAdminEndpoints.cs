@@ -1,6 +1,8 @@
+using Builder.Access;
 using Builder.Core.Builds;
 using Builder.Core.Packaging;
 using Builder.Data;
+using Builder.Web.Access;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -17,23 +19,23 @@ internal static class ProjectAdminEndpoints
 
     public static void MapProjectAdmin(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup(Projects).AddEndpointFilter<AdminAuthorization>();
-        group.MapPost("/releases/{version}/yank", (string project, string version, YankRequest? body, BuilderDbContext db, IIndexChangeNotifier changes, CancellationToken ct) =>
-            SetYankedAsync(project, version, null, true, body?.Reason, db, changes, ct));
-        group.MapPost("/releases/{version}/unyank", (string project, string version, BuilderDbContext db, IIndexChangeNotifier changes, CancellationToken ct) =>
-            SetYankedAsync(project, version, null, false, null, db, changes, ct));
-        group.MapPost("/files/{filename}/yank", (string project, string filename, YankRequest? body, BuilderDbContext db, IIndexChangeNotifier changes, CancellationToken ct) =>
-            SetYankedAsync(project, null, filename, true, body?.Reason, db, changes, ct));
-        group.MapPost("/files/{filename}/unyank", (string project, string filename, BuilderDbContext db, IIndexChangeNotifier changes, CancellationToken ct) =>
-            SetYankedAsync(project, null, filename, false, null, db, changes, ct));
-        group.MapDelete("/releases/{version}", (string project, string version, BuilderDbContext db, IArtifactStore store, IIndexChangeNotifier changes, TimeProvider time, CancellationToken ct) =>
-            DeleteAsync(project, version, null, db, store, changes, time, ct));
-        group.MapDelete("/files/{filename}", (string project, string filename, BuilderDbContext db, IArtifactStore store, IIndexChangeNotifier changes, TimeProvider time, CancellationToken ct) =>
-            DeleteAsync(project, null, filename, db, store, changes, time, ct));
+        var group = app.MapGroup(Projects).AddEndpointFilter<RequireAdmin>();
+        group.MapPost("/releases/{version}/yank", (string project, string version, YankRequest? body, HttpContext http, BuilderDbContext db, AuditLog audit, IIndexChangeNotifier changes, CancellationToken ct) =>
+            SetYankedAsync(project, version, null, true, body?.Reason, http, db, audit, changes, ct));
+        group.MapPost("/releases/{version}/unyank", (string project, string version, HttpContext http, BuilderDbContext db, AuditLog audit, IIndexChangeNotifier changes, CancellationToken ct) =>
+            SetYankedAsync(project, version, null, false, null, http, db, audit, changes, ct));
+        group.MapPost("/files/{filename}/yank", (string project, string filename, YankRequest? body, HttpContext http, BuilderDbContext db, AuditLog audit, IIndexChangeNotifier changes, CancellationToken ct) =>
+            SetYankedAsync(project, null, filename, true, body?.Reason, http, db, audit, changes, ct));
+        group.MapPost("/files/{filename}/unyank", (string project, string filename, HttpContext http, BuilderDbContext db, AuditLog audit, IIndexChangeNotifier changes, CancellationToken ct) =>
+            SetYankedAsync(project, null, filename, false, null, http, db, audit, changes, ct));
+        group.MapDelete("/releases/{version}", (string project, string version, HttpContext http, BuilderDbContext db, AuditLog audit, IArtifactStore store, IIndexChangeNotifier changes, TimeProvider time, CancellationToken ct) =>
+            DeleteAsync(project, version, null, http, db, audit, store, changes, time, ct));
+        group.MapDelete("/files/{filename}", (string project, string filename, HttpContext http, BuilderDbContext db, AuditLog audit, IArtifactStore store, IIndexChangeNotifier changes, TimeProvider time, CancellationToken ct) =>
+            DeleteAsync(project, null, filename, http, db, audit, store, changes, time, ct));
     }
 
     private static async Task<Results<Ok<FilesChanged>, ProblemHttpResult>> SetYankedAsync(
-        string project, string? version, string? filename, bool yanked, string? reason, BuilderDbContext db, IIndexChangeNotifier changes, CancellationToken cancellationToken)
+        string project, string? version, string? filename, bool yanked, string? reason, HttpContext http, BuilderDbContext db, AuditLog audit, IIndexChangeNotifier changes, CancellationToken cancellationToken)
     {
         var (normalized, files, problem) = await FindAsync(project, version, filename, db, cancellationToken);
         if (problem is not null)
@@ -47,6 +49,15 @@ internal static class ProjectAdminEndpoints
             file.YankedReason = yanked && !string.IsNullOrWhiteSpace(reason) ? reason.Trim() : null;
         }
 
+        var action = (version is not null, yanked) switch
+        {
+            (true, true) => AuditActions.ReleaseYanked,
+            (true, false) => AuditActions.ReleaseUnyanked,
+            (false, true) => AuditActions.FileYanked,
+            _ => AuditActions.FileUnyanked,
+        };
+        audit.Add(db, http.Actor(), action, AuditOutcomes.Ok, normalized, Target(version, filename),
+            string.Join(' ', files.Select(f => f.Filename)) + (yanked && !string.IsNullOrWhiteSpace(reason) ? $" (reason: {reason.Trim()})" : string.Empty));
         await db.SaveChangesAsync(cancellationToken);
         await changes.ProjectChangedAsync(normalized, cancellationToken);
         return TypedResults.Ok(new FilesChanged(normalized, files.Select(f => f.Filename).ToList()));
@@ -54,7 +65,7 @@ internal static class ProjectAdminEndpoints
 
     /// <summary>Deletes files: their bytes go, their rows stay as tombstones so the names can never be used again.</summary>
     private static async Task<Results<Ok<FilesChanged>, ProblemHttpResult>> DeleteAsync(
-        string project, string? version, string? filename, BuilderDbContext db, IArtifactStore store, IIndexChangeNotifier changes, TimeProvider time, CancellationToken cancellationToken)
+        string project, string? version, string? filename, HttpContext http, BuilderDbContext db, AuditLog audit, IArtifactStore store, IIndexChangeNotifier changes, TimeProvider time, CancellationToken cancellationToken)
     {
         var (normalized, files, problem) = await FindAsync(project, version, filename, db, cancellationToken);
         if (problem is not null)
@@ -68,6 +79,9 @@ internal static class ProjectAdminEndpoints
             file.DeletedAt = now;
         }
 
+        audit.Add(db, http.Actor(), version is not null ? AuditActions.ReleaseDeleted : AuditActions.FileDeleted, AuditOutcomes.Ok, normalized,
+            Target(version, filename), string.Join(' ', files.Select(f => f.Filename)));
+
         // Leave the index first, then remove the bytes: a reader never finds a listed file without its bytes.
         await db.SaveChangesAsync(cancellationToken);
         await changes.ProjectChangedAsync(normalized, cancellationToken);
@@ -79,6 +93,8 @@ internal static class ProjectAdminEndpoints
 
         return TypedResults.Ok(new FilesChanged(normalized, files.Select(f => f.Filename).ToList()));
     }
+
+    private static string Target(string? version, string? filename) => version is not null ? "release:" + version : "file:" + filename;
 
     private static async Task<(string Project, List<PackageFile> Files, ProblemHttpResult? Problem)> FindAsync(
         string project, string? version, string? filename, BuilderDbContext db, CancellationToken cancellationToken)

@@ -1,15 +1,15 @@
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace Builder.Web.Upload;
+namespace Builder.Web.Http;
 
 /// <summary>
-/// An upload refused: problem details whose <c>detail</c> says what to fix, and the same text as the HTTP reason phrase.
-/// The legacy upload API passes messages in the status line (Warehouse's <c>_exc_with_message</c>): twine prints only
-/// <c>response.reason</c> ("HTTPError: 400 Bad Request from URL" then the reason), poetry prints it too, and both look
-/// for "already exist" in it for <c>--skip-existing</c>.
+/// A refusal as problem details whose <c>detail</c> says what to fix, with the same text as the HTTP reason phrase.
+/// Python's package clients print only the status line: the legacy upload API passes messages there (Warehouse's
+/// <c>_exc_with_message</c>; twine prints <c>response.reason</c>, poetry too, and both look for "already exist" in it for
+/// <c>--skip-existing</c>), and pip reports "401 Client Error: {reason} for url: ...".
 /// </summary>
-internal sealed class UploadProblem(int statusCode, string detail) : IResult
+internal sealed class PhrasedProblem(int statusCode, string detail) : IResult
 {
     private const int MaxReasonLength = 512;
 
@@ -19,11 +19,19 @@ internal sealed class UploadProblem(int statusCode, string detail) : IResult
 
     public string? WwwAuthenticate { get; init; }
 
+    /// <summary>Seconds for a Retry-After header (429, 503).</summary>
+    public int? RetryAfterSeconds { get; init; }
+
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         if (WwwAuthenticate is not null)
         {
             httpContext.Response.Headers.WWWAuthenticate = WwwAuthenticate;
+        }
+
+        if (RetryAfterSeconds is { } retryAfter)
+        {
+            httpContext.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         httpContext.Response.StatusCode = statusCode;

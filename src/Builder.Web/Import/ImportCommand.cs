@@ -15,22 +15,6 @@ internal static class ImportCommand
 
     private const string Usage = "usage: Builder.Web import DIR [--Setting=value ...]   (loads the .whl, .tar.gz and .zip files under DIR into the index)";
 
-    /// <summary>
-    /// A host builder with the configuration sources the web host reads: appsettings.json and
-    /// appsettings.{environment}.json, environment variables, and the arguments after DIR.
-    /// </summary>
-    public static HostApplicationBuilder CreateBuilder(string[] args)
-    {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
-        {
-            Args = args.Skip(1).ToArray(),
-            // WebApplication.CreateBuilder honours ASPNETCORE_ENVIRONMENT too; read the same appsettings.{environment}.json.
-            EnvironmentName = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT"),
-        });
-        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
-        return builder;
-    }
-
     public static async Task<int> RunAsync(IHost host, string[] args)
     {
         var output = Console.Out;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
+using Builder.Core.Access;
 using Builder.Data;
-using Builder.Pipeline;
 using Microsoft.EntityFrameworkCore;
 
 namespace Builder.Web.Index;
@@ -11,28 +11,77 @@ namespace Builder.Web.Index;
 /// Reads take no lock. A fill checks a generation counter under the lock, so a page rendered from data read
 /// before an invalidation is never cached after it.
 /// </summary>
+/// <remarks>
+/// Principals that read everything get the one full rendering. Principals limited to some projects or versions get
+/// pages rendered for what they may see, cached per distinct rights (<see cref="AccessRights.ReadKey"/> for the list,
+/// <see cref="ReadAccess.Key"/> per project), so a hundred customers with the same token shape share one rendering.
+/// </remarks>
 public sealed class IndexCache : IDisposable
 {
     // Unknown names are cached too (pip asks for public dependencies we do not have), up to this many.
     private const int MaxNegativeEntries = 10_000;
+    private const int MaxFilteredRoots = 1_000;
+    private const int MaxFilteredPages = 20_000;
 
     private readonly ConcurrentDictionary<string, ProjectPages?> _projects = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, ProjectPages?>> _filteredProjects = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RootPages> _filteredRoots = new(StringComparer.Ordinal);
     private readonly IServiceScopeFactory _scopes;
-    private readonly IndexChangeFeed _feed;
+    private readonly ChangeFeed _feed;
     private readonly Lock _gate = new();
     private long _generation;
     private int _negativeEntries;
+    private int _filteredPageCount;
     private RootPages? _root;
+    private Catalog? _catalog;
 
-    public IndexCache(IServiceScopeFactory scopes, IndexChangeFeed feed)
+    public IndexCache(IServiceScopeFactory scopes, ChangeFeed feed)
     {
         _scopes = scopes;
         _feed = feed;
-        _feed.ProjectChanged += Invalidate;
+        _feed.Changed += OnChanged;
     }
 
     public sealed record RootPages(RenderedPage Html, RenderedPage Json);
 
+    /// <summary>Every published project with its versions, for listings filtered by rights (read once per change).</summary>
+    private sealed record Catalog(IReadOnlyList<string> Projects, IReadOnlyDictionary<string, string[]> Versions);
+
+    /// <summary>The project list as <paramref name="rights"/> may see it: projects with at least one visible version.</summary>
+    public async ValueTask<RootPages> GetRootAsync(AccessRights rights, CancellationToken cancellationToken)
+    {
+        if (rights.ReadsEverything)
+        {
+            return await GetRootAsync(cancellationToken);
+        }
+
+        if (_filteredRoots.TryGetValue(rights.ReadKey, out var cached))
+        {
+            return cached;
+        }
+
+        var generation = Volatile.Read(ref _generation);
+        var catalog = await GetCatalogAsync(cancellationToken);
+        var visible = catalog.Projects.Where(p => rights.Read(p) is { Any: true } access && (access.IsEverything || catalog.Versions[p].Any(access.Allows))).ToList();
+        var (html, json) = IndexPages.RenderRoot(visible);
+        var root = new RootPages(html, json);
+        lock (_gate)
+        {
+            if (_generation == generation)
+            {
+                if (_filteredRoots.Count >= MaxFilteredRoots)
+                {
+                    _filteredRoots.Clear();
+                }
+
+                _filteredRoots[rights.ReadKey] = root;
+            }
+        }
+
+        return root;
+    }
+
+    /// <summary>The full project list (every project), for principals that read everything.</summary>
     public async ValueTask<RootPages> GetRootAsync(CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _root) is { } cached)
@@ -65,7 +114,52 @@ public sealed class IndexCache : IDisposable
         return projects;
     }
 
-    /// <summary>The project's pages, or null when no file of it is published. <paramref name="project"/> is normalized.</summary>
+    /// <summary>
+    /// The project's pages as <paramref name="access"/> may see them, or null when none of its files is visible (or
+    /// published). <paramref name="project"/> is normalized.
+    /// </summary>
+    public async ValueTask<ProjectPages?> GetProjectAsync(string project, ReadAccess access, CancellationToken cancellationToken)
+    {
+        if (access.IsEverything)
+        {
+            return await GetProjectAsync(project, cancellationToken);
+        }
+
+        if (!access.Any)
+        {
+            return null;
+        }
+
+        if (_filteredProjects.TryGetValue(project, out var views) && views.TryGetValue(access.Key, out var cached))
+        {
+            return cached;
+        }
+
+        var generation = Volatile.Read(ref _generation);
+        var files = await ReadFilesAsync(project, cancellationToken);
+        var visible = files.Where(f => access.Allows(f.Version)).ToList();
+        var pages = visible.Count == 0 ? null : IndexPages.RenderProject(project, visible);
+        lock (_gate)
+        {
+            if (_generation == generation)
+            {
+                if (_filteredPageCount >= MaxFilteredPages)
+                {
+                    _filteredProjects.Clear();
+                    _filteredPageCount = 0;
+                }
+
+                if (_filteredProjects.GetOrAdd(project, _ => new(StringComparer.Ordinal)).TryAdd(access.Key, pages))
+                {
+                    _filteredPageCount++;
+                }
+            }
+        }
+
+        return pages;
+    }
+
+    /// <summary>The project's full pages, or null when no file of it is published. <paramref name="project"/> is normalized.</summary>
     public async ValueTask<ProjectPages?> GetProjectAsync(string project, CancellationToken cancellationToken)
     {
         if (_projects.TryGetValue(project, out var cached))
@@ -74,9 +168,7 @@ public sealed class IndexCache : IDisposable
         }
 
         var generation = Volatile.Read(ref _generation);
-        await using var scope = _scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<BuilderDbContext>();
-        var files = await db.Files.AsNoTracking().Where(f => f.Project == project && f.DeletedAt == null).ToListAsync(cancellationToken);
+        var files = await ReadFilesAsync(project, cancellationToken);
         var pages = files.Count == 0 ? null : IndexPages.RenderProject(project, files);
         lock (_gate)
         {
@@ -92,23 +184,78 @@ public sealed class IndexCache : IDisposable
     /// <summary>Whether the project's pages (or its absence) are in memory; for tests of warming.</summary>
     internal bool IsCached(string project) => _projects.ContainsKey(project);
 
+    private async Task<List<Core.Builds.PackageFile>> ReadFilesAsync(string project, CancellationToken cancellationToken)
+    {
+        await using var scope = _scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<BuilderDbContext>();
+        return await db.Files.AsNoTracking().Where(f => f.Project == project && f.DeletedAt == null).ToListAsync(cancellationToken);
+    }
+
+    private async ValueTask<Catalog> GetCatalogAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _catalog) is { } cached)
+        {
+            return cached;
+        }
+
+        var generation = Volatile.Read(ref _generation);
+        await using var scope = _scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<BuilderDbContext>();
+        var rows = await db.Files.AsNoTracking().Where(f => f.DeletedAt == null).Select(f => new { f.Project, f.Version }).Distinct().ToListAsync(cancellationToken);
+        var versions = rows.GroupBy(r => r.Project, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(r => r.Version).ToArray(), StringComparer.Ordinal);
+        var projects = versions.Keys.Order(StringComparer.Ordinal).ToList();
+        var catalog = new Catalog(projects, versions);
+        lock (_gate)
+        {
+            if (_generation == generation)
+            {
+                _catalog = catalog;
+            }
+        }
+
+        return catalog;
+    }
+
+    private void OnChanged(string topic, string key)
+    {
+        if (topic == ChangeTopics.Index)
+        {
+            Invalidate(key);
+        }
+        else if (topic == ChangeFeed.Everything)
+        {
+            Invalidate(ChangeFeed.Everything);
+        }
+    }
+
     private void Invalidate(string project)
     {
         lock (_gate)
         {
             _generation++;
             _root = null;
-            if (project == IndexChangeFeed.Everything)
+            _catalog = null;
+            _filteredRoots.Clear();
+            if (project == ChangeFeed.Everything)
             {
                 _projects.Clear();
+                _filteredProjects.Clear();
                 _negativeEntries = 0;
+                _filteredPageCount = 0;
+                return;
             }
-            else if (_projects.TryRemove(project, out var removed) && removed is null)
+
+            if (_projects.TryRemove(project, out var removed) && removed is null)
             {
                 _negativeEntries--;
+            }
+
+            if (_filteredProjects.TryRemove(project, out var views))
+            {
+                _filteredPageCount -= views.Count;
             }
         }
     }
 
-    public void Dispose() => _feed.ProjectChanged -= Invalidate;
+    public void Dispose() => _feed.Changed -= OnChanged;
 }

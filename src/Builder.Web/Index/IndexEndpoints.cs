@@ -1,11 +1,16 @@
 using Builder.Core.Builds;
 using Builder.Core.Index;
 using Builder.Core.Packaging;
+using Builder.Web.Access;
 using Microsoft.Net.Http.Headers;
 
 namespace Builder.Web.Index;
 
-/// <summary>The simple repository API (PEP 503 HTML, PEP 691 JSON) and the files its pages link to.</summary>
+/// <summary>
+/// The simple repository API (PEP 503 HTML, PEP 691 JSON) and the files its pages link to, as the principal may see
+/// them: requests without credentials get a 401 challenge unless anonymous reads are on; a project (or version) the
+/// principal may not read is answered exactly like one that does not exist, and is missing from the list.
+/// </summary>
 internal static class IndexEndpoints
 {
     public const string Root = "/simple/";
@@ -28,20 +33,34 @@ internal static class IndexEndpoints
         app.MapMethods(File, methods, FileAsync);
     }
 
-    private static async Task<IResult> RootAsync(HttpRequest request, IndexCache cache, CancellationToken cancellationToken)
+    private static async Task<IResult> RootAsync(HttpContext context, IndexCache cache, CancellationToken cancellationToken)
     {
+        var request = context.Request;
+        var principal = context.Principal();
+        if (principal.IsAnonymous && !principal.Rights.ReadsEverything)
+        {
+            return RequestPrincipal.Challenge();
+        }
+
         var contentType = Negotiate(request);
         if (contentType is null)
         {
             return NotAcceptable(request);
         }
 
-        var root = await cache.GetRootAsync(cancellationToken);
+        var root = await cache.GetRootAsync(principal.Rights, cancellationToken);
         return new PageResult(SimpleContentType.IsJson(contentType) ? root.Json : root.Html, contentType);
     }
 
-    private static async Task<IResult> ProjectAsync(string project, HttpRequest request, IndexCache cache, CancellationToken cancellationToken)
+    private static async Task<IResult> ProjectAsync(string project, HttpContext context, IndexCache cache, CancellationToken cancellationToken)
     {
+        var request = context.Request;
+        var principal = context.Principal();
+        if (principal.IsAnonymous && !principal.Rights.ReadsEverything)
+        {
+            return RequestPrincipal.Challenge();
+        }
+
         // PEP 503 §Normalized Names: other spellings, and the URL without its trailing slash, redirect to the one URL.
         // (Routing matches "/simple/{project}" with or without the slash, so the handler tells them apart.)
         var normalized = PackageName.Normalize(project);
@@ -56,22 +75,30 @@ internal static class IndexEndpoints
             return NotAcceptable(request);
         }
 
-        var pages = await cache.GetProjectAsync(normalized, cancellationToken);
+        var pages = await cache.GetProjectAsync(normalized, principal.Rights.Read(normalized), cancellationToken);
         if (pages is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"no project named '{normalized}' on this index");
+            return NoSuchProject(normalized);
         }
 
         return new PageResult(SimpleContentType.IsJson(contentType) ? pages.Json : pages.Html, contentType);
     }
 
-    private static async Task<IResult> FileAsync(string project, string filename, IndexCache cache, FileContentCache contents, IArtifactStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> FileAsync(string project, string filename, HttpContext context, IndexCache cache, FileContentCache contents, IArtifactStore store, CancellationToken cancellationToken)
     {
-        // Only files the index lists are served: staged files of an unfinished release and deleted files are not.
-        var pages = await cache.GetProjectAsync(project, cancellationToken);
+        var principal = context.Principal();
+        if (principal.IsAnonymous && !principal.Rights.ReadsEverything)
+        {
+            return RequestPrincipal.Challenge();
+        }
+
+        // Only files the index lists are served: staged files of an unfinished release and deleted files are not; nor
+        // files of projects or versions the principal may not read (the same 404 as for a file that does not exist).
+        var access = principal.Rights.Read(project);
+        var pages = access.Any ? await cache.GetProjectAsync(project, cancellationToken) : null;
         var isMetadata = filename.EndsWith(MetadataSuffix, StringComparison.Ordinal);
         var distribution = isMetadata ? filename[..^MetadataSuffix.Length] : filename;
-        if (pages is null || !pages.Files.TryGetValue(distribution, out var file) || (isMetadata && !file.HasMetadata))
+        if (pages is null || !pages.Files.TryGetValue(distribution, out var file) || (isMetadata && !file.HasMetadata) || !access.Allows(file.Version))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"no file '{filename}' in project '{project}'");
         }
@@ -108,6 +135,10 @@ internal static class IndexEndpoints
 
         return new WithHeaders(result, FileCacheControl);
     }
+
+    /// <summary>The one answer for a project that does not exist and for one the principal may not see.</summary>
+    public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NoSuchProject(string normalized) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"no project named '{normalized}' on this index");
 
     // Clients send a handful of distinct Accept headers (pip's, uv's, a browser's): remember the answer for each,
     // so the hot path does not parse the header again. Bounded, in case a client sends ever-new ones.

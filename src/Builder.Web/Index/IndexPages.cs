@@ -20,12 +20,15 @@ public sealed class RenderedPage(byte[] body)
 /// What the file routes need about one published file, without a database round trip. Every listed file of every
 /// cached project has one, so the digests are kept as 32 bytes rather than 64-character strings.
 /// </summary>
-public sealed class IndexedFile(string filename, string sha256, string? metadataSha256, DateTimeOffset uploadedAt)
+public sealed class IndexedFile(string filename, string version, string sha256, string? metadataSha256, DateTimeOffset uploadedAt)
 {
     private readonly byte[] _sha256 = Convert.FromHexString(sha256);
     private readonly byte[]? _metadataSha256 = metadataSha256 is null ? null : Convert.FromHexString(metadataSha256);
 
     public string Filename { get; } = filename;
+
+    /// <summary>The release the file belongs to (normalized), for read rights limited to versions.</summary>
+    public string Version { get; } = version;
 
     public DateTimeOffset UploadedAt { get; } = uploadedAt;
 
@@ -186,7 +189,7 @@ public static class IndexPages
 
         var indexed = ordered.ToDictionary(
             f => f.Filename,
-            f => new IndexedFile(f.Filename, f.Sha256, f.MetadataSha256, f.UploadedAt),
+            f => new IndexedFile(f.Filename, f.Version, f.Sha256, f.MetadataSha256, f.UploadedAt),
             StringComparer.Ordinal);
         return new ProjectPages(new RenderedPage(Encoding.UTF8.GetBytes(html.ToString())), new RenderedPage(json.ToArray()), indexed);
     }

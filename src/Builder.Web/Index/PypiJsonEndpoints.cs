@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Builder.Core.Builds;
 using Builder.Core.Packaging;
 using Builder.Data;
+using Builder.Web.Access;
 using Microsoft.EntityFrameworkCore;
 
 namespace Builder.Web.Index;
@@ -18,14 +19,21 @@ internal static class PypiJsonEndpoints
 
     public static void MapPypiJson(this IEndpointRouteBuilder app)
     {
-        app.MapGet(Project, (string project, HttpRequest request, BuilderDbContext db, IArtifactStore store, CancellationToken ct) =>
-            RenderAsync(project, null, request, db, store, ct));
-        app.MapGet(Release, (string project, string version, HttpRequest request, BuilderDbContext db, IArtifactStore store, CancellationToken ct) =>
-            RenderAsync(project, version, request, db, store, ct));
+        app.MapGet(Project, (string project, HttpContext context, BuilderDbContext db, IArtifactStore store, CancellationToken ct) =>
+            RenderAsync(project, null, context, db, store, ct));
+        app.MapGet(Release, (string project, string version, HttpContext context, BuilderDbContext db, IArtifactStore store, CancellationToken ct) =>
+            RenderAsync(project, version, context, db, store, ct));
     }
 
-    private static async Task<IResult> RenderAsync(string project, string? version, HttpRequest request, BuilderDbContext db, IArtifactStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> RenderAsync(string project, string? version, HttpContext context, BuilderDbContext db, IArtifactStore store, CancellationToken cancellationToken)
     {
+        var request = context.Request;
+        var principal = context.Principal();
+        if (principal.IsAnonymous && !principal.Rights.ReadsEverything)
+        {
+            return RequestPrincipal.Challenge();
+        }
+
         var normalized = PackageName.Normalize(project);
         var normalizedVersion = version;
         if (version is not null && !Pep440Version.TryNormalize(version, out normalizedVersion))
@@ -39,10 +47,14 @@ internal static class PypiJsonEndpoints
             return TypedResults.Redirect(path, permanent: true);
         }
 
-        var files = await db.Files.AsNoTracking().Where(f => f.Project == normalized && f.DeletedAt == null).ToListAsync(cancellationToken);
+        // Releases the principal may not read are left out as if they did not exist; a project with none visible is a 404.
+        var access = principal.Rights.Read(normalized);
+        var files = access.Any
+            ? (await db.Files.AsNoTracking().Where(f => f.Project == normalized && f.DeletedAt == null).ToListAsync(cancellationToken)).Where(f => access.Allows(f.Version)).ToList()
+            : [];
         if (files.Count == 0)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"no project named '{normalized}' on this index");
+            return IndexEndpoints.NoSuchProject(normalized);
         }
 
         var releases = files.GroupBy(f => f.Version).ToDictionary(g => g.Key, g => g.OrderBy(f => f.Filename, StringComparer.Ordinal).ToList(), StringComparer.Ordinal);

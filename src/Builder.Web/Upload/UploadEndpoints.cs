@@ -1,8 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
+using Builder.Access;
+using Builder.Core.Access;
 using Builder.Core.Configuration;
 using Builder.Core.Packaging;
 using Builder.Pipeline;
+using Builder.Web.Access;
+using Builder.Web.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
@@ -11,7 +15,7 @@ namespace Builder.Web.Upload;
 /// <summary>
 /// The legacy upload API (Warehouse's <c>forklift/legacy.py</c>), as twine and <c>poetry publish</c> speak it:
 /// <c>POST /legacy/</c>, multipart/form-data with <c>:action=file_upload</c>, the metadata fields, digests and the file
-/// as <c>content</c>; HTTP Basic auth with the admin token as password. A file is published through
+/// as <c>content</c>; HTTP Basic auth with a token that may upload to the project as password. A file is published through
 /// <see cref="ReleasePublisher"/> only once it is fully received and checked, so the index never shows part of it.
 /// </summary>
 internal static partial class UploadEndpoints
@@ -25,26 +29,32 @@ internal static partial class UploadEndpoints
     public static void MapUploads(this IEndpointRouteBuilder app)
     {
         // Routing matches "/legacy" too, so clients configured without the trailing slash work as well.
-        app.MapPost(Legacy, (HttpContext context, IOptions<UploadOptions> options, IOptions<AdminOptions> admin, IOptions<DataOptions> data,
-            ReleasePublisher publisher, ILoggerFactory loggers, CancellationToken cancellationToken) =>
-            UploadAsync(context, options.Value, admin.Value, data.Value, publisher, loggers.CreateLogger(typeof(UploadEndpoints).FullName!), cancellationToken));
+        app.MapPost(Legacy, (HttpContext context, IOptions<UploadOptions> options, IOptions<DataOptions> data,
+            ReleasePublisher publisher, AuditLog audit, ILoggerFactory loggers, CancellationToken cancellationToken) =>
+            UploadAsync(context, options.Value, data.Value, publisher, audit, loggers.CreateLogger(typeof(UploadEndpoints).FullName!), cancellationToken));
     }
 
-    public static UploadProblem UnknownAction(string? action) => new(StatusCodes.Status400BadRequest, action is null
+    public static PhrasedProblem UnknownAction(string? action) => new(StatusCodes.Status400BadRequest, action is null
         ? $"the form has no '{ActionField}' field; this is the upload API (send '{ActionField}={FileUploadAction}' with the file, as twine and poetry do)"
         : $"unknown {ActionField} '{action}'; this index only accepts '{ActionField}={FileUploadAction}'");
 
-    private static async Task<IResult> UploadAsync(HttpContext context, UploadOptions options, AdminOptions admin, DataOptions data,
-        ReleasePublisher publisher, ILogger logger, CancellationToken cancellationToken)
+    private static async Task<IResult> UploadAsync(HttpContext context, UploadOptions options, DataOptions data,
+        ReleasePublisher publisher, AuditLog audit, ILogger logger, CancellationToken cancellationToken)
     {
         var request = context.Request;
-        if (!IsAuthorized(request.Headers.Authorization.ToString(), admin.AdminToken))
+        var principal = context.Principal();
+        if (principal.IsAnonymous)
         {
-            return new UploadProblem(StatusCodes.Status401Unauthorized,
-                "Invalid or missing credentials: upload with the admin token as password (twine -u __token__ -p TOKEN; poetry config http-basic.NAME __token__ TOKEN)")
-            {
-                WwwAuthenticate = "Basic realm=\"Builder\"",
-            };
+            return RequestPrincipal.Challenge(
+                "Credentials required: upload with a token that may upload as password (twine -u __token__ -p TOKEN; poetry config http-basic.NAME __token__ TOKEN)");
+        }
+
+        // Refused before the body is received: a principal that may upload nowhere.
+        if (!principal.Rights.MayUploadSomewhere)
+        {
+            var refusal = RequestPrincipal.Forbidden($"{Describe(principal)} may not upload (a token needs the 'upload' scope; a person the publisher or admin role)");
+            await audit.RecordAsync(context.Actor(), AuditActions.UploadRefused, AuditOutcomes.Refused, detail: refusal.Detail, cancellationToken: cancellationToken);
+            return refusal;
         }
 
         if (request.ContentLength > options.MaxRequestBytes)
@@ -61,8 +71,8 @@ internal static partial class UploadEndpoints
         var directory = Path.Combine(data.FullDataDir, UploadsDirectory, Guid.NewGuid().ToString("N"));
         try
         {
-            var result = await ReceiveAndPublishAsync(request, directory, options, publisher, logger, cancellationToken);
-            if (result is UploadProblem problem)
+            var result = await ReceiveAndPublishAsync(context, directory, options, publisher, audit, logger, cancellationToken);
+            if (result is PhrasedProblem problem)
             {
                 LogRefused(logger, problem.StatusCode, problem.Detail);
             }
@@ -80,10 +90,11 @@ internal static partial class UploadEndpoints
     }
 
     private static async Task<IResult> ReceiveAndPublishAsync(
-        HttpRequest request, string directory, UploadOptions options, ReleasePublisher publisher, ILogger logger, CancellationToken cancellationToken)
+        HttpContext context, string directory, UploadOptions options, ReleasePublisher publisher, AuditLog audit, ILogger logger, CancellationToken cancellationToken)
     {
+        var request = context.Request;
         UploadForm? form;
-        UploadProblem? problem;
+        PhrasedProblem? problem;
         try
         {
             (form, problem) = await UploadForm.ReadAsync(request, directory, options, cancellationToken);
@@ -93,7 +104,7 @@ internal static partial class UploadEndpoints
             // Kestrel's body limit (413), or a body that ended before its Content-Length or final boundary.
             return ex.StatusCode == StatusCodes.Status413PayloadTooLarge
                 ? UploadForm.FileTooLarge(options.MaxFileBytes)
-                : new UploadProblem(ex.StatusCode, $"the request body could not be read: {ex.Message}");
+                : new PhrasedProblem(ex.StatusCode, $"the request body could not be read: {ex.Message}");
         }
         catch (InvalidDataException ex)
         {
@@ -140,10 +151,24 @@ internal static partial class UploadEndpoints
             return BadRequest(mismatch);
         }
 
+        var principal = context.Principal();
+        if (!principal.Rights.CanUpload(checkedFile.Project))
+        {
+            var refusal = RequestPrincipal.Forbidden($"{Describe(principal)} may not upload to project '{checkedFile.Project}'");
+            await audit.RecordAsync(context.Actor(), AuditActions.UploadRefused, AuditOutcomes.Refused, checkedFile.Project, "file:" + file.FileName, refusal.Detail, cancellationToken);
+            return refusal;
+        }
+
         try
         {
             var outcome = await publisher.PublishAsync([checkedFile], build: null, cancellationToken);
             LogUploaded(logger, file.FileName, checkedFile.Project, checkedFile.Name.Version, outcome);
+            if (outcome == PublishOutcome.Published)
+            {
+                await audit.RecordAsync(context.Actor(), AuditActions.FileUploaded, AuditOutcomes.Ok, checkedFile.Project, "file:" + file.FileName,
+                    $"{checkedFile.Project} {checkedFile.Name.Version}, sha256 {checkedFile.Sha256}", cancellationToken);
+            }
+
             return TypedResults.Text(outcome == PublishOutcome.Published
                 ? $"Uploaded {file.FileName} ({checkedFile.Project} {checkedFile.Name.Version}, sha256 {checkedFile.Sha256})\n"
                 : $"{file.FileName} is already published with these exact contents; nothing changed\n");
@@ -206,30 +231,14 @@ internal static partial class UploadEndpoints
         return null;
     }
 
-    /// <summary>HTTP Basic with the admin token as password (any user name, e.g. __token__), or a bearer token.</summary>
-    private static bool IsAuthorized(string header, string token)
+    private static string Describe(Principal principal) => principal.Kind switch
     {
-        string? given = null;
-        if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
-        {
-            var encoded = header["Basic ".Length..].Trim();
-            var bytes = new byte[encoded.Length];
-            if (Convert.TryFromBase64String(encoded, bytes, out var length))
-            {
-                var credentials = Encoding.UTF8.GetString(bytes, 0, length);
-                var colon = credentials.IndexOf(':', StringComparison.Ordinal);
-                given = colon < 0 ? null : credentials[(colon + 1)..];
-            }
-        }
-        else if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            given = header["Bearer ".Length..].Trim();
-        }
+        PrincipalKind.Token => $"this token ({principal.Id})",
+        PrincipalKind.Person => $"'{principal.PersonName}'",
+        _ => principal.Id,
+    };
 
-        return given is not null && Api.AdminAuthorization.TokensEqual(given, token);
-    }
-
-    private static UploadProblem BadRequest(string detail) => new(StatusCodes.Status400BadRequest, detail);
+    private static PhrasedProblem BadRequest(string detail) => new(StatusCodes.Status400BadRequest, detail);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Uploaded {Filename} ({Project} {Version}): {Outcome}")]
     private static partial void LogUploaded(ILogger logger, string filename, string project, string version, PublishOutcome outcome);

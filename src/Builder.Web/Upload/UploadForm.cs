@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Builder.Core.Packaging;
+using Builder.Web.Http;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 
@@ -37,7 +38,7 @@ internal sealed class UploadForm
     /// Reads the whole body. The file goes to <paramref name="directory"/>/{its file name} (created here); the caller
     /// deletes the directory. A problem ends the read early (a wrong <c>:action</c>, a bad file name, a file too large).
     /// </summary>
-    public static async Task<(UploadForm? Form, UploadProblem? Problem)> ReadAsync(
+    public static async Task<(UploadForm? Form, PhrasedProblem? Problem)> ReadAsync(
         HttpRequest request, string directory, UploadOptions options, CancellationToken cancellationToken)
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
@@ -89,7 +90,7 @@ internal sealed class UploadForm
             var value = await ReadFieldAsync(section.Body, fieldBudget, cancellationToken);
             if (value is null)
             {
-                return (null, new UploadProblem(StatusCodes.Status413PayloadTooLarge,
+                return (null, new PhrasedProblem(StatusCodes.Status413PayloadTooLarge,
                     $"the form fields besides the file are larger than the {UploadOptions.FieldBytesLimit / (1024 * 1024)} MiB allowed"));
             }
 
@@ -104,7 +105,7 @@ internal sealed class UploadForm
         return (form, null);
     }
 
-    public static UploadProblem FileTooLarge(long maxFileBytes) => new(StatusCodes.Status413PayloadTooLarge,
+    public static PhrasedProblem FileTooLarge(long maxFileBytes) => new(StatusCodes.Status413PayloadTooLarge,
         $"the file is larger than this index accepts: Builder:Upload:MaxFileBytes is {maxFileBytes} bytes{Describe(maxFileBytes)}");
 
     /// <summary>Why a file name is refused, or null. The file name becomes a path and a URL: no path parts, no control characters.</summary>
@@ -198,7 +199,7 @@ internal sealed class UploadForm
         return Encoding.UTF8.GetString(value.GetBuffer(), 0, (int)value.Length);
     }
 
-    private static UploadProblem BadRequest(string detail) => new(StatusCodes.Status400BadRequest, detail);
+    private static PhrasedProblem BadRequest(string detail) => new(StatusCodes.Status400BadRequest, detail);
 
     private static string Printable(string text) =>
         string.Concat(text.Select(c => char.IsControl(c) ? string.Create(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}") : c.ToString()));

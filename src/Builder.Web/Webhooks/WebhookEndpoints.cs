@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Builder.Access;
 using Builder.Core.Builds;
 using Builder.Core.Webhooks;
 using Builder.Data;
@@ -25,8 +26,14 @@ internal static partial class WebhookEndpoints
 
     public static void MapWebhooks(this IEndpointRouteBuilder app) => app.MapPost(GitHub, ReceiveGitHubAsync);
 
+    /// <summary>
+    /// The one answer for an unknown repository and for a bad signature, so a caller without a secret learns nothing
+    /// about which repositories are registered; the server log and the audit log say which it was.
+    /// </summary>
+    private const string Refusal = "X-Hub-Signature-256 is missing or does not match the webhook secret of the repository the payload names";
+
     private static async Task<IResult> ReceiveGitHubAsync(
-        HttpRequest request, BuilderDbContext db, IBuildDispatcher dispatcher, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
+        HttpRequest request, BuilderDbContext db, IRepositorySecrets secrets, AuditLog audit, IBuildDispatcher dispatcher, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         // The signature covers the raw bytes, so read them before any parsing.
         var body = await ReadBodyAsync(request, cancellationToken);
@@ -49,15 +56,19 @@ internal static partial class WebhookEndpoints
             return Problem(StatusCodes.Status400BadRequest, ex.Message);
         }
 
-        var repository = await db.Repositories.SingleOrDefaultAsync(r => r.Name == payload.RepositoryFullName, cancellationToken);
-        if (repository is null)
+        var repository = await db.Repositories.AsNoTracking().SingleOrDefaultAsync(r => r.Name == payload.RepositoryFullName, cancellationToken);
+        var secret = repository is null ? null : secrets.WebhookSecret(repository);
+        // An unknown repository still costs one signature check, so both refusals take the same time.
+        if (!WebhookSignature.IsValid(secret ?? UnknownRepositorySecret, body, request.Headers["X-Hub-Signature-256"].FirstOrDefault()) || repository is null || secret is null)
         {
-            return Problem(StatusCodes.Status404NotFound, $"repository '{payload.RepositoryFullName}' is not registered with Builder (POST {RepositoryEndpoints.Repositories})");
-        }
-
-        if (!WebhookSignature.IsValid(repository.WebhookSecret, body, request.Headers["X-Hub-Signature-256"].FirstOrDefault()))
-        {
-            return Problem(StatusCodes.Status401Unauthorized, "X-Hub-Signature-256 is missing or does not match this repository's webhook secret");
+            var reason = repository is null
+                ? $"repository '{payload.RepositoryFullName}' is not registered with Builder"
+                : $"the signature does not match the webhook secret of '{repository.Name}'";
+            LogRefused(loggers.CreateLogger(typeof(WebhookEndpoints)), reason);
+            await audit.RecordAsync(new AuditActor("webhook", request.HttpContext.Connection.RemoteIpAddress?.ToString(), request.Headers.UserAgent.ToString()),
+                AuditActions.WebhookRefused, AuditOutcomes.Refused, target: "repository:" + payload.RepositoryFullName,
+                detail: reason + $" (event {request.Headers["X-GitHub-Event"]}, delivery {request.Headers["X-GitHub-Delivery"]})", cancellationToken: cancellationToken);
+            return Problem(StatusCodes.Status401Unauthorized, Refusal);
         }
 
         var gitHubEvent = request.Headers["X-GitHub-Event"].FirstOrDefault();
@@ -151,7 +162,12 @@ internal static partial class WebhookEndpoints
         return buffer.ToArray();
     }
 
+    private static readonly string UnknownRepositorySecret = WebhookSignature.NewSecret();
+
     private static ProblemHttpResult Problem(int status, string detail) => TypedResults.Problem(statusCode: status, detail: detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook refused: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Queued build {BuildId} for {Repository} tag {Tag} at {Sha}")]
     private static partial void LogQueued(ILogger logger, long buildId, string repository, string tag, string sha);

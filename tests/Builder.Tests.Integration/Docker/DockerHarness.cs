@@ -20,6 +20,12 @@ internal sealed class CollectingBuildLog : IBuildLog
     public void WriteLine(string line) => _lines.Enqueue(line);
 }
 
+/// <summary>Issues "credential-of-build-{id}": what the relay presents is visible to a stand-in index.</summary>
+internal sealed class FixedBuildCredentials : IBuildCredentialIssuer
+{
+    public string Issue(long buildId, TimeSpan lifetime) => $"credential-of-build-{buildId}";
+}
+
 internal sealed class FixedIndexAddress(Uri? indexUrl) : IIndexAddress
 {
     public Uri? IndexUrl => indexUrl;
@@ -64,6 +70,7 @@ internal sealed class DockerHarness : IDisposable
             new DockerClientFactory(Microsoft.Extensions.Options.Options.Create(Options)),
             Microsoft.Extensions.Options.Options.Create(Options),
             new FixedIndexAddress(IndexUrl),
+            new FixedBuildCredentials(),
             TimeProvider.System,
             NullLogger<DockerWheelBuilder>.Instance);
         var request = new WheelBuildRequest(BuildId, "x86_64", source, Path.Combine(_root, "out"), IncludeSdist: true)

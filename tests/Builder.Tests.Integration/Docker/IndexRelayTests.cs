@@ -30,8 +30,8 @@ public sealed class IndexRelayTests : IAsyncLifetime
         TestPaths.DeleteDirectory(_root);
     }
 
-    private IndexRelay StartRelay(Uri? index = null) =>
-        IndexRelay.Start(Path.Combine(_root, "relays"), index ?? _index.Url, _notes.Enqueue, NullLogger.Instance);
+    private IndexRelay StartRelay(Uri? index = null, string? credential = null) =>
+        IndexRelay.Start(Path.Combine(_root, "relays"), index ?? _index.Url, credential, _notes.Enqueue, NullLogger.Instance);
 
     /// <summary>An HTTP client whose every connection goes to the relay's socket (as the forwarder's do).</summary>
     private static HttpClient Through(IndexRelay relay) => new(new SocketsHttpHandler
@@ -113,15 +113,17 @@ public sealed class IndexRelayTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Credentials_in_the_index_url_are_the_relays_own()
+    public async Task The_relay_presents_the_builds_own_credentials_instead_of_the_containers()
     {
-        await using var relay = StartRelay(new UriBuilder(_index.Url) { UserName = "worker", Password = "s3cret" }.Uri);
+        await using var relay = StartRelay(credential: "credential-of-build-7");
         using var http = Through(relay);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/simple/");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("__token__:stolen")));
 
-        using var response = await http.GetAsync("/simple/");
+        using var response = await http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var expected = Convert.ToBase64String(Encoding.UTF8.GetBytes("worker:s3cret"));
+        var expected = Convert.ToBase64String(Encoding.UTF8.GetBytes("__build__:credential-of-build-7"));
         Assert.Equal([$"GET /simple/ auth=Basic {expected} cookie="], Reached);
     }
 

@@ -88,7 +88,7 @@ public sealed class CibuildwheelSettingsTests : IAsyncLifetime
         // The environment reached before-build (quotes intact), and before-build ran with the wheel's own python.
         var directory = Path.Combine(_root, "pip");
         Directory.CreateDirectory(directory);
-        var python = await Pip.InstallAsync("3.11", client.Http.BaseAddress + "simple/", "fastadd==3.1.0", directory);
+        var python = await Pip.InstallAsync("3.11", BuilderInstance.WithCredentials(client.Http.BaseAddress + "simple/"), "fastadd==3.1.0", directory);
         var result = (await Shell.RunAsync(python, ["-c", "import fastadd; print(fastadd.marker(), fastadd.add(2, 3))"], directory)).EnsureSuccess("import fastadd");
         Assert.Equal("built by \"builder\" for 3.11 5", result.Output.Trim());
     }

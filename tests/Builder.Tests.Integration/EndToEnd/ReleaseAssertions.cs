@@ -44,7 +44,7 @@ internal static class ReleaseAssertions
         {
             foreach (var python in BuilderInstance.InstallPythons)
             {
-                var venvPython = await Pip.InstallAsync(python, client.Http.BaseAddress + "simple/", $"{project}=={version}", directory);
+                var venvPython = await Pip.InstallAsync(python, BuilderInstance.WithCredentials(client.Http.BaseAddress + "simple/"), $"{project}=={version}", directory);
                 var result = (await Shell.RunAsync(venvPython, ["-c", check], directory)).EnsureSuccess($"python {python} -c {check}");
                 Assert.Equal(expectedOutput, result.Output.Trim());
             }

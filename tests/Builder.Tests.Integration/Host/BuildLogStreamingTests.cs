@@ -45,7 +45,6 @@ public sealed class BuildLogStreamingTests
                 Provider = "github",
                 Name = "acme/" + Guid.NewGuid().ToString("N")[..8],
                 CloneUrl = "file:///nonexistent",
-                WebhookSecret = "a-webhook-secret-of-enough-length",
             };
             db.Repositories.Add(repository);
             await db.SaveChangesAsync();
@@ -182,7 +181,7 @@ public sealed class BuildLogStreamingTests
     {
         await using var host = await Host.StartAsync(postgres);
         var id = await host.AddBuildAsync(BuildState.Queued, attempts: 0);
-        using var http = host.Factory.CreateClient();
+        using var http = host.Factory.CreateAdminClient();
 
         // Connected while the build is queued: the headers come at once, the lines when the job writes them.
         using var response = await http.GetAsync($"/api/builds/{id}/log", HttpCompletionOption.ResponseHeadersRead).WaitAsync(Deadline);
@@ -226,7 +225,7 @@ public sealed class BuildLogStreamingTests
         // The plan and the parts write one build's log concurrently: ids can commit out of order.
         await using var host = await Host.StartAsync(postgres: false);
         var id = await host.AddBuildAsync(BuildState.Running, attempts: 1);
-        using var http = host.Factory.CreateClient();
+        using var http = host.Factory.CreateAdminClient();
         using var response = await http.GetAsync($"/api/builds/{id}/log", HttpCompletionOption.ResponseHeadersRead).WaitAsync(Deadline);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
 
@@ -245,7 +244,7 @@ public sealed class BuildLogStreamingTests
         await using var host = await Host.StartAsync(postgres);
         var id = await host.AddBuildAsync(BuildState.Running, attempts: 1);
         await host.AddChunkAsync(id, "[builder] build started\n[x86_64] [sdist] building sdist\n");
-        using var http = host.Factory.CreateClient();
+        using var http = host.Factory.CreateAdminClient();
 
         using var response = await http.GetAsync($"/api/builds/{id}/log", HttpCompletionOption.ResponseHeadersRead).WaitAsync(Deadline);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -278,7 +277,7 @@ public sealed class BuildLogStreamingTests
     {
         await using var host = await Host.StartAsync(postgres: false);
         var id = await host.AddBuildAsync(BuildState.Queued, attempts: 0);
-        using var http = host.Factory.CreateClient();
+        using var http = host.Factory.CreateAdminClient();
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/builds/{id}/log?target=cp311-manylinux_x86_64");
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
 
@@ -318,7 +317,7 @@ public sealed class BuildLogStreamingTests
         await host.AddChunkAsync(id, "[x86_64] [cp313-cp313t wheel] x cp313t\n[x86_64] [cp313-cp313 wheel] x cp313\n[aarch64] [cp311-cp311 wheel] a cp311\n");
         await host.AddChunkAsync(id, "[x86_64] [cp311-cp311 test] x cp311 test\n[builder] published\n");
         await host.AddChunkAsync(id, string.Empty);
-        using var http = host.Factory.CreateClient();
+        using var http = host.Factory.CreateAdminClient();
 
         async Task<string> LogAsync(string query) => await http.GetStringAsync($"/api/builds/{id}/log{query}").WaitAsync(Deadline);
 
@@ -355,7 +354,7 @@ public sealed class BuildLogStreamingTests
         await host.AddChunkAsync(id, "[builder] one\n");
         await host.AddChunkAsync(id, "[builder] two\n");
         await host.AddChunkAsync(id, string.Empty);
-        using var http = host.Factory.CreateClient();
+        using var http = host.Factory.CreateAdminClient();
 
         async Task<List<string>> EventsAsync(string? lastEventId)
         {
@@ -389,7 +388,7 @@ public sealed class BuildLogStreamingTests
     public async Task An_unknown_build_is_404_however_its_log_is_asked_for()
     {
         await using var host = await Host.StartAsync(postgres: false);
-        using var http = host.Factory.CreateClient();
+        using var http = host.Factory.CreateAdminClient();
 
         foreach (var (query, accept) in new[] { (string.Empty, "text/plain"), ("?follow=false", "text/plain"), (string.Empty, "text/event-stream"), ("?target=x86_64", "text/plain") })
         {
@@ -408,7 +407,7 @@ public sealed class BuildLogStreamingTests
         await using var host = await Host.StartAsync(postgres: false, services => services.AddSingleton<IStartupFilter>(end));
         var id = await host.AddBuildAsync(BuildState.Running, attempts: 1);
         await host.AddChunkAsync(id, "[builder] build started\n");
-        using var http = host.Factory.CreateClient();
+        using var http = host.Factory.CreateAdminClient();
         var response = await http.GetAsync($"/api/builds/{id}/log", HttpCompletionOption.ResponseHeadersRead).WaitAsync(Deadline);
         var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
         Assert.Equal("[builder] build started", await NextLineAsync(reader));
@@ -429,7 +428,7 @@ public sealed class BuildLogStreamingTests
         await host.AddChunkAsync(id, "[builder] build started\n");
         // Failed, as BuildJob records it before it flushes "[builder] FAILED: ..." and the end marker.
         await host.SetStateAsync(id, BuildState.Failed, "the compiler failed");
-        using var http = host.Factory.CreateClient();
+        using var http = host.Factory.CreateAdminClient();
 
         using var response = await http.GetAsync($"/api/builds/{id}/log", HttpCompletionOption.ResponseHeadersRead).WaitAsync(Deadline);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
@@ -449,7 +448,7 @@ public sealed class BuildLogStreamingTests
         var id = await host.AddBuildAsync(BuildState.Running, attempts: 1);
         await host.AddChunkAsync(id, "[builder] build started\n");
         await host.SetStateAsync(id, BuildState.Failed, "lost", DateTimeOffset.UtcNow - TimeSpan.FromMinutes(5));
-        using var http = host.Factory.CreateClient();
+        using var http = host.Factory.CreateAdminClient();
 
         Assert.Equal("[builder] build started\n", await http.GetStringAsync($"/api/builds/{id}/log").WaitAsync(Deadline));
     }
@@ -460,7 +459,7 @@ public sealed class BuildLogStreamingTests
         await using var host = await Host.StartAsync(postgres: false);
         var id = await host.AddBuildAsync(BuildState.Running, attempts: 1);
         await host.AddChunkAsync(id, "[builder] build started\n");
-        using var http = host.Factory.CreateClient();
+        using var http = host.Factory.CreateAdminClient();
 
         // A followed response would not complete: the build never finishes in this test.
         var snapshot = await http.GetStringAsync($"/api/builds/{id}/log?follow=false").WaitAsync(Deadline);

@@ -46,6 +46,17 @@ public sealed class BuilderWebFactory(string? dataDir = null, string? postgres =
     /// <summary>More test services, applied after the app's own (and after the recording dispatcher).</summary>
     public Action<IServiceCollection>? TestServices { get; init; }
 
+    /// <summary>A client that sends the admin token with every request (Builder is private by default).</summary>
+    public HttpClient CreateAdminClient(WebApplicationFactoryClientOptions? options = null)
+    {
+        var client = options is null ? CreateClient() : CreateClient(options);
+        client.DefaultRequestHeaders.Authorization = BuilderInstance.AdminAuthorization;
+        return client;
+    }
+
+    /// <summary>More settings (Builder:Access:..., ...), applied after the factory's own.</summary>
+    public Dictionary<string, string?> Settings { get; init; } = [];
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Builder:AdminToken", BuilderInstance.AdminToken);
@@ -53,6 +64,11 @@ public sealed class BuilderWebFactory(string? dataDir = null, string? postgres =
         if (postgres is not null)
         {
             builder.UseSetting("ConnectionStrings:Postgres", postgres);
+        }
+
+        foreach (var (key, value) in Settings)
+        {
+            builder.UseSetting(key, value);
         }
 
         builder.ConfigureTestServices(services =>

@@ -38,7 +38,7 @@ public sealed class RepositoryApiTests : IDisposable
         Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, list.StatusCode);
-        Assert.Equal("Bearer", none.Headers.WwwAuthenticate.Single().Scheme);
+        Assert.Equal("Basic", none.Headers.WwwAuthenticate.Single().Scheme);
     }
 
     [Fact]
@@ -91,11 +91,12 @@ public sealed class RepositoryApiTests : IDisposable
     [Fact]
     public async Task Unknown_builds_and_projects_are_404_and_other_spellings_redirect()
     {
-        using var build = await _http.GetAsync("/api/builds/999");
-        using var log = await _http.GetAsync("/api/builds/999/log");
-        using var project = await _http.GetAsync("/simple/no-such-project/");
-        using var root = await _http.GetAsync("/simple/");
-        var noRedirect = _factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        using var admin = _factory.CreateAdminClient();
+        using var build = await admin.GetAsync("/api/builds/999");
+        using var log = await admin.GetAsync("/api/builds/999/log");
+        using var project = await admin.GetAsync("/simple/no-such-project/");
+        using var root = await admin.GetAsync("/simple/");
+        var noRedirect = _factory.CreateAdminClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
         using var spelled = await noRedirect.GetAsync("/simple/Acme_Billing/");
         using var noSlash = await noRedirect.GetAsync("/simple/acme-billing");
 

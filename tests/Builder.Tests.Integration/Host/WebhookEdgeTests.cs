@@ -74,13 +74,27 @@ public sealed class WebhookEdgeTests : IDisposable
     }
 
     [Fact]
-    public async Task An_unknown_repository_is_404()
+    public async Task An_unknown_repository_gets_the_same_401_as_a_bad_signature_and_the_audit_log_says_which()
     {
-        using var response = await _client.SendWebhookAsync(TagPush("nobody/unknown"), "whatever-secret-1234");
+        var repo = await _client.RegisterAsync("acme/billing", "https://git.example.invalid/acme/billing.git");
 
-        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.Contains("nobody/unknown", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var unknown = await _client.SendWebhookAsync(TagPush("nobody/unknown"), "whatever-secret-1234");
+        using var forged = await _client.SendWebhookAsync(TagPush(repo.Name), "whatever-secret-1234");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
+        var unknownProblem = JsonDocument.Parse(await unknown.Content.ReadAsStringAsync()).RootElement;
+        var forgedProblem = JsonDocument.Parse(await forged.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(forgedProblem.GetProperty("detail").GetString(), unknownProblem.GetProperty("detail").GetString());
+        Assert.DoesNotContain("nobody/unknown", unknownProblem.GetRawText(), StringComparison.Ordinal);
         Assert.Equal(0, await BuildRowsAsync());
+
+        await using var scope = _factory.Services.CreateAsyncScope();
+        var refusals = await scope.ServiceProvider.GetRequiredService<BuilderDbContext>().Audit
+            .Where(a => a.Action == "webhook:refused").OrderBy(a => a.Id).Select(a => a.Detail).ToListAsync();
+        Assert.Equal(2, refusals.Count);
+        Assert.Contains("'nobody/unknown' is not registered", refusals[0], StringComparison.Ordinal);
+        Assert.Contains("does not match the webhook secret of 'acme/billing'", refusals[1], StringComparison.Ordinal);
     }
 
     [Theory]

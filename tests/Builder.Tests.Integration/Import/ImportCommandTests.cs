@@ -63,7 +63,7 @@ public sealed partial class ImportCommandTests : IAsyncLifetime
         Assert.Equal(before, Snapshot(dir)); // the import only reads DIR
 
         await using var web = await BuilderProcess.StartWebAsync(BuilderInstance.Embedded(DataDir));
-        using var http = new HttpClient { BaseAddress = new Uri(web.BaseUrl!) };
+        using var http = BuilderInstance.AdminHttp(web.BaseUrl!);
         await AssertServedAsync(http, "alpha", good.Where(f => f.Key.StartsWith("alpha-", StringComparison.Ordinal)));
         await AssertServedAsync(http, "beta", good.Where(f => f.Key.StartsWith("beta-", StringComparison.Ordinal)));
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/simple/gamma/")).StatusCode);
@@ -114,7 +114,7 @@ public sealed partial class ImportCommandTests : IAsyncLifetime
 
         // A separate import process cannot reach an embedded server's page cache: a server started now sees it all.
         await using var restarted = await BuilderProcess.StartWebAsync(BuilderInstance.Embedded(DataDir));
-        using var http = new HttpClient { BaseAddress = new Uri(restarted.BaseUrl!) };
+        using var http = BuilderInstance.AdminHttp(restarted.BaseUrl!);
         var expectedAlpha = good.Where(f => f.Key.StartsWith("alpha-", StringComparison.Ordinal)).Append(new(Path.GetFileName(added), added));
         await AssertServedAsync(http, "alpha", expectedAlpha);
         await AssertServedAsync(http, "beta", good.Where(f => f.Key == "beta-2.0-py3-none-any.whl"));
@@ -126,7 +126,7 @@ public sealed partial class ImportCommandTests : IAsyncLifetime
         await using var database = await PostgresDatabase.CreateAsync();
         var environment = BuilderInstance.Production(DataDir, database.ConnectionString);
         await using var web = await BuilderProcess.StartWebAsync(environment);
-        using var http = new HttpClient { BaseAddress = new Uri(web.BaseUrl!) };
+        using var http = BuilderInstance.AdminHttp(web.BaseUrl!);
         // Warm the web process's cache (a cached 404 and a root list without the projects): only the import's
         // NOTIFY can tell it that the files below were published.
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/simple/alpha/")).StatusCode);

@@ -213,7 +213,9 @@ public sealed class IndexProtocolTests : IDisposable
         await PublishWidgetsAsync();
         await GetAsync("/simple/acme-widgets/");
 
-        using var unauthorized = await _index.Http.PostAsync("/api/projects/acme-widgets/releases/1.0.0/yank", null);
+        using var anonymous = new HttpRequestMessage(HttpMethod.Post, "/api/projects/acme-widgets/releases/1.0.0/yank");
+        anonymous.Headers.Authorization = null;
+        using var unauthorized = await new HttpClient { BaseAddress = _index.Http.BaseAddress }.SendAsync(anonymous);
         using var yank = await _index.AdminPostAsync("/api/projects/Acme.Widgets/releases/1.0/yank", new { reason = "broken <build> & \"quotes\"" });
         var (_, html) = await GetAsync("/simple/acme-widgets/");
         var (_, json) = await GetAsync("/simple/acme-widgets/", Json);

@@ -25,7 +25,7 @@ public sealed class ServedIndex : IDisposable
 
         _factory.UseKestrel(Port);
         _factory.StartServer();
-        Client = new BuilderClient(new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(BaseUrl) }, BuilderInstance.AdminToken);
+        Client = new BuilderClient(BuilderInstance.AdminHttp(BaseUrl, new HttpClientHandler { AllowAutoRedirect = false }), BuilderInstance.AdminToken);
         Work = TestPaths.NewTempDirectory("index");
     }
 
@@ -33,7 +33,11 @@ public sealed class ServedIndex : IDisposable
 
     public string BaseUrl => $"http://127.0.0.1:{Port}/";
 
-    public string SimpleUrl => BaseUrl + "simple/";
+    /// <summary>The index URL for pip, with the admin token as Basic password (the index is private).</summary>
+    public string SimpleUrl => BuilderInstance.WithCredentials(BaseUrl + "simple/");
+
+    /// <summary>The base URL as pip prints it in its log (password masked).</summary>
+    public string PrintedBaseUrl => BuilderInstance.AsPipPrintsIt(BaseUrl);
 
     public BuilderClient Client { get; }
 

@@ -90,7 +90,7 @@ public sealed class BuilderClient(HttpClient http, string adminToken)
 
     public async Task<BuildStatus> GetBuildAsync(long id)
     {
-        var json = await http.GetFromJsonAsync<JsonElement>($"/api/builds/{id}");
+        var json = JsonDocument.Parse(await GetAsAdminAsync($"/api/builds/{id}")).RootElement;
         return new BuildStatus(
             id,
             json.GetProperty("state").GetString()!,
@@ -101,10 +101,21 @@ public sealed class BuilderClient(HttpClient http, string adminToken)
     }
 
     /// <summary>The whole log of a finished build (a running build's log is followed until it ends).</summary>
-    public Task<string> GetLogAsync(long id) => http.GetStringAsync($"/api/builds/{id}/log");
+    public Task<string> GetLogAsync(long id) => GetAsAdminAsync($"/api/builds/{id}/log");
 
     /// <summary>The lines stored so far, at once, whatever the build's state.</summary>
-    public Task<string> GetLogSoFarAsync(long id) => http.GetStringAsync($"/api/builds/{id}/log?follow=false");
+    public Task<string> GetLogSoFarAsync(long id) => GetAsAdminAsync($"/api/builds/{id}/log?follow=false");
+
+    /// <summary>GET with the admin token, whatever the client sends by default; fails the test on anything but 200.</summary>
+    public async Task<string> GetAsAdminAsync(string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {body}");
+        return body;
+    }
 
     /// <summary>Polls the build until it reaches a final state; fails the test with the log if it takes too long.</summary>
     public async Task<BuildStatus> WaitForBuildAsync(long id, TimeSpan? timeout = null)

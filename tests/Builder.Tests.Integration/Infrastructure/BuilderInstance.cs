@@ -23,6 +23,24 @@ internal static class BuilderInstance
         ["ConnectionStrings__Postgres"] = connectionString,
     };
 
-    public static BuilderClient Client(BuilderProcess web) =>
-        new(new HttpClient { BaseAddress = new Uri(web.BaseUrl!), Timeout = TimeSpan.FromSeconds(60) }, AdminToken);
+    public static BuilderClient Client(BuilderProcess web) => new(AdminHttp(web.BaseUrl!), AdminToken);
+
+    /// <summary>An HTTP client that sends the admin token with every request (Builder is private by default).</summary>
+    public static HttpClient AdminHttp(string baseUrl, HttpMessageHandler? handler = null)
+    {
+        var http = handler is null ? new HttpClient() : new HttpClient(handler);
+        http.BaseAddress = new Uri(baseUrl);
+        http.Timeout = TimeSpan.FromSeconds(60);
+        http.DefaultRequestHeaders.Authorization = AdminAuthorization;
+        return http;
+    }
+
+    public static System.Net.Http.Headers.AuthenticationHeaderValue AdminAuthorization => new("Bearer", AdminToken);
+
+    /// <summary>An index URL with the admin token as HTTP Basic password (user __token__), as pip and uv take credentials.</summary>
+    public static string WithCredentials(string url, string secret = AdminToken) =>
+        new UriBuilder(url) { UserName = "__token__", Password = Uri.EscapeDataString(secret) }.Uri.AbsoluteUri;
+
+    /// <summary>How pip prints such a URL: the password masked ("http://__token__:****@host/...").</summary>
+    public static string AsPipPrintsIt(string url) => new UriBuilder(url) { UserName = "__token__", Password = "****" }.Uri.AbsoluteUri;
 }

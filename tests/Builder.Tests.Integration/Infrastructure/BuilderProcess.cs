@@ -146,8 +146,9 @@ public sealed class BuilderProcess : IAsyncDisposable
 
             try
             {
+                // 401: the index answers, and is private (as by default).
                 using var response = await http.GetAsync(url + "/simple/");
-                if (response.StatusCode == HttpStatusCode.OK)
+                if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Unauthorized)
                 {
                     return;
                 }

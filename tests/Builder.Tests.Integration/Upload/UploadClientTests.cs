@@ -15,7 +15,7 @@ public sealed class UploadClientTests : IAsyncLifetime
 
     private string Legacy => _web.BaseUrl + "/legacy/";
 
-    private string Simple => _web.BaseUrl + "/simple/";
+    private string Simple => BuilderInstance.WithCredentials(_web.BaseUrl + "/simple/");
 
     public async Task InitializeAsync() => _web = await BuilderProcess.StartWebAsync(BuilderInstance.Embedded(Path.Combine(_root, "data")));
 
@@ -71,8 +71,8 @@ public sealed class UploadClientTests : IAsyncLifetime
 
     private async Task<string> PageAsync(string project)
     {
-        using var http = new HttpClient();
-        using var response = await http.GetAsync(Simple + project + "/");
+        using var http = BuilderInstance.AdminHttp(_web.BaseUrl!);
+        using var response = await http.GetAsync("/simple/" + project + "/");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return await response.Content.ReadAsStringAsync();
     }

@@ -59,7 +59,7 @@ public sealed class UploadHostTests : IDisposable
         Assert.Contains(message, detail, StringComparison.Ordinal);
         Assert.Contains(message, response.ReasonPhrase, StringComparison.Ordinal);
 
-        using var page = await _factory.CreateClient().GetAsync($"/simple/{project}/");
+        using var page = await _factory.CreateAdminClient().GetAsync($"/simple/{project}/");
         Assert.Equal(HttpStatusCode.NotFound, page.StatusCode);
         AssertNoTempFiles();
     }
@@ -75,7 +75,7 @@ public sealed class UploadHostTests : IDisposable
 
     private async Task<string> SimplePageAsync()
     {
-        using var page = await _factory.CreateClient().GetAsync($"/simple/{Project}/");
+        using var page = await _factory.CreateAdminClient().GetAsync($"/simple/{Project}/");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         return await page.Content.ReadAsStringAsync();
     }
@@ -91,7 +91,7 @@ public sealed class UploadHostTests : IDisposable
         var page = await SimplePageAsync();
         Assert.Contains($"acme_upload-1.0.0-py3-none-any.whl#sha256={Distributions.Sha256(_wheel)}", page, StringComparison.Ordinal);
         Assert.Contains($"acme_upload-1.0.0.tar.gz#sha256={Distributions.Sha256(_sdist)}", page, StringComparison.Ordinal);
-        var served = await _factory.CreateClient().GetByteArrayAsync($"/files/{Project}/acme_upload-1.0.0-py3-none-any.whl");
+        var served = await _factory.CreateAdminClient().GetByteArrayAsync($"/files/{Project}/acme_upload-1.0.0-py3-none-any.whl");
         Assert.Equal(await File.ReadAllBytesAsync(_wheel), served);
         AssertNoTempFiles();
     }
@@ -101,16 +101,16 @@ public sealed class UploadHostTests : IDisposable
     {
         using var none = await UploadAsync(Twine(_wheel), auth: null);
         Assert.Equal("Basic realm=\"Builder\"", none.Headers.WwwAuthenticate.ToString());
-        await AssertRefusedAsync(none, HttpStatusCode.Unauthorized, "Invalid or missing credentials");
+        await AssertRefusedAsync(none, HttpStatusCode.Unauthorized, "Credentials required: upload with a token that may upload");
 
         using var wrong = await UploadAsync(Twine(_wheel), LegacyUpload.Basic("not-the-admin-token-at-all"));
-        await AssertRefusedAsync(wrong, HttpStatusCode.Unauthorized, "Invalid or missing credentials");
+        await AssertRefusedAsync(wrong, HttpStatusCode.Unauthorized, "unknown token");
 
         using var bearerWrong = await UploadAsync(Twine(_wheel), new AuthenticationHeaderValue("Bearer", "not-the-admin-token-at-all"));
-        await AssertRefusedAsync(bearerWrong, HttpStatusCode.Unauthorized, "Invalid or missing credentials");
+        await AssertRefusedAsync(bearerWrong, HttpStatusCode.Unauthorized, "unknown token");
 
         using var garbage = await UploadAsync(Twine(_wheel), new AuthenticationHeaderValue("Basic", "%%%not-base64"));
-        await AssertRefusedAsync(garbage, HttpStatusCode.Unauthorized, "Invalid or missing credentials");
+        await AssertRefusedAsync(garbage, HttpStatusCode.Unauthorized, "the Basic credentials are not base64");
     }
 
     [Fact]

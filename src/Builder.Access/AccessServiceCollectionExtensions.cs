@@ -1,0 +1,118 @@
+using Builder.Core.Access;
+using Builder.Core.Builds;
+using Builder.Core.Configuration;
+using Builder.Data;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Builder.Access;
+
+public static class AccessServiceCollectionExtensions
+{
+    /// <summary>The directory of the embedded default's Data Protection key ring, under <c>Builder:DataDir</c>.</summary>
+    public const string KeyRingDirectory = "keys";
+
+    /// <summary>
+    /// Secrets at rest, for every process (web, worker, command line): ASP.NET Core Data Protection with one key ring per
+    /// installation — files under the data directory in the embedded default, a table in PostgreSQL in production — so
+    /// every process can decrypt what another encrypted. Call after <c>AddBuilderData</c> (the migration of old secrets
+    /// runs after the schema is in place).
+    /// </summary>
+    public static IServiceCollection AddBuilderSecrets(this IServiceCollection services, IConfiguration configuration)
+    {
+        var protection = services.AddDataProtection().SetApplicationName("Builder");
+        if (configuration.IsProductionMode())
+        {
+            services.AddOptions<KeyManagementOptions>().Configure<IServiceScopeFactory>((o, scopes) => o.XmlRepository = new DatabaseXmlRepository(scopes));
+        }
+        else
+        {
+            services.AddOptions<KeyManagementOptions>().Configure<IOptions<DataOptions>, ILoggerFactory>((o, data, loggers) =>
+                o.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(data.Value.FullDataDir, KeyRingDirectory)), loggers));
+        }
+
+        services.AddSingleton<RepositorySecrets>();
+        services.AddSingleton<IRepositorySecrets>(sp => sp.GetRequiredService<RepositorySecrets>());
+        services.AddSingleton<BuildCredentials>();
+        services.AddSingleton<IBuildCredentialIssuer>(sp => sp.GetRequiredService<BuildCredentials>());
+        services.AddHostedService<SecretsMigration>();
+        return services;
+    }
+
+    /// <summary>
+    /// Who may do what (web processes and the <c>token</c> command): tokens, people, credentials, the audit log. A host
+    /// whose <c>Builder:Access:People</c> is <c>ldap</c> also adds a <see cref="IPeopleDirectory"/>.
+    /// </summary>
+    public static IServiceCollection AddBuilderAccess(this IServiceCollection services)
+    {
+        services.AddOptions<AccessOptions>().BindConfiguration(AccessOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AccessOptions>, AccessOptionsValidator>();
+        services.AddOptions<LdapOptions>().BindConfiguration(LdapOptions.SectionName);
+        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<InstanceTag>();
+        services.AddSingleton<AuditLog>();
+        services.AddSingleton<TokenUsage>();
+        services.AddHostedService<TokenUsageWriter>();
+        services.AddSingleton<PeopleService>();
+        services.AddSingleton<CredentialVerifier>();
+        services.AddSingleton<FailedAuthLimiter>();
+        services.AddScoped<TokenService>();
+        return services;
+    }
+}
+
+/// <summary>Names every bad Builder:Access setting at start.</summary>
+internal sealed class AccessOptionsValidator : IValidateOptions<AccessOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AccessOptions options)
+    {
+        var problems = new List<string>();
+        foreach (var proxy in options.KnownProxies)
+        {
+            if (!System.Net.IPNetwork.TryParse(proxy, out _) && !System.Net.IPAddress.TryParse(proxy, out _))
+            {
+                problems.Add($"Builder:Access:KnownProxies names '{proxy}', which is neither an address nor a CIDR range.");
+            }
+        }
+
+        if (options.People == PeopleService.LdapSource)
+        {
+            var ldap = options.Ldap;
+            if (!Uri.TryCreate(ldap.Url, UriKind.Absolute, out var url) || url.Scheme is not ("ldap" or "ldaps"))
+            {
+                problems.Add($"Builder:Access:Ldap:Url must be an ldap:// or ldaps:// URL when Builder:Access:People is ldap (got '{ldap.Url}').");
+            }
+
+            if (string.IsNullOrWhiteSpace(ldap.UserSearchBase))
+            {
+                problems.Add("Builder:Access:Ldap:UserSearchBase must name where people's entries are (e.g. ou=people,dc=example,dc=com).");
+            }
+
+            if (!ldap.UserFilter.Contains("{0}", StringComparison.Ordinal))
+            {
+                problems.Add("Builder:Access:Ldap:UserFilter must contain {0}, where the user name goes (e.g. (uid={0})).");
+            }
+
+            for (var i = 0; i < ldap.Groups.Count; i++)
+            {
+                var group = ldap.Groups[i];
+                if (string.IsNullOrWhiteSpace(group.Dn))
+                {
+                    problems.Add($"Builder:Access:Ldap:Groups:{i}:Dn must be a group's DN.");
+                }
+
+                if (!Roles.TryNormalize([new RoleGrant(group.Role, group.Projects.Count == 0 ? null : group.Projects)], out _, out var roleProblem))
+                {
+                    problems.Add($"Builder:Access:Ldap:Groups:{i}: {roleProblem}.");
+                }
+            }
+        }
+
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}

@@ -1,0 +1,128 @@
+namespace Builder.Core.Access;
+
+/// <summary>An API token. The secret itself is never stored: only <see cref="SecretHash"/> (see <see cref="TokenSecret"/>).</summary>
+public sealed class ApiToken
+{
+    public long Id { get; set; }
+
+    public required string Name { get; set; }
+
+    public string? Description { get; set; }
+
+    /// <summary>SHA-256 of the secret, hex; unique.</summary>
+    public required string SecretHash { get; set; }
+
+    /// <summary>The first characters of the secret ("bld_3kQ9"), to tell tokens apart in listings.</summary>
+    public required string Hint { get; set; }
+
+    /// <summary>Space-separated scopes: read, upload, admin.</summary>
+    public required string Scopes { get; set; }
+
+    /// <summary>Space-separated normalized project globs; null: every project.</summary>
+    public string? Projects { get; set; }
+
+    /// <summary>A PEP 440 specifier limiting what a read token sees; null: every version.</summary>
+    public string? Versions { get; set; }
+
+    /// <summary>Space-separated CIDR ranges the token may be used from; null: anywhere.</summary>
+    public string? IpRanges { get; set; }
+
+    public DateTimeOffset? ExpiresAt { get; set; }
+
+    /// <summary>The person the token acts for: it never allows more than they may do at the time of use. Null: a service token.</summary>
+    public long? OwnerId { get; set; }
+
+    public Person? Owner { get; set; }
+
+    /// <summary>Who created it, as the audit log names principals ("admin-token", "person:alice", "cli:root").</summary>
+    public required string CreatedBy { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? RevokedAt { get; set; }
+
+    public string? RevokedBy { get; set; }
+
+    public DateTimeOffset? FirstUsedAt { get; set; }
+
+    public DateTimeOffset? LastUsedAt { get; set; }
+
+    public string? LastUsedFrom { get; set; }
+}
+
+/// <summary>A person: a local account (password hashed here) or someone from the directory, recorded at their first login.</summary>
+public sealed class Person
+{
+    public long Id { get; set; }
+
+    /// <summary>What they log in with; unique.</summary>
+    public required string UserName { get; set; }
+
+    /// <summary>"local" or "ldap".</summary>
+    public required string Source { get; set; }
+
+    public string? DisplayName { get; set; }
+
+    public string? Email { get; set; }
+
+    /// <summary>Local accounts: ASP.NET Core Identity's PBKDF2 hash (salted, 100,000 iterations or more). Null for directory people.</summary>
+    public string? PasswordHash { get; set; }
+
+    /// <summary>Roles as JSON (<c>[{"role":"reader","projects":["acme-*"]}]</c>): set by an admin (local) or mapped from the directory's groups at each refresh.</summary>
+    public string Roles { get; set; } = "[]";
+
+    public bool Disabled { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public string? CreatedBy { get; set; }
+
+    public DateTimeOffset? LastLoginAt { get; set; }
+
+    /// <summary>When <see cref="Roles"/> was last read from the directory (directory people).</summary>
+    public DateTimeOffset? RolesRefreshedAt { get; set; }
+}
+
+/// <summary>
+/// One line of the append-only audit log: who did what to what, with what outcome, when and from where. No route
+/// updates or deletes these rows, and the database refuses UPDATE and DELETE on the table (a trigger).
+/// </summary>
+public sealed class AuditEvent
+{
+    public long Id { get; set; }
+
+    public DateTimeOffset At { get; set; }
+
+    /// <summary>"subject:action": token:created, person:login_failed, file:uploaded, webhook:refused, ...</summary>
+    public required string Action { get; set; }
+
+    /// <summary>Who: "token:12", "person:alice", "admin-token", "anonymous", "cli:root", "build:7".</summary>
+    public required string Principal { get; set; }
+
+    /// <summary>"ok", "refused" or "failed".</summary>
+    public required string Outcome { get; set; }
+
+    /// <summary>The normalized project concerned, if any.</summary>
+    public string? Project { get; set; }
+
+    /// <summary>What was acted on: "token:12", "file:acme-1.0-py3-none-any.whl", "repository:acme/billing".</summary>
+    public string? Target { get; set; }
+
+    /// <summary>A sentence for people (never a secret).</summary>
+    public string? Detail { get; set; }
+
+    public string? Address { get; set; }
+
+    public string? UserAgent { get; set; }
+}
+
+/// <summary>This installation's identity, made once at the first start (one row).</summary>
+public sealed class InstanceIdentity
+{
+    public int Id { get; set; }
+
+    /// <summary>Part of every token secret, so a token of another instance is refused without a lookup.</summary>
+    public long TokenTag { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+}

@@ -1,0 +1,42 @@
+namespace Builder.Core.Access;
+
+public enum PrincipalKind
+{
+    /// <summary>No credentials: reads only when <c>Builder:Access:AnonymousRead</c> is on.</summary>
+    Anonymous,
+
+    /// <summary>The configured bootstrap key, <c>Builder:AdminToken</c>.</summary>
+    AdminToken,
+
+    /// <summary>An API token (<c>bld_...</c>).</summary>
+    Token,
+
+    /// <summary>A person with their password (local account or directory).</summary>
+    Person,
+
+    /// <summary>A build container reading the index through its relay, with its repository's rights.</summary>
+    Build,
+
+    /// <summary>The command line on the server (bootstrap without HTTP).</summary>
+    CommandLine,
+}
+
+/// <summary>Who is asking, and what they may do. <see cref="Id"/> is what the audit log records ("token:12", "person:alice").</summary>
+public sealed record Principal(string Id, PrincipalKind Kind, AccessRights Rights)
+{
+    public static Principal Anonymous(bool anonymousRead) => anonymousRead ? AnonymousReader : AnonymousNobody;
+
+    private static readonly Principal AnonymousReader = new("anonymous", PrincipalKind.Anonymous, AccessRights.ReadAll);
+    private static readonly Principal AnonymousNobody = new("anonymous", PrincipalKind.Anonymous, AccessRights.None);
+
+    public static Principal AdminToken { get; } = new("admin-token", PrincipalKind.AdminToken, AccessRights.Administrator);
+
+    public long? TokenId { get; init; }
+
+    public long? PersonId { get; init; }
+
+    /// <summary>The person's user name (people, and tokens owned by a person).</summary>
+    public string? PersonName { get; init; }
+
+    public bool IsAnonymous => Kind == PrincipalKind.Anonymous;
+}

@@ -1,0 +1,71 @@
+using System.Globalization;
+using Builder.Access;
+using Builder.Core.Access;
+using Builder.Web.Http;
+using Microsoft.Extensions.Options;
+
+namespace Builder.Web.Access;
+
+/// <summary>
+/// Finds who sends each request, before routing: no credentials → anonymous (reads only with
+/// <c>Builder:Access:AnonymousRead</c>); credentials → <see cref="CredentialVerifier"/>, and a request with bad ones is
+/// answered 401 here, whatever it asked for. Failed authentications count per source address; past the limit the
+/// address gets 429 with Retry-After until its window ends. Routes then ask <see cref="AccessRights"/> what the
+/// principal may do.
+/// </summary>
+internal sealed class AccessMiddleware(RequestDelegate next, CredentialVerifier verifier, FailedAuthLimiter limiter, AuditLog audit, IOptions<AccessOptions> options)
+{
+    private readonly PrincipalFeature _anonymous = new(Principal.Anonymous(options.Value.AnonymousRead));
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization;
+        if (header.Count == 0)
+        {
+            context.Features.Set(_anonymous);
+            await next(context);
+            return;
+        }
+
+        var address = context.Connection.RemoteIpAddress;
+        if (limiter.IsBlocked(address, out var retryAfter))
+        {
+            await TooManyFailures(retryAfter).ExecuteAsync(context);
+            return;
+        }
+
+        var userAgent = context.Request.Headers.UserAgent.ToString();
+        var result = await verifier.VerifyAsync(header.ToString(), address, userAgent, context.RequestAborted);
+        if (result.Principal is null)
+        {
+            if (result.Status != StatusCodes.Status503ServiceUnavailable && limiter.RecordFailure(address))
+            {
+                await audit.RecordAsync(new AuditActor("anonymous", address?.ToString(), userAgent), AuditActions.RateLimited, AuditOutcomes.Refused,
+                    detail: $"{options.Value.FailedAuthLimit} failed authentications within {options.Value.FailedAuthWindowSeconds} s: this address gets 429 until the window ends",
+                    cancellationToken: context.RequestAborted);
+            }
+
+            var refusal = result.Status switch
+            {
+                StatusCodes.Status401Unauthorized => RequestPrincipal.Challenge(result.Reason!),
+                StatusCodes.Status503ServiceUnavailable => new PhrasedProblem(result.Status, result.Reason!) { RetryAfterSeconds = 10 },
+                _ => new PhrasedProblem(result.Status, result.Reason!),
+            };
+            await refusal.ExecuteAsync(context);
+            return;
+        }
+
+        context.Features.Set(new PrincipalFeature(result.Principal));
+        await next(context);
+    }
+
+    private static PhrasedProblem TooManyFailures(TimeSpan retryAfter)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        return new PhrasedProblem(StatusCodes.Status429TooManyRequests,
+            string.Create(CultureInfo.InvariantCulture, $"Too many failed authentications from this address; try again in {seconds} s"))
+        {
+            RetryAfterSeconds = seconds,
+        };
+    }
+}
