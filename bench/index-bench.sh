@@ -2,7 +2,8 @@
 # Index benchmark: Builder beside nginx serving the same pages (../shared/bench/compare.sh), on one data set.
 #   bench/index-bench.sh [small|large] [ROUNDS]
 # 1. builds the Release web host; 2. makes the shared harness's data set; 3. imports it into a fresh embedded
-# data dir with `Builder.Web import DIR`; 4. starts the server (logging at Warning) on a free loopback port;
+# data dir with `Builder.Web import DIR`; 4. starts the server (logging at Warning) on a free loopback port, with
+# anonymous reads on (Builder__Access__AnonymousRead=true: this measures the index; bench/access-bench.sh measures tokens);
 # 5. runs compare.sh with --pid so it reports memory; 6. measures "publish → visible" on this server
 # (a new wheel published through the index's own upload path must be listed on the very next request).
 # Results: $OUT (default /tmp/bench-results/builder-<size>-<timestamp>); the table is printed at the end.
@@ -14,31 +15,15 @@ HARNESS=${HARNESS:-$HERE/../shared/bench}
 OUT=${OUT:-/tmp/bench-results/builder-$SIZE-$(date +%Y%m%d-%H%M%S)}
 WORK=$(mktemp -d /tmp/builder-bench.XXXXXX)
 mkdir -p "$OUT"
-TOKEN=bench-admin-token-0123456789
 cleanup() { [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-for t in nginx wrk curl; do command -v $t >/dev/null || { apt-get install -y -qq nginx wrk curl >&2; break; }; done
-
-echo "== build (Release)"
-dotnet build "$HERE/src/Builder.Web" -c Release -v q -nologo >/dev/null
-DLL=$HERE/src/Builder.Web/bin/Release/net10.0/Builder.Web.dll
-
-echo "== data set"
-DATA=$("$HARNESS/compare.sh" --dataset "$SIZE" --prepare-only)
-echo "$DATA ($(find "$DATA" -type f ! -name '.*' | wc -l) files)"
-
-export Builder__DataDir=$WORK/data Builder__AdminToken=$TOKEN Logging__LogLevel__Default=Warning
-echo "== import"
-start=$(date +%s.%N)
-(cd "$(dirname "$DLL")" && dotnet "$DLL" import "$DATA") | tail -3
-echo "import took $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s" | tee "$OUT/import.txt"
-
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-(cd "$(dirname "$DLL")" && exec dotnet "$DLL" --urls "http://127.0.0.1:$PORT") >"$OUT/server.log" 2>&1 &
-PID=$!
-for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/simple/" && break; sleep 0.2; done
-echo "server pid $PID on port $PORT, after start: $(grep -E 'VmRSS|VmHWM' /proc/$PID/status | tr -s ' ' | tr '\n' ' ')"
+. "$HERE/bench/lib.sh"
+bench_tools
+bench_build
+bench_data
+bench_start
+TOKEN=$Builder__AdminToken
 
 echo "== compare.sh (rounds: $ROUNDS)"
 OUT=$OUT/compare "$HARNESS/compare.sh" --dataset "$SIZE" --rounds "$ROUNDS" builder="http://127.0.0.1:$PORT" --pid builder=$PID | tee "$OUT/compare.txt"

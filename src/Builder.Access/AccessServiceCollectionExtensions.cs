@@ -29,6 +29,7 @@ public static class AccessServiceCollectionExtensions
         if (configuration.IsProductionMode())
         {
             services.AddOptions<KeyManagementOptions>().Configure<IServiceScopeFactory>((o, scopes) => o.XmlRepository = new DatabaseXmlRepository(scopes));
+            services.AddHostedService<KeyRingInitializer>();
         }
         else
         {
@@ -53,8 +54,11 @@ public static class AccessServiceCollectionExtensions
         services.AddOptions<AccessOptions>().BindConfiguration(AccessOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<AccessOptions>, AccessOptionsValidator>();
         services.AddOptions<LdapOptions>().BindConfiguration(LdapOptions.SectionName);
-        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        // Bound, not validated at start: the web host requires the admin token (Program.cs); the token command, the
+        // bootstrap path of an installation without one, does not.
+        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
         services.AddSingleton<InstanceTag>();
+        services.AddSingleton<AccessChanges>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<TokenUsage>();
         services.AddHostedService<TokenUsageWriter>();
@@ -62,6 +66,13 @@ public static class AccessServiceCollectionExtensions
         services.AddSingleton<CredentialVerifier>();
         services.AddSingleton<FailedAuthLimiter>();
         services.AddScoped<TokenService>();
+        return services;
+    }
+
+    /// <summary>For processes that verify credentials (web processes): notice access changes no notification brought.</summary>
+    public static IServiceCollection AddBuilderAccessWatcher(this IServiceCollection services)
+    {
+        services.AddHostedService<AccessSerialWatcher>();
         return services;
     }
 }

@@ -44,6 +44,7 @@ public sealed class AuditLog(IServiceScopeFactory scopes, TimeProvider time)
 {
     private const int MaxDetail = 2000;
     private const int MaxUserAgent = 300;
+    private const int MaxPrincipal = 300;
 
     public void Add(BuilderDbContext db, AuditActor actor, string action, string outcome, string? project = null, string? target = null, string? detail = null) =>
         db.Audit.Add(Create(actor, action, outcome, project, target, detail));
@@ -60,7 +61,8 @@ public sealed class AuditLog(IServiceScopeFactory scopes, TimeProvider time)
     {
         At = time.GetUtcNow(),
         Action = action,
-        Principal = actor.Principal,
+        // A user name is whatever a client sent: cut to the column's size (an over-long one is still a 401, not a 500).
+        Principal = Truncate(actor.Principal, MaxPrincipal)!,
         Outcome = outcome,
         Project = project,
         Target = target,

@@ -91,7 +91,7 @@ public sealed partial class CredentialVerifier : IDisposable
         {
             if (now.UtcTicks < cached.RecheckTicks)
             {
-                return Admit(cached, address, now);
+                return await AdmitAsync(cached, address, userAgent, now, cancellationToken);
             }
 
             _cache.TryRemove(key, out _);
@@ -118,8 +118,10 @@ public sealed partial class CredentialVerifier : IDisposable
         {
             (entry, failure) = await VerifyBuildAsync(secret, actor, now, cancellationToken);
         }
-        else if (TokenSecret.LooksLikeToken(secret))
+        else if (TokenSecret.LooksLikeToken(secret)
+            && (userName is null or "" or TokenUserName || TokenSecret.Check(secret, await _tag.GetAsync(cancellationToken)) != TokenCheck.Malformed))
         {
+            // A named user whose password merely starts like a token (a directory password) is a person, below.
             (entry, failure) = await VerifyTokenAsync(secret, actor, address, now, cancellationToken);
         }
         else if (userName is null || userName == TokenUserName || userName.Length == 0)
@@ -142,8 +144,28 @@ public sealed partial class CredentialVerifier : IDisposable
         }
 
         _cache[key] = entry;
-        return Admit(entry, address, now);
+        return await AdmitAsync(entry, address, userAgent, now, cancellationToken);
     }
+
+    /// <summary><see cref="Admit"/>, with refusals (expired since, not from this address) in the audit log.</summary>
+    private async ValueTask<Authentication> AdmitAsync(Entry entry, IPAddress? address, string? userAgent, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var result = Admit(entry, address, now);
+        if (result.Principal is null)
+        {
+            await _audit.RecordAsync(new AuditActor(entry.Principal.Id, address?.ToString(), userAgent), AuditActions.TokenRefused, AuditOutcomes.Refused,
+                detail: result.Reason, cancellationToken: cancellationToken);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Whether exactly these credentials were verified here before (and not revoked since). A blocked address still
+    /// gets them checked: a CI job behind a shared address keeps working while something else there fails, and a
+    /// guesser learns nothing, since a guess was never verified.
+    /// </summary>
+    public bool WasVerified(string header) => _cache.ContainsKey(CacheKey(header));
 
     public void Dispose() => _feed.Changed -= OnChanged;
 
@@ -228,7 +250,7 @@ public sealed partial class CredentialVerifier : IDisposable
             _usage.Touch(tokenId, now, address?.ToString());
         }
 
-        return new Authentication(entry.Principal, 200, null);
+        return entry.Admitted;
     }
 
     private async Task<(Entry?, Authentication?)> VerifyTokenAsync(string secret, AuditActor actor, IPAddress? address, DateTimeOffset now, CancellationToken cancellationToken)
@@ -307,7 +329,8 @@ public sealed partial class CredentialVerifier : IDisposable
         {
             TokenExpiresAt = token.ExpiresAt,
             Ranges = TokenService.RangesOf(token),
-            LastTouchedTicks = now.UtcTicks,
+            // 0: the request that (re)verified it is recorded as a use too (the first use was written above).
+            LastTouchedTicks = 0,
         };
         return (entry, null);
     }
@@ -410,6 +433,9 @@ public sealed partial class CredentialVerifier : IDisposable
         public long LastTouchedTicks;
 
         public Principal Principal { get; } = principal;
+
+        /// <summary>The answer for every request this entry admits (one instance: the hot path allocates nothing).</summary>
+        public Authentication Admitted { get; } = new(principal, 200, null);
 
         public long RecheckTicks { get; } = recheckTicks;
 

@@ -123,7 +123,7 @@ public sealed partial class PeopleService(
     IServiceScopeFactory scopes,
     IOptions<AccessOptions> options,
     AuditLog audit,
-    IChangeNotifier changes,
+    AccessChanges changes,
     TimeProvider time,
     ILogger<PeopleService> logger,
     IPeopleDirectory? directory = null)
@@ -310,7 +310,7 @@ public sealed partial class PeopleService(
             audit.Add(db, actor, AuditActions.PersonChanged, AuditOutcomes.Ok, target: "person:" + userName, detail: string.Join(", ", changesMade));
             await db.SaveChangesAsync(cancellationToken);
             // Cached logins and the tokens acting for this person are verified again on every process.
-            await changes.NotifyAsync(ChangeTopics.Access, AccessChangeKeys.Person(person.Id), cancellationToken);
+            await changes.AnnounceAsync(db, AccessChangeKeys.Person(person.Id), cancellationToken);
         }
 
         return new PersonResult(PersonView.Of(person), 200, null);
@@ -379,10 +379,12 @@ public sealed partial class PeopleService(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<BuilderDbContext>();
         var entry = found.Person!;
-        var person = await db.People.SingleOrDefaultAsync(p => p.UserName == entry.UserName, cancellationToken);
+        // Directories match user names case-insensitively (uid, sAMAccountName): "Alice" and "alice" are one person here too.
+        var key = entry.UserName.ToLowerInvariant();
+        var person = await db.People.SingleOrDefaultAsync(p => p.UserName == key, cancellationToken);
         if (person is null)
         {
-            person = new Person { UserName = entry.UserName, Source = LdapSource, CreatedAt = time.GetUtcNow(), CreatedBy = "directory" };
+            person = new Person { UserName = key, Source = LdapSource, CreatedAt = time.GetUtcNow(), CreatedBy = "directory" };
             db.People.Add(person);
         }
         else if (person.Source != LdapSource)
@@ -400,7 +402,7 @@ public sealed partial class PeopleService(
         {
             // Two first logins of the same person at once: the other one recorded them; log in with that row.
             db.ChangeTracker.Clear();
-            person = await db.People.SingleAsync(p => p.UserName == entry.UserName, cancellationToken);
+            person = await db.People.SingleAsync(p => p.UserName == key, cancellationToken);
         }
 
         if (person.Disabled)
@@ -435,9 +437,9 @@ public sealed partial class PeopleService(
         string.Equals(string.Join(',', a.Split(',').Select(p => p.Trim())), string.Join(',', b.Split(',').Select(p => p.Trim())), StringComparison.OrdinalIgnoreCase);
 
     private static string? PasswordProblem(string? password) =>
-        password is null || password.Length < MinPasswordLength
-            ? $"'password' must be at least {MinPasswordLength} characters long"
-            : null;
+        password is null || password.Length < MinPasswordLength ? $"'password' must be at least {MinPasswordLength} characters long"
+        : TokenSecret.LooksLikeToken(password) ? $"'password' may not start with '{TokenSecret.Prefix}' (that is how tokens start)"
+        : null;
 
     private static string Describe(List<RoleGrant> roles) =>
         roles.Count == 0 ? "(none)" : string.Join(", ", roles.Select(r => r.Projects is null ? r.Role : $"{r.Role} of {string.Join(' ', r.Projects)}"));

@@ -71,7 +71,7 @@ public sealed record TokenResult(TokenView? Token, string? Secret, int Status, s
 /// Creates, lists and revokes API tokens; the one place that turns a stored token into rights (<see cref="RightsOf"/>).
 /// Used by <c>/api/tokens</c> and by the <c>token</c> command.
 /// </summary>
-public sealed class TokenService(BuilderDbContext db, InstanceTag tag, AuditLog audit, IChangeNotifier changes, TimeProvider time)
+public sealed class TokenService(BuilderDbContext db, InstanceTag tag, AuditLog audit, AccessChanges changes, TimeProvider time)
 {
     private const int MaxName = 200;
     private const int MaxDescription = 1000;
@@ -104,6 +104,11 @@ public sealed class TokenService(BuilderDbContext db, InstanceTag tag, AuditLog 
             if (request.Owner is not null && !string.Equals(request.Owner, creator.PersonName, StringComparison.Ordinal))
             {
                 return TokenResult.Fail(403, "'owner': only admins create tokens for someone else");
+            }
+
+            if (creator.Rights.Grants.Count == 0)
+            {
+                return TokenResult.Fail(403, "you have no role (reader, publisher or admin), so a token of yours could do nothing; ask an admin for one");
             }
 
             if (scopes.Contains(AccessScope.Admin))
@@ -197,7 +202,7 @@ public sealed class TokenService(BuilderDbContext db, InstanceTag tag, AuditLog 
             await db.SaveChangesAsync(cancellationToken);
         }
 
-        await changes.NotifyAsync(ChangeTopics.Access, AccessChangeKeys.Token(token.Id), cancellationToken);
+        await changes.AnnounceAsync(db, AccessChangeKeys.Token(token.Id), cancellationToken);
         return TokenView.Of(token, now);
     }
 

@@ -62,7 +62,7 @@ internal sealed partial class TokenUsageWriter(TokenUsage usage, IServiceScopeFa
                     .ExecuteUpdateAsync(s => s.SetProperty(t => t.LastUsedAt, at).SetProperty(t => t.LastUsedFrom, address), cancellationToken);
             }
         }
-        catch (Exception ex) when (ex is DbUpdateException or InvalidOperationException or System.Data.Common.DbException)
+        catch (Exception ex) when (ex is DbUpdateException or System.Data.Common.DbException)
         {
             // Last-use times are informational: a database hiccup costs one interval's worth, not the request path.
             LogWriteFailed(logger, uses.Count, ex);

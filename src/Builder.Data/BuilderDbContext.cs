@@ -32,6 +32,12 @@ public sealed class BuilderDbContext(DbContextOptions<BuilderDbContext> options)
     /// <summary>The Data Protection key ring in production (the embedded default keeps it in files under the data directory).</summary>
     public DbSet<DataProtectionKeyRow> DataProtectionKeys => Set<DataProtectionKeyRow>();
 
+    private static readonly Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTimeOffset, long> UtcTicks =
+        new(v => v.UtcTicks, v => new DateTimeOffset(v, TimeSpan.Zero));
+
+    private static readonly Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTimeOffset?, long?> NullableUtcTicks =
+        new(v => v.HasValue ? v.Value.UtcTicks : null, v => v.HasValue ? new DateTimeOffset(v.Value, TimeSpan.Zero) : null);
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<SourceRepository>(e =>
@@ -85,6 +91,12 @@ public sealed class BuilderDbContext(DbContextOptions<BuilderDbContext> options)
             e.Property(t => t.SecretHash).HasMaxLength(64);
             e.Property(t => t.Name).HasMaxLength(200);
             e.HasOne(t => t.Owner).WithMany().HasForeignKey(t => t.OwnerId);
+            // UTC ticks, as the audit log's times: compared in queries on SQLite too (it cannot compare DateTimeOffset).
+            e.Property(t => t.CreatedAt).HasConversion(UtcTicks);
+            e.Property(t => t.ExpiresAt).HasConversion(NullableUtcTicks);
+            e.Property(t => t.RevokedAt).HasConversion(NullableUtcTicks);
+            e.Property(t => t.FirstUsedAt).HasConversion(NullableUtcTicks);
+            e.Property(t => t.LastUsedAt).HasConversion(NullableUtcTicks);
         });
 
         modelBuilder.Entity<Person>(e =>
@@ -102,7 +114,7 @@ public sealed class BuilderDbContext(DbContextOptions<BuilderDbContext> options)
             e.Property(a => a.Principal).HasMaxLength(300);
             e.Property(a => a.Outcome).HasMaxLength(16);
             // UTC ticks: filtering by time translates on SQLite too (it cannot compare DateTimeOffset columns).
-            e.Property(a => a.At).HasConversion(v => v.UtcTicks, v => new DateTimeOffset(v, TimeSpan.Zero));
+            e.Property(a => a.At).HasConversion(UtcTicks);
             e.HasIndex(a => a.At);
             e.HasIndex(a => new { a.Principal, a.Id });
             e.HasIndex(a => new { a.Project, a.Id });

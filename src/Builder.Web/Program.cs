@@ -45,6 +45,7 @@ builder.Services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Sec
 builder.Services.AddBuilderPipeline(builder.Configuration, builder.Configuration.IsProductionMode() ? JobRole.Client : JobRole.Server);
 builder.Services.AddBuilderChangeListener(builder.Configuration);
 builder.Services.AddBuilderAccess();
+builder.Services.AddBuilderAccessWatcher();
 if (builder.Configuration.GetSection(AccessOptions.SectionName).Get<AccessOptions>()?.People == PeopleService.LdapSource)
 {
     builder.Services.AddBuilderLdap();

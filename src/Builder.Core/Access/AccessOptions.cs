@@ -17,7 +17,7 @@ public sealed class AccessOptions
 
     /// <summary>Failed authentications one source address may make per <see cref="FailedAuthWindowSeconds"/> before it gets 429.</summary>
     [Range(1, 1_000_000, ErrorMessage = "Builder:Access:FailedAuthLimit must be between 1 and 1000000.")]
-    public int FailedAuthLimit { get; set; } = 10;
+    public int FailedAuthLimit { get; set; } = 20;
 
     [Range(1, 86_400, ErrorMessage = "Builder:Access:FailedAuthWindowSeconds must be between 1 and 86400.")]
     public int FailedAuthWindowSeconds { get; set; } = 60;

@@ -124,5 +124,11 @@ public sealed class InstanceIdentity
     /// <summary>Part of every token secret, so a token of another instance is refused without a lookup.</summary>
     public long TokenTag { get; set; }
 
+    /// <summary>
+    /// Counts changes of who may do what (revocations, changes of people), so every process that caches verified
+    /// credentials notices one it was not told about (a command-line revocation, a lost notification) within a second.
+    /// </summary>
+    public long? AccessSerial { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 }

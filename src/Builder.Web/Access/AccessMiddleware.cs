@@ -10,17 +10,17 @@ namespace Builder.Web.Access;
 /// Finds who sends each request, before routing: no credentials → anonymous (reads only with
 /// <c>Builder:Access:AnonymousRead</c>); credentials → <see cref="CredentialVerifier"/>, and a request with bad ones is
 /// answered 401 here, whatever it asked for. Failed authentications count per source address; past the limit the
-/// address gets 429 with Retry-After until its window ends. Routes then ask <see cref="AccessRights"/> what the
-/// principal may do.
+/// address gets 429 with Retry-After until its window ends, for every credential not verified before. Routes then ask
+/// <see cref="AccessRights"/> what the principal may do.
 /// </summary>
 internal sealed class AccessMiddleware(RequestDelegate next, CredentialVerifier verifier, FailedAuthLimiter limiter, AuditLog audit, IOptions<AccessOptions> options)
 {
-    private readonly PrincipalFeature _anonymous = new(Principal.Anonymous(options.Value.AnonymousRead));
+    private readonly Principal _anonymous = Principal.Anonymous(options.Value.AnonymousRead);
 
     public async Task InvokeAsync(HttpContext context)
     {
         var header = context.Request.Headers.Authorization;
-        if (header.Count == 0)
+        if (header.Count == 0 || context.GetEndpoint()?.Metadata.GetMetadata<AuthenticatedBySignature>() is not null)
         {
             context.Features.Set(_anonymous);
             await next(context);
@@ -28,7 +28,7 @@ internal sealed class AccessMiddleware(RequestDelegate next, CredentialVerifier 
         }
 
         var address = context.Connection.RemoteIpAddress;
-        if (limiter.IsBlocked(address, out var retryAfter))
+        if (limiter.IsBlocked(address, out var retryAfter) && !verifier.WasVerified(header.ToString()))
         {
             await TooManyFailures(retryAfter).ExecuteAsync(context);
             return;
@@ -55,7 +55,7 @@ internal sealed class AccessMiddleware(RequestDelegate next, CredentialVerifier 
             return;
         }
 
-        context.Features.Set(new PrincipalFeature(result.Principal));
+        context.Features.Set(result.Principal);
         await next(context);
     }
 

@@ -4,19 +4,13 @@ using Builder.Web.Http;
 
 namespace Builder.Web.Access;
 
-/// <summary>The principal <see cref="AccessMiddleware"/> found for the request.</summary>
-internal sealed class PrincipalFeature(Principal principal)
-{
-    public Principal Principal { get; } = principal;
-}
-
 internal static class RequestPrincipal
 {
     public const string Realm = "Basic realm=\"Builder\"";
 
-    /// <summary>Who sent the request (anonymous when it carried no credentials).</summary>
+    /// <summary>Who sent the request (anonymous when it carried no credentials); <see cref="AccessMiddleware"/> sets it as a feature.</summary>
     public static Principal Principal(this HttpContext context) =>
-        context.Features.Get<PrincipalFeature>()?.Principal ?? throw new InvalidOperationException("AccessMiddleware did not run for this request");
+        context.Features.Get<Principal>() ?? throw new InvalidOperationException("AccessMiddleware did not run for this request");
 
     /// <summary>Who acts, and from where, for the audit log.</summary>
     public static AuditActor Actor(this HttpContext context) =>
@@ -34,6 +28,15 @@ internal static class RequestPrincipal
     /// <summary>Requests without credentials get the challenge; others a 403 naming what they lack.</summary>
     public static PhrasedProblem ChallengeOrForbid(this HttpContext context, string detail) =>
         context.Principal().IsAnonymous ? Challenge() : Forbidden(detail);
+}
+
+/// <summary>
+/// Endpoint metadata: the route authenticates its callers itself (webhooks, by their signature), so whatever
+/// Authorization header arrives with them is not checked (a webhook URL with user info makes GitHub send one).
+/// </summary>
+internal sealed class AuthenticatedBySignature
+{
+    public static AuthenticatedBySignature Instance { get; } = new();
 }
 
 /// <summary>Admin routes: 401 without credentials, 403 for principals that are not admins.</summary>

@@ -33,22 +33,30 @@ internal static class TokenCommand
             return UsageError;
         }
 
+        // Arguments are checked before the host starts: a usage error touches no data directory or database.
+        TokenRequest? request = null;
+        long id = 0;
+        if (args[0] == "create" && !TryParseCreate(args[1..], host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), out request, out var problem))
+        {
+            await error.WriteLineAsync($"token create: {problem}\n{Usage}");
+            return UsageError;
+        }
+
+        if (args[0] == "revoke" && (args.Length < 2 || !long.TryParse(args[1], NumberStyles.None, CultureInfo.InvariantCulture, out id)))
+        {
+            await error.WriteLineAsync("token revoke: which token? give its id (token list shows them)\n" + Usage);
+            return UsageError;
+        }
+
         await host.StartAsync();
         try
         {
             await using var scope = host.Services.CreateAsyncScope();
             var tokens = scope.ServiceProvider.GetRequiredService<TokenService>();
-            var time = host.Services.GetRequiredService<TimeProvider>();
             var principal = new Principal(AuditActor.CommandLine.Principal, PrincipalKind.CommandLine, AccessRights.Administrator);
             switch (args[0])
             {
                 case "create":
-                    if (!TryParseCreate(args[1..], time.GetUtcNow(), out var request, out var problem))
-                    {
-                        await error.WriteLineAsync($"token create: {problem}\n{Usage}");
-                        return UsageError;
-                    }
-
                     var result = await tokens.CreateAsync(request!, principal, AuditActor.CommandLine, CancellationToken.None);
                     if (result.Token is not { } created)
                     {
@@ -70,12 +78,6 @@ internal static class TokenCommand
 
                     return Success;
                 default:
-                    if (args.Length < 2 || !long.TryParse(args[1], NumberStyles.None, CultureInfo.InvariantCulture, out var id))
-                    {
-                        await error.WriteLineAsync("token revoke: which token? give its id (token list shows them)\n" + Usage);
-                        return UsageError;
-                    }
-
                     if (await tokens.RevokeAsync(id, principal, AuditActor.CommandLine, CancellationToken.None) is not { } revoked)
                     {
                         await error.WriteLineAsync($"token revoke: no token {id}");
@@ -157,6 +159,12 @@ internal static class TokenCommand
                     problem = $"unknown option {option}";
                     return false;
             }
+        }
+
+        if (name is null || scopes.Count == 0)
+        {
+            problem = name is null ? "--name is required" : "--scope is required (read, upload or admin)";
+            return false;
         }
 
         request = new TokenRequest(name, scopes, projects.Count == 0 ? null : projects, versions, expires, ranges.Count == 0 ? null : ranges, description, owner);

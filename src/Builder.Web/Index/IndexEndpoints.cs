@@ -19,9 +19,13 @@ internal static class IndexEndpoints
 
     private const string MetadataSuffix = ".metadata";
 
-    // Pages change when a release is published; files never change (a file name is never reused).
-    private const string PageCacheControl = "public, max-age=60";
-    private const string FileCacheControl = "public, max-age=31536000, immutable";
+    // Pages change when a release is published; files never change (a file name is never reused). Answers to requests
+    // with credentials are private (RFC 9111 §5.2.2.7): a shared cache must not hand what one principal may see to
+    // another; only anonymous reads (Builder:Access:AnonymousRead) are public.
+    private const string PublicPageCacheControl = "public, max-age=60";
+    private const string PrivatePageCacheControl = "private, max-age=60";
+    private const string PublicFileCacheControl = "public, max-age=31536000, immutable";
+    private const string PrivateFileCacheControl = "private, max-age=31536000, immutable";
 
     public static string FileRoute(string project, string filename) => $"/files/{project}/{Uri.EscapeDataString(filename)}";
 
@@ -49,7 +53,7 @@ internal static class IndexEndpoints
         }
 
         var root = await cache.GetRootAsync(principal.Rights, cancellationToken);
-        return new PageResult(SimpleContentType.IsJson(contentType) ? root.Json : root.Html, contentType);
+        return new PageResult(SimpleContentType.IsJson(contentType) ? root.Json : root.Html, contentType, principal.IsAnonymous);
     }
 
     private static async Task<IResult> ProjectAsync(string project, HttpContext context, IndexCache cache, CancellationToken cancellationToken)
@@ -81,7 +85,7 @@ internal static class IndexEndpoints
             return NoSuchProject(normalized);
         }
 
-        return new PageResult(SimpleContentType.IsJson(contentType) ? pages.Json : pages.Html, contentType);
+        return new PageResult(SimpleContentType.IsJson(contentType) ? pages.Json : pages.Html, contentType, principal.IsAnonymous);
     }
 
     private static async Task<IResult> FileAsync(string project, string filename, HttpContext context, IndexCache cache, FileContentCache contents, IArtifactStore store, CancellationToken cancellationToken)
@@ -133,7 +137,7 @@ internal static class IndexEndpoints
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"file '{filename}' is listed but missing from storage");
         }
 
-        return new WithHeaders(result, FileCacheControl);
+        return new WithHeaders(result, principal.IsAnonymous ? PublicFileCacheControl : PrivateFileCacheControl);
     }
 
     /// <summary>The one answer for a project that does not exist and for one the principal may not see.</summary>
@@ -175,7 +179,7 @@ internal static class IndexEndpoints
     private const string HtmlV1Utf8 = SimpleContentType.HtmlV1 + "; charset=utf-8";
 
     /// <summary>A cached page: Vary/ETag/Cache-Control, 304 for a matching If-None-Match, no body for HEAD.</summary>
-    private sealed class PageResult(RenderedPage page, string contentType) : IResult
+    private sealed class PageResult(RenderedPage page, string contentType, bool isPublic) : IResult
     {
         public Task ExecuteAsync(HttpContext httpContext)
         {
@@ -183,7 +187,7 @@ internal static class IndexEndpoints
             var headers = response.Headers;
             headers.Vary = "Accept";
             headers.ETag = page.ETag;
-            headers.CacheControl = PageCacheControl;
+            headers.CacheControl = isPublic ? PublicPageCacheControl : PrivatePageCacheControl;
             var ifNoneMatch = httpContext.Request.Headers.IfNoneMatch;
             if (ifNoneMatch.Count > 0 && ifNoneMatch.Any(v => v is not null && (v == "*" || v.Contains(page.ETag, StringComparison.Ordinal))))
             {

@@ -24,7 +24,8 @@ internal static partial class WebhookEndpoints
     private const int MaxPayloadBytes = 25 * 1024 * 1024;
     private const string TagPrefix = "refs/tags/";
 
-    public static void MapWebhooks(this IEndpointRouteBuilder app) => app.MapPost(GitHub, ReceiveGitHubAsync);
+    public static void MapWebhooks(this IEndpointRouteBuilder app) =>
+        app.MapPost(GitHub, ReceiveGitHubAsync).WithMetadata(Access.AuthenticatedBySignature.Instance);
 
     /// <summary>
     /// The one answer for an unknown repository and for a bad signature, so a caller without a secret learns nothing

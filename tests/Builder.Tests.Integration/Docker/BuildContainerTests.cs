@@ -97,9 +97,10 @@ public sealed class BuildContainerTests
         await bridge.AssertNeverReachedAsync();
 
         // Only reads reached the index (pip asked it for setuptools and wheel too, and took them from the wheelhouse
-        // after its 404), never with the build's credentials.
-        Assert.Contains("GET /simple/ auth= cookie=", index.Reached);
-        Assert.All(index.Reached, line => Assert.Matches("^GET /simple/[a-z-]*/? auth= cookie=$", line));
+        // after its 404), each with the build's own credentials (the relay's), never with anything from the container.
+        var auth = "auth=Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"__build__:credential-of-build-{harness.BuildId}"));
+        Assert.Contains($"GET /simple/ {auth} cookie=", index.Reached);
+        Assert.All(index.Reached, line => Assert.Matches($"^GET /simple/[a-z-]*/? {System.Text.RegularExpressions.Regex.Escape(auth)} cookie=$", line));
         Assert.Empty(await harness.OwnedContainersAsync());
         Assert.Empty(Directory.EnumerateFileSystemEntries(harness.Options.EffectiveRelayDir));
     }

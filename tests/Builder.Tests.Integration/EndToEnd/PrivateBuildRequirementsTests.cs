@@ -125,4 +125,32 @@ public sealed class PrivateBuildRequirementsTests : IAsyncLifetime
         // Every relay directory went with its container.
         Assert.Empty(Directory.EnumerateFileSystemEntries(relayDir));
     }
+
+    [Fact]
+    public async Task A_build_reads_the_index_with_its_repositorys_rights_a_project_outside_relay_projects_is_not_there_for_it()
+    {
+        await using var web = await BuilderProcess.StartWebAsync(new Dictionary<string, string>(BuilderInstance.Embedded(DataDir))
+        {
+            ["Builder__Build__Pythons__0"] = "cp311",
+        });
+        var client = BuilderInstance.Client(web);
+        await PublishHelperAsync(client);
+
+        // The same project twice: a repository whose builds may read only "other-*" does not see acme-helper (the index
+        // answers its relay as it answers any principal without that right: not found), one allowed "acme-*" does.
+        var files = BuildsWith("acme-fenced", "acme-helper", "acme_helper");
+        var fencedGit = await GitRepositories.CreateAsync(Path.Combine(_root, "fenced"), files, "v1.0.0");
+        var fenced = await client.RegisterAsync("acme/fenced", fencedGit.CloneUrl, relayProjects: ["other-*"]);
+        var refused = await client.WaitForBuildAsync(await client.PushTagAsync(fenced, fencedGit));
+
+        Assert.Equal("failed", refused.State);
+        Assert.Contains("No matching distribution found for acme-helper", await client.GetLogAsync(refused.Id), StringComparison.Ordinal);
+
+        var allowedGit = await GitRepositories.CreateAsync(Path.Combine(_root, "allowed"), BuildsWith("acme-allowed", "acme-helper", "acme_helper"), "v1.0.0");
+        var allowed = await client.RegisterAsync("acme/allowed", allowedGit.CloneUrl, relayProjects: ["acme-*"]);
+        var built = await client.WaitForBuildAsync(await client.PushTagAsync(allowed, allowedGit));
+
+        await ReleaseAssertions.AssertPublishedAsync(client, built, "acme-allowed", "1.0.0");
+        Assert.Contains("acme_helper-1.0-py3-none-any.whl", await client.GetLogAsync(built.Id), StringComparison.Ordinal);
+    }
 }

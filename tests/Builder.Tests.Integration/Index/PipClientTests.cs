@@ -108,8 +108,9 @@ public sealed class PipClientTests : IDisposable
         // only afterwards the wheels themselves (pip downloads wheels in one batch once the resolution is done).
         var lines = result.Output.Split('\n');
         int Line(string text) => Array.FindIndex(lines, l => l.Contains(text, StringComparison.Ordinal));
-        var appMetadata = Line($"Downloading {_index.PrintedBaseUrl}files/acme-app/acme_app-1.0.0-py3-none-any.whl.metadata");
-        var coreMetadata = Line($"Downloading {_index.PrintedBaseUrl}files/acme-core/acme_core-1.0.0-py3-none-any.whl.metadata");
+        // pip prints file URLs without the index URL's credentials (it still sends them: they are kept per host).
+        var appMetadata = Line($"Downloading {_index.BaseUrl}files/acme-app/acme_app-1.0.0-py3-none-any.whl.metadata");
+        var coreMetadata = Line($"Downloading {_index.BaseUrl}files/acme-core/acme_core-1.0.0-py3-none-any.whl.metadata");
         var firstWheel = Line("-py3-none-any.whl (");
         Assert.True(appMetadata >= 0 && coreMetadata > appMetadata, result.Output);
         Assert.True(firstWheel < 0 || firstWheel > coreMetadata, result.Output);

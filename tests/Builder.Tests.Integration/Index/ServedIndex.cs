@@ -36,9 +36,6 @@ public sealed class ServedIndex : IDisposable
     /// <summary>The index URL for pip, with the admin token as Basic password (the index is private).</summary>
     public string SimpleUrl => BuilderInstance.WithCredentials(BaseUrl + "simple/");
 
-    /// <summary>The base URL as pip prints it in its log (password masked).</summary>
-    public string PrintedBaseUrl => BuilderInstance.AsPipPrintsIt(BaseUrl);
-
     public BuilderClient Client { get; }
 
     public HttpClient Http => Client.Http;

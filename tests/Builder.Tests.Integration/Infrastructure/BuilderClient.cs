@@ -16,11 +16,11 @@ public sealed class BuilderClient(HttpClient http, string adminToken)
 {
     public HttpClient Http => http;
 
-    public async Task<RegisteredRepository> RegisterAsync(string name, string cloneUrl, string? webhookSecret = null)
+    public async Task<RegisteredRepository> RegisterAsync(string name, string cloneUrl, string? webhookSecret = null, string[]? relayProjects = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/repositories")
         {
-            Content = JsonContent.Create(new { provider = "github", name, cloneUrl, webhookSecret }),
+            Content = JsonContent.Create(new { provider = "github", name, cloneUrl, webhookSecret, relayProjects }),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);
         using var response = await http.SendAsync(request);

@@ -40,7 +40,4 @@ internal static class BuilderInstance
     /// <summary>An index URL with the admin token as HTTP Basic password (user __token__), as pip and uv take credentials.</summary>
     public static string WithCredentials(string url, string secret = AdminToken) =>
         new UriBuilder(url) { UserName = "__token__", Password = Uri.EscapeDataString(secret) }.Uri.AbsoluteUri;
-
-    /// <summary>How pip prints such a URL: the password masked ("http://__token__:****@host/...").</summary>
-    public static string AsPipPrintsIt(string url) => new UriBuilder(url) { UserName = "__token__", Password = "****" }.Uri.AbsoluteUri;
 }

@@ -114,7 +114,7 @@ public sealed class UploadClientTests : IAsyncLifetime
         var unauthorized = await TwineAsync("not-the-admin-token-at-all", Distributions.Wheel(Dir("other"), "acme-twine", "1.3.0"));
         Assert.NotEqual(0, unauthorized.ExitCode);
         Assert.Contains("401 Unauthorized", unauthorized.Output, StringComparison.Ordinal);
-        Assert.Contains("Invalid or missing credentials", unauthorized.Output, StringComparison.Ordinal);
+        Assert.Contains("unknown token", unauthorized.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("1.3.0", await PageAsync("acme-twine"), StringComparison.Ordinal);
     }
 

@@ -1,0 +1,38 @@
+# Shared steps of the index benchmarks (sourced by index-bench.sh and access-bench.sh): tools, a Release build,
+# the harness's data set imported into a fresh embedded data dir, and the server started on a free loopback port.
+# Expects HERE (the repository), HARNESS (../shared/bench), SIZE, OUT and WORK to be set.
+
+bench_tools() {
+  for t in nginx wrk curl; do command -v $t >/dev/null || { apt-get install -y -qq nginx wrk curl >&2; break; }; done
+}
+
+# Sets DLL.
+bench_build() {
+  echo "== build (Release)"
+  dotnet build "$HERE/src/Builder.Web" -c Release -v q -nologo >/dev/null
+  DLL=$HERE/src/Builder.Web/bin/Release/net10.0/Builder.Web.dll
+}
+
+# Sets DATA; imports it into $WORK/data (exported as Builder__DataDir, with the admin token and logging at Warning).
+bench_data() {
+  echo "== data set"
+  DATA=$("$HARNESS/compare.sh" --dataset "$SIZE" --prepare-only)
+  echo "$DATA ($(find "$DATA" -type f ! -name '.*' | wc -l) files)"
+  export Builder__DataDir=$WORK/data Builder__AdminToken=${BENCH_ADMIN_TOKEN:-bench-admin-token-0123456789} Logging__LogLevel__Default=Warning
+  echo "== import"
+  local start; start=$(date +%s.%N)
+  (cd "$(dirname "$DLL")" && dotnet "$DLL" import "$DATA") | tail -3
+  echo "import took $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s" | tee "$OUT/import.txt"
+}
+
+bench_free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Starts the server with anonymous reads on (extra settings as NAME=VALUE arguments); sets PORT, BASE and PID.
+bench_start() {
+  PORT=$(bench_free_port)
+  BASE=http://127.0.0.1:$PORT
+  (cd "$(dirname "$DLL")" && env Builder__Access__AnonymousRead=true "$@" dotnet "$DLL" --urls "$BASE") >"$OUT/server.log" 2>&1 &
+  PID=$!
+  for _ in $(seq 1 100); do curl -sf -o /dev/null "$BASE/simple/" && break; sleep 0.2; done
+  echo "server pid $PID on port $PORT, after start: $(grep -E 'VmRSS|VmHWM' /proc/$PID/status | tr -s ' ' | tr '\n' ' ')"
+}

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Builder.Tests.Integration.Infrastructure;
+using Xunit.Abstractions;
+using static Builder.Tests.Integration.Access.AccessClientHelpers;
+
+namespace Builder.Tests.Integration.Access;
+
+/// <summary>
+/// Production mode: two web processes (each with its own data directory) on one fresh PostgreSQL database, as behind a
+/// load balancer. A token revoked through one is refused by the other from its next request on (PostgreSQL NOTIFY), and
+/// a secret one encrypted the other decrypts (the Data Protection key ring lives in the database).
+/// </summary>
+public sealed class RevocationAcrossProcessesTests(ITestOutputHelper output) : IAsyncLifetime, IDisposable
+{
+    private readonly string _root = TestPaths.NewTempDirectory("revocation");
+    private PostgresDatabase _database = null!;
+    private BuilderProcess _a = null!;
+    private BuilderProcess _b = null!;
+    private HttpClient _httpA = null!;
+    private HttpClient _httpB = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await PostgresDatabase.CreateAsync();
+        _a = await BuilderProcess.StartWebAsync(Production("a"));
+        _b = await BuilderProcess.StartWebAsync(Production("b"));
+        _httpA = new HttpClient { BaseAddress = new Uri(_a.BaseUrl!), Timeout = TimeSpan.FromSeconds(60) };
+        _httpB = new HttpClient { BaseAddress = new Uri(_b.BaseUrl!), Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public void Dispose()
+    {
+        _httpA?.Dispose();
+        _httpB?.Dispose();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _a.DisposeAsync();
+        await _b.DisposeAsync();
+        await _database.DisposeAsync();
+        TestPaths.DeleteDirectory(_root);
+    }
+
+    [Fact]
+    public async Task A_token_revoked_on_one_process_is_refused_by_the_other_within_two_seconds()
+    {
+        await PublishAsync(_httpA, Distributions.Wheel(Dir(_root, "dist"), "acme-sdk", "1.0.0"), "acme-sdk", "1.0.0");
+        var token = await CreateTokenAsync(_httpA, new { name = "ci-reader", scopes = new[] { "read" }, projects = new[] { "acme-*" } });
+        var credentials = TokenBasic(token.Secret);
+        // B learns of the upload through NOTIFY too; then it has verified the token and keeps it for up to a minute.
+        var warm = await PollAsync(() => GetAsync(_httpB, "/simple/acme-sdk/", credentials), r => r.Status == HttpStatusCode.OK, TimeSpan.FromSeconds(10));
+        Assert.True(warm.Value.Status == HttpStatusCode.OK, $"B answers {warm.Value.Status} {warm.Value.Reason}");
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(_httpB, "/simple/acme-sdk/", credentials)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(_httpA, "/simple/acme-sdk/", credentials)).Status);
+
+        await RevokeTokenAsync(_httpA, token.Id);
+        var sinceRevoked = Stopwatch.StartNew();
+        var onA = await GetAsync(_httpA, "/simple/acme-sdk/", credentials);
+        var onB = await PollAsync(() => GetAsync(_httpB, "/simple/acme-sdk/", credentials), r => r.Status != HttpStatusCode.OK,
+            TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(5));
+        var delay = sinceRevoked.Elapsed;
+        output.WriteLine($"B refused the revoked token {delay.TotalMilliseconds:0} ms after DELETE returned on A; B served it {onB.Attempts - 1} more time(s) before that.");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, onA.Status);
+        Assert.StartsWith("token revoked on ", onA.Reason, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, onB.Value.Status);
+        Assert.StartsWith("token revoked on ", onB.Value.Reason, StringComparison.Ordinal);
+        Assert.True(delay < TimeSpan.FromSeconds(2), $"B served the revoked token for {delay} ({onB.Attempts - 1} requests)");
+        // And it stays refused, on both.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(_httpB, "/simple/", credentials)).Status);
+        Assert.Equal(1, await _database.ScalarAsync($"SELECT COUNT(*) FROM builder_audit WHERE \"Action\" = 'token:revoked' AND \"Target\" = 'token:{token.Id}'"));
+    }
+
+    [Fact]
+    public async Task A_webhook_secret_encrypted_by_one_process_verifies_a_delivery_to_the_other()
+    {
+        var onA = new BuilderClient(BuilderInstance.AdminHttp(_a.BaseUrl!), BuilderInstance.AdminToken);
+        var onB = new BuilderClient(BuilderInstance.AdminHttp(_b.BaseUrl!), BuilderInstance.AdminToken);
+        var repository = await onA.RegisterAsync("acme/secret-keeper", "https://git.example.invalid/acme/secret-keeper.git");
+        var payload = BuilderClient.PushPayload(repository.Name, "refs/heads/main", new string('0', 40), new string('a', 40));
+
+        using var ping = await onB.SendWebhookAsync(payload, repository.WebhookSecret, gitHubEvent: "ping");
+        using var wrong = await onB.SendWebhookAsync(payload, "not-the-webhook-secret-at-all", gitHubEvent: "ping");
+        using var unknown = await onB.SendWebhookAsync(
+            BuilderClient.PushPayload("acme/unregistered", "refs/heads/main", new string('0', 40), new string('a', 40)), repository.WebhookSecret, gitHubEvent: "ping");
+
+        var pong = await ping.Content.ReadAsStringAsync();
+        Assert.True(ping.StatusCode == HttpStatusCode.OK, $"B: {(int)ping.StatusCode} {pong}\n{_b.Output}");
+        Assert.Contains("pong: the webhook secret matches", pong, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
+        Assert.Equal(Detail(await wrong.Content.ReadAsStringAsync()), Detail(await unknown.Content.ReadAsStringAsync()));
+        // The secret is stored encrypted: its plain text is nowhere in the repository's row, and one key ring serves both.
+        Assert.Equal(0, await _database.ScalarAsync(
+            $"SELECT COUNT(*) FROM builder_repositories r WHERE strpos(CAST(r AS text), '{repository.WebhookSecret}') > 0"));
+        Assert.Equal(1, await _database.ScalarAsync("SELECT COUNT(*) FROM builder_repositories"));
+        Assert.True(await _database.ScalarAsync("SELECT COUNT(*) FROM builder_data_protection_keys") >= 1);
+    }
+
+    private Dictionary<string, string> Production(string name) =>
+        new(BuilderInstance.Production(Path.Combine(_root, name), _database.ConnectionString)) { ["Builder__Access__FailedAuthLimit"] = "1000" };
+
+    private static string? Detail(string problem) => JsonDocument.Parse(problem).RootElement.GetProperty("detail").GetString();
+}

@@ -1,0 +1,307 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Builder.Tests.Integration.Infrastructure;
+using Builder.Tests.Integration.Upload;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Builder.Tests.Integration.Access;
+
+/// <summary>
+/// Every endpoint of the app × every kind of principal, with the exact status each must get. The table is checked
+/// against the app's own endpoint list: a route added without a row here (or a row for a route that is gone) fails.
+/// </summary>
+public sealed class RouteMatrixTests : IDisposable
+{
+    /// <summary>The columns of the table, in order.</summary>
+    private enum Who
+    {
+        Anonymous,
+        ReadAcme,      // read token for acme-*
+        ReadOther,     // read token for other-*
+        ReadAppV2,     // read token for acme-app, versions >=2
+        UploadAcme,    // upload token for acme-*
+        AdminScoped,   // API token with the admin scope
+        Bootstrap,     // the configured Builder:AdminToken
+        Reader,        // local person, reader of acme-* (HTTP Basic user:password)
+        NoRole,        // local person without any role
+    }
+
+    private const string App = "acme-app";
+    private const string Wheel1 = "acme_app-1.0-py3-none-any.whl";
+    private const string Wheel2 = "acme_app-2.0-py3-none-any.whl";
+    private const string Repository = "acme/app";
+    private const string WebhookSecret = "matrix-webhook-secret-0123456789";
+
+    // One row per route (some routes have a second row for a second case). Columns:
+    //     Anon RdAcme RdOther RdV2 UpAcme AdmTok Boot Reader NoRole
+    private static readonly Row[] Table =
+    [
+        // The simple index, files and the JSON API: 401 without credentials (private by default), 404 for what the principal may not see.
+        new("GET", "/simple/", _ => Get("/simple/"),
+            [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+        new("HEAD", "/simple/", _ => Get("/simple/"),
+            [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+        new("GET", "/simple/{project}/", _ => Get($"/simple/{App}/"),
+            [401, 200, 404, 200, 404, 200, 200, 200, 404]),
+        new("HEAD", "/simple/{project}/", _ => Get($"/simple/{App}/"),
+            [401, 200, 404, 200, 404, 200, 200, 200, 404]),
+        new("GET", "/files/{project}/{filename}", _ => Get($"/files/{App}/{Wheel1}"),
+            [401, 200, 404, 404, 404, 200, 200, 200, 404]),
+        new("GET", "/files/{project}/{filename}", _ => Get($"/files/{App}/{Wheel2}"),
+            [401, 200, 404, 200, 404, 200, 200, 200, 404]),
+        new("GET", "/files/{project}/{filename}", _ => Get($"/files/{App}/{Wheel1}.metadata"),
+            [401, 200, 404, 404, 404, 200, 200, 200, 404]),
+        new("HEAD", "/files/{project}/{filename}", _ => Get($"/files/{App}/{Wheel1}"),
+            [401, 200, 404, 404, 404, 200, 200, 200, 404]),
+        new("GET", "/pypi/{project}/json", _ => Get($"/pypi/{App}/json"),
+            [401, 200, 404, 200, 404, 200, 200, 200, 404]),
+        new("GET", "/pypi/{project}/{version}/json", _ => Get($"/pypi/{App}/1.0/json"),
+            [401, 200, 404, 404, 404, 200, 200, 200, 404]),
+        new("GET", "/pypi/{project}/{version}/json", _ => Get($"/pypi/{App}/2.0/json"),
+            [401, 200, 404, 200, 404, 200, 200, 200, 404]),
+
+        // Uploads: the upload scope for the project (or admin); a person needs the publisher role.
+        new("POST", "/legacy/", c => c.World.UploadRequest(),
+            [401, 403, 403, 403, 200, 200, 200, 403, 403]),
+
+        // Webhooks: the signature decides, whoever else the request claims to be.
+        new("POST", "/webhooks/github", _ => MatrixWorld.WebhookRequest(signed: true),
+            [202, 202, 202, 202, 202, 202, 202, 202, 202]),
+        new("POST", "/webhooks/github", _ => MatrixWorld.WebhookRequest(signed: false),
+            [401, 401, 401, 401, 401, 401, 401, 401, 401]),
+
+        // Builds: credentials always, and read on the build's project and version (the build is of acme-app 1.0).
+        new("GET", "/api/builds/{id:long}", c => Get($"/api/builds/{c.World.BuildId}"),
+            [401, 200, 404, 404, 404, 200, 200, 200, 404]),
+        new("GET", "/api/builds/{id:long}/log", c => Get($"/api/builds/{c.World.BuildId}/log?follow=false"),
+            [401, 200, 404, 404, 404, 200, 200, 200, 404]),
+
+        // Repositories: admin.
+        new("POST", "/api/repositories/", c => Json($"/api/repositories/", new { provider = "github", name = $"acme/matrix-{c.World.Next()}", cloneUrl = "https://git.example.invalid/m.git" }),
+            [401, 403, 403, 403, 403, 201, 201, 403, 403]),
+        new("GET", "/api/repositories/", _ => Get("/api/repositories/"),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+        new("GET", "/api/repositories/{id:long}", c => Get($"/api/repositories/{c.World.RepositoryId}"),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+        new("PATCH", "/api/repositories/{id:long}", c => Json($"/api/repositories/{c.World.RepositoryId}", new { relayProjects = new[] { "acme-*" } }),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+
+        // Yank, unyank, delete: admin. Deletions get a release or file of their own per cell.
+        new("POST", "/api/projects/{project}/releases/{version}/yank", _ => Json("/api/projects/acme-mut/releases/1.0/yank", new { reason = "matrix" }),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+        new("POST", "/api/projects/{project}/releases/{version}/unyank", _ => Json("/api/projects/acme-mut/releases/1.0/unyank", new { }),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+        new("POST", "/api/projects/{project}/files/{filename}/yank", _ => Json("/api/projects/acme-mut/files/acme_mut-1.0-py3-none-any.whl/yank", new { }),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+        new("POST", "/api/projects/{project}/files/{filename}/unyank", _ => Json("/api/projects/acme-mut/files/acme_mut-1.0-py3-none-any.whl/unyank", new { }),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+        new("DELETE", "/api/projects/{project}/releases/{version}", async c => new Req($"/api/projects/acme-del/releases/{await c.World.FreshReleaseAsync("acme-del")}"),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+        new("DELETE", "/api/projects/{project}/files/{filename}", async c => new Req($"/api/projects/acme-delf/files/{await c.World.FreshFileAsync("acme-delf")}"),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+
+        // Tokens: admins (any token) and people (their own); never other tokens, nor a person without a role (such a
+        // token could do nothing). The token asked for is the reader's own.
+        new("POST", "/api/tokens/", c => Json("/api/tokens/", new { name = $"matrix-{c.World.Next()}", scopes = new[] { "read" }, projects = new[] { "acme-*" } }),
+            [401, 403, 403, 403, 403, 201, 201, 201, 403]),
+        new("GET", "/api/tokens/", _ => Get("/api/tokens/"),
+            [401, 403, 403, 403, 403, 200, 200, 200, 200]),
+        new("GET", "/api/tokens/{id:long}", c => Get($"/api/tokens/{c.World.ReadersTokenId}"),
+            [401, 403, 403, 403, 403, 200, 200, 200, 404]),
+        new("DELETE", "/api/tokens/{id:long}", async c => new Req($"/api/tokens/{await c.World.FreshReadersTokenAsync()}"),
+            [401, 403, 403, 403, 403, 200, 200, 200, 404]),
+
+        // People and the audit log: admin.
+        new("POST", "/api/people/", c => Json("/api/people/", new { userName = $"matrix-{c.World.Next()}", password = "a-long-enough-password", roles = Array.Empty<object>() }),
+            [401, 403, 403, 403, 403, 201, 201, 403, 403]),
+        new("GET", "/api/people/", _ => Get("/api/people/"),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+        new("GET", "/api/people/{userName}", _ => Get("/api/people/reader"),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+        new("PATCH", "/api/people/{userName}", c => Json("/api/people/patchme", new { displayName = $"Patched {c.World.Next()}" }),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+        new("GET", "/api/audit", _ => Get("/api/audit"),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+        new("GET", "/api/whoami", _ => Get("/api/whoami"),
+            [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ];
+
+    private readonly AccessHost _host = new();
+
+    public void Dispose() => _host.Dispose();
+
+    private static Task<Req> Get(string path) => Task.FromResult(new Req(path));
+
+    private static Task<Req> Json(string path, object body) => Task.FromResult(new Req(path, () => JsonContent.Create(body)));
+
+    /// <summary>(method, route pattern) of every endpoint the app maps.</summary>
+    private HashSet<string> AppEndpoints()
+    {
+        var endpoints = _host.Factory.Services.GetRequiredService<EndpointDataSource>().Endpoints;
+        var pairs = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var endpoint in endpoints)
+        {
+            var route = Assert.IsType<RouteEndpoint>(endpoint);
+            var methods = endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["*"];
+            foreach (var method in methods)
+            {
+                pairs.Add($"{method} {route.RoutePattern.RawText}");
+            }
+        }
+
+        return pairs;
+    }
+
+    [Fact]
+    public void The_table_has_a_row_for_every_endpoint_and_no_row_for_an_endpoint_the_app_lacks()
+    {
+        var app = AppEndpoints();
+        var table = Table.Select(r => $"{r.Method} {r.Pattern}").ToHashSet(StringComparer.Ordinal);
+
+        var missing = app.Except(table).Order(StringComparer.Ordinal).ToList();
+        var extra = table.Except(app).Order(StringComparer.Ordinal).ToList();
+
+        Assert.True(missing.Count == 0, "endpoints without a row in the matrix (add one per principal):\n" + string.Join('\n', missing));
+        Assert.True(extra.Count == 0, "rows for endpoints the app does not map:\n" + string.Join('\n', extra));
+        // 29 routes, 32 (method, pattern) pairs: GET and HEAD of the three index routes count twice.
+        Assert.Equal(32, app.Count);
+        Assert.Equal(app.Count, table.Count);
+    }
+
+    [Fact]
+    public async Task Every_route_answers_every_kind_of_principal_with_the_designed_status()
+    {
+        var world = await MatrixWorld.CreateAsync(_host);
+        var mismatches = new List<string>();
+        var cells = 0;
+        var challenges = 0;
+        var whos = Enum.GetValues<Who>();
+        foreach (var row in Table)
+        {
+            Assert.Equal(whos.Length, row.Expected.Length);
+            foreach (var who in whos)
+            {
+                var request = await row.Request(new Cell(who, world));
+                var answer = await _host.SendAsync(new HttpMethod(row.Method), request.Path, world.Credentials(who), request.Content?.Invoke(), request.Configure);
+                cells++;
+                var expected = row.Expected[(int)who];
+                if (answer.Code != expected)
+                {
+                    mismatches.Add($"{row.Method} {request.Path} as {who}: expected {expected}, got {answer}");
+                    continue;
+                }
+
+                // A request without credentials that needs them is challenged (pip and uv send credentials only after that).
+                if (expected == 401 && who == Who.Anonymous && row.Pattern != "/webhooks/github")
+                {
+                    challenges++;
+                    if (answer.Challenge != "Basic realm=\"Builder\"")
+                    {
+                        mismatches.Add($"{row.Method} {request.Path} as {who}: 401 without the Basic challenge ({answer.Challenge})");
+                    }
+                }
+
+                // Refusals say why, as problem details (HEAD answers have no body).
+                if (expected is 401 or 403 or 404 && row.Method != "HEAD" && string.IsNullOrWhiteSpace(answer.Detail))
+                {
+                    mismatches.Add($"{row.Method} {request.Path} as {who}: {expected} without a problem detail: {answer}");
+                }
+            }
+        }
+
+        Assert.True(mismatches.Count == 0, $"{mismatches.Count} of {cells} cells differ from the design:\n" + string.Join('\n', mismatches));
+        Assert.Equal(Table.Length * whos.Length, cells);
+        // Every row but the two webhook rows challenges anonymous requests: 34 of 36.
+        Assert.Equal(36, Table.Length);
+        Assert.Equal(Table.Length - 2, challenges);
+    }
+
+    private sealed record Req(string Path, Func<HttpContent>? Content = null, Action<HttpRequestMessage>? Configure = null);
+
+    private sealed record Cell(Who Who, MatrixWorld World);
+
+    private sealed record Row(string Method, string Pattern, Func<Cell, Task<Req>> Request, int[] Expected);
+
+    /// <summary>The data every cell reads: published releases, a build of acme-app 1.0, the principals' credentials.</summary>
+    private sealed class MatrixWorld
+    {
+        private readonly AccessHost _host;
+        private readonly Dictionary<Who, AuthenticationHeaderValue?> _credentials = [];
+        private int _next;
+
+        private MatrixWorld(AccessHost host) => _host = host;
+
+        public long BuildId { get; private set; }
+
+        public long RepositoryId { get; private set; }
+
+        public long ReadersTokenId { get; private set; }
+
+        public static async Task<MatrixWorld> CreateAsync(AccessHost host)
+        {
+            var world = new MatrixWorld(host);
+            await host.PublishAsync(App, "1.0", sdist: true);
+            await host.PublishAsync(App, "2.0");
+            await host.PublishAsync("other-lib", "1.0");
+            await host.PublishAsync("acme-mut", "1.0");
+
+            await host.CreatePersonAsync("reader", "reader-password-1", new { role = "reader", projects = new[] { "acme-*" } });
+            await host.CreatePersonAsync("norole", "norole-password-1");
+            await host.CreatePersonAsync("patchme", "patchme-password-1");
+            world._credentials[Who.Anonymous] = null;
+            world._credentials[Who.ReadAcme] = (await host.CreateTokenAsync(new { name = "read-acme", scopes = new[] { "read" }, projects = new[] { "acme-*" } })).Basic;
+            world._credentials[Who.ReadOther] = (await host.CreateTokenAsync(new { name = "read-other", scopes = new[] { "read" }, projects = new[] { "other-*" } })).Basic;
+            world._credentials[Who.ReadAppV2] = (await host.CreateTokenAsync(new { name = "read-v2", scopes = new[] { "read" }, projects = new[] { App }, versions = ">=2" })).Basic;
+            world._credentials[Who.UploadAcme] = (await host.CreateTokenAsync(new { name = "upload-acme", scopes = new[] { "upload" }, projects = new[] { "acme-*" } })).Basic;
+            world._credentials[Who.AdminScoped] = (await host.CreateTokenAsync(new { name = "admin", scopes = new[] { "admin" } })).Bearer;
+            world._credentials[Who.Bootstrap] = AccessHost.Admin;
+            world._credentials[Who.Reader] = AccessHost.BasicOf("reader", "reader-password-1");
+            world._credentials[Who.NoRole] = AccessHost.BasicOf("norole", "norole-password-1");
+            world.ReadersTokenId = await world.FreshReadersTokenAsync();
+
+            world.RepositoryId = await host.RegisterRepositoryAsync(Repository, WebhookSecret);
+            world.BuildId = await host.CreateBuildAsync(Repository, WebhookSecret, "v1.0", App, "1.0");
+            return world;
+        }
+
+        public AuthenticationHeaderValue? Credentials(Who who) => _credentials[who];
+
+        public int Next() => Interlocked.Increment(ref _next);
+
+        /// <summary>A token the reader owns, made by the admin.</summary>
+        public async Task<long> FreshReadersTokenAsync() =>
+            (await _host.CreateTokenAsync(new { name = $"readers-{Next()}", scopes = new[] { "read" }, owner = "reader" })).Id;
+
+        public async Task<string> FreshReleaseAsync(string project)
+        {
+            var version = $"1.{Next()}";
+            await _host.PublishAsync(project, version);
+            return version;
+        }
+
+        public Task<string> FreshFileAsync(string project) => _host.PublishAsync(project, $"1.{Next()}");
+
+        public Task<Req> UploadRequest()
+        {
+            var version = $"1.{Next()}";
+            var wheel = _host.WheelFile("acme-up", version);
+            return Task.FromResult(new Req("/legacy/", () => LegacyUpload.Twine(wheel, "acme-up", version).ToContent()));
+        }
+
+        public static Task<Req> WebhookRequest(bool signed)
+        {
+            var payload = System.Text.Encoding.UTF8.GetBytes(BuilderClient.PushPayload(Repository, "refs/tags/v-matrix", new string('0', 40), new string('a', 40)));
+            var signature = Builder.Core.Webhooks.WebhookSignature.Compute(signed ? WebhookSecret : "not-the-webhook-secret-at-all", payload);
+            return Task.FromResult(new Req(
+                "/webhooks/github",
+                () => new ByteArrayContent(payload) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
+                r =>
+                {
+                    r.Headers.Add("X-GitHub-Event", "push");
+                    r.Headers.Add("X-Hub-Signature-256", signature);
+                }));
+        }
+    }
+}
