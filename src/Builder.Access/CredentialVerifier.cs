@@ -24,7 +24,7 @@ public sealed record Authentication(Principal? Principal, int Status, string? Re
 /// <summary>
 /// Turns an <c>Authorization</c> header into a principal: the configured admin token, an API token (<c>bld_...</c>) as
 /// bearer or as HTTP Basic password with any user name, a person's password (HTTP Basic with their user name), or a
-/// build relay's credentials. Successful checks are remembered per process, keyed by an HMAC of the header (so the
+/// build relay's credentials. Successful checks are remembered per process, keyed by a keyed hash of the header (so the
 /// cache holds no password), until the token's or login's cache time; failures never are. Revocations and changes of
 /// people are announced (<see cref="ChangeTopics.Access"/>) and drop the cached entries on every process.
 /// </summary>
@@ -415,15 +415,9 @@ public sealed partial class CredentialVerifier : IDisposable
         }
     }
 
-    private UInt128 CacheKey(string header)
-    {
-        Span<byte> mac = stackalloc byte[32];
-        var length = Encoding.UTF8.GetMaxByteCount(header.Length);
-        var buffer = length <= 1024 ? stackalloc byte[length] : new byte[length];
-        var written = Encoding.UTF8.GetBytes(header, buffer);
-        HMACSHA256.HashData(_cacheKey, buffer[..written], mac);
-        return System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(mac);
-    }
+    /// <summary>A keyed 128-bit hash of the header (SipHash under a key of this process): the cache holds no credential.</summary>
+    private UInt128 CacheKey(string header) =>
+        SipHash.Hash128(_cacheKey, System.Runtime.InteropServices.MemoryMarshal.AsBytes(header.AsSpan()));
 
     // Dual-stack sockets report IPv4 clients as ::ffff:a.b.c.d; ranges are written as plain IPv4.
     private static IPAddress Unmapped(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;

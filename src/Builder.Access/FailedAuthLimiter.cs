@@ -20,7 +20,8 @@ public sealed class FailedAuthLimiter(IOptions<AccessOptions> options, TimeProvi
     public bool IsBlocked(IPAddress? address, out TimeSpan retryAfter)
     {
         retryAfter = TimeSpan.Zero;
-        if (_windows.IsEmpty || !_windows.TryGetValue(address ?? IPAddress.None, out var window))
+        // TryGetValue reads without a lock (IsEmpty or Count would take every lock of the dictionary on each request).
+        if (!_windows.TryGetValue(address ?? IPAddress.None, out var window))
         {
             return false;
         }
