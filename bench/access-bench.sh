@@ -4,10 +4,11 @@
 # 1. builds the Release web host; 2. makes the shared harness's data set; 3. imports it into a fresh embedded data
 # dir; 4. mints two read tokens with `Builder.Web token create` (one for every project, one for pkg-00*: half the
 # large set's 2,000 projects); 5. starts ONE server with Builder__Access__AnonymousRead=true (logging at Warning);
-# 6. runs ../shared/bench/compare.sh with that server twice: "anon" (no credentials) and "token" (HTTP Basic with
-# the read-everything token), so both join the same interleaved rounds; 7. measures GET /simple/ alone with the
-# pkg-00* token (the filtered listing) beside the same anonymous GET /simple/ and nginx's, interleaved, ROUNDS times,
-# with the harness's wrk script and settings. Medians over rounds; the spread is printed per round.
+# 6. runs ../shared/bench/compare.sh with that server three times: "anon" (no credentials), "token" (HTTP Basic with the
+# read-everything token), "anon2" (no credentials again), all in the same interleaved rounds; 7. measures GET /simple/
+# alone with the pkg-00* token (the filtered listing) between two anonymous GET /simple/ and beside nginx's, ROUNDS
+# times, with the harness's wrk script and settings. Tables: medians over rounds vs nginx (summarize.py), and per round
+# token / mean(anon, anon2) with anon2 / anon as the noise floor (bench/access_ratios.py).
 # Results: $OUT (default /tmp/bench-results/access-<size>-<timestamp>).
 set -euo pipefail
 SIZE=${1:-large}
@@ -38,9 +39,14 @@ bench_start
 projects() { curl -s "$@" "$BASE/simple/" | grep -c 'href=' || true; }
 echo "projects listed: anonymous $(projects), token (all) $(projects -H "$(basic "$ALL")"), token (pkg-00*) $(projects -H "$(basic "$HALF")")" | tee "$OUT/listing.txt"
 
-echo "== compare.sh: anon and token beside nginx ($ROUNDS rounds)"
+echo "== compare.sh: anon, token, anon2 beside nginx ($ROUNDS rounds)"
+# The same server three times per round: anonymous, with the read-everything token, anonymous again. The token's
+# ratio is taken against the mean of the two anonymous runs around it (drift within a round cancels), and anon2/anon
+# is the noise floor: the same server, read the same way, measured twice.
 OUT=$OUT/compare "$HARNESS/compare.sh" --dataset "$SIZE" --rounds "$ROUNDS" \
-  anon="$BASE" token="$BASE" --header token="$(basic "$ALL")" --pid anon=$PID --pid token=$PID | tee "$OUT/compare.txt"
+  anon="$BASE" token="$BASE" anon2="$BASE" --header token="$(basic "$ALL")" \
+  --pid anon=$PID --pid token=$PID --pid anon2=$PID | tee "$OUT/compare.txt"
+python3 "$HERE/bench/access_ratios.py" "$OUT/compare/results.tsv" token | tee "$OUT/ratios.md"
 
 echo "== /simple/ alone: the pkg-00* token's filtered listing beside anonymous and nginx ($ROUNDS rounds)"
 # nginx as compare.sh runs it (same configuration), on the static tree compare.sh rendered next to the data set.
@@ -81,30 +87,18 @@ wrk_root() {  # label url [header]
   r=$(wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --timeout "$TIMEOUT" "${hdr[@]}" -s "$HARNESS/wrk_index.lua" "$2" 2>&1 | grep '^RESULT ' | sed 's/^RESULT //')
   echo "$1 $r"
 }
-: > "$OUT/root.txt"
+: > "$OUT/root.tsv"
 for round in $(seq 1 "$ROUNDS"); do
-  wrk_root nginx "http://127.0.0.1:$NPORT/simple/" | sed "s/^/$round /" | tee -a "$OUT/root.txt"
-  wrk_root anon "$BASE/simple/" | sed "s/^/$round /" | tee -a "$OUT/root.txt"
-  wrk_root token-half "$BASE/simple/" "$(basic "$HALF")" | sed "s/^/$round /" | tee -a "$OUT/root.txt"
+  for who in nginx anon token-half anon2; do
+    case $who in
+      nginx) line=$(wrk_root nginx "http://127.0.0.1:$NPORT/simple/") ;;
+      token-half) line=$(wrk_root token-half "$BASE/simple/" "$(basic "$HALF")") ;;
+      *) line=$(wrk_root "$who" "$BASE/simple/") ;;
+    esac
+    echo "$SIZE $round ${line%% *} root ${line#* }" | tee -a "$OUT/root.tsv"
+  done
 done
-python3 - "$OUT/root.txt" <<'EOF' | tee "$OUT/root-table.md"
-import re, statistics, sys
-rows = {}
-for line in open(sys.argv[1]):
-    parts = line.split()
-    if len(parts) < 3:
-        continue
-    kv = dict(re.findall(r'(\w+)=([^ ]+)', line))
-    rows.setdefault(parts[1], []).append(kv)
-def med(name, key):
-    return statistics.median(float(r[key]) for r in rows[name] if key in r)
-print("| server | scenario | req/s | p50 ms | p99 ms | req/s vs nginx | req/s vs anon | p99 vs nginx | non2xx / sock err | req/s per round |")
-print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
-for name in ("nginx", "anon", "token-half"):
-    rs, p50, p99 = med(name, "rps"), med(name, "p50_ms"), med(name, "p99_ms")
-    errs = sum(int(r.get("non2xx", 0)) for r in rows[name]), sum(int(r.get("sockerr", 0)) for r in rows[name])
-    per = " / ".join(f"{float(r['rps']):,.0f}" for r in rows[name])
-    print(f"| {name} | root | {rs:,.0f} | {p50:.2f} | {p99:.2f} | {rs/med('nginx','rps'):.2f}x | {rs/med('anon','rps'):.2f}x | {p99/med('nginx','p99_ms'):.2f}x | {errs[0]} / {errs[1]} | {per} |")
-EOF
+python3 "$HARNESS/summarize.py" "$OUT/root.tsv" nginx | tee "$OUT/root-table.md"
+python3 "$HERE/bench/access_ratios.py" "$OUT/root.tsv" token-half | tee -a "$OUT/ratios.md"
 echo "server memory at the end: $(grep -E 'VmRSS|VmHWM' /proc/$PID/status | tr -s ' ' | tr '\n' ' ')" | tee "$OUT/memory.txt"
 echo "results in $OUT"
