@@ -13,13 +13,6 @@ namespace Builder.Tests.Integration.Access;
 /// <summary>A token as <c>POST /api/tokens</c> (or <c>token create</c>) answered it: its id and the secret, shown once.</summary>
 internal sealed record CreatedToken(long Id, string Secret);
 
-/// <summary>A finished program: its exit code, standard output and standard error apart, and both as they came.</summary>
-internal sealed record CommandResult(int ExitCode, string StandardOutput, string StandardError, string Output)
-{
-    public CommandResult EnsureSuccess(string what) =>
-        ExitCode == 0 ? this : throw new InvalidOperationException($"{what} failed with exit code {ExitCode}:\n{Output}");
-}
-
 /// <summary>What the access client tests share: tokens over the API, publishing, real clients run hermetically, polling.</summary>
 internal static partial class AccessClientHelpers
 {
@@ -136,22 +129,22 @@ internal static partial class AccessClientHelpers
     };
 
     /// <summary>Debian's twine, uploading to <c>/legacy/</c> with the given user and password, nothing from ~/.pypirc.</summary>
-    public static async Task<CommandResult> TwineAsync(string baseUrl, string home, string user, string password, params string[] files)
+    public static async Task<ShellResult> TwineAsync(string baseUrl, string home, string user, string password, params string[] files)
     {
         var config = Path.Combine(home, "empty.pypirc");
         await File.WriteAllTextAsync(config, string.Empty);
-        return await RunAsync(Tool("twine"),
+        return await Shell.RunAsync(Tool("twine"),
             ["upload", "--config-file", config, "--non-interactive", "--disable-progress-bar", "--repository-url", baseUrl + "/legacy/", "-u", user, "-p", password, .. files],
-            ClientEnvironment(home));
+            environment: ClientEnvironment(home));
     }
 
     /// <summary>A fresh venv of the machine's Python <paramref name="version"/>, whose pip must be <paramref name="pipPrefix"/>.</summary>
     public static async Task<string> VenvAsync(string version, string pipPrefix, string directory)
     {
         var venv = Path.Combine(directory, "venv-" + version + "-" + Guid.NewGuid().ToString("N")[..6]);
-        (await RunAsync(Pip.PythonExecutable(version), ["-m", "venv", venv])).EnsureSuccess($"python{version} -m venv");
+        (await Shell.RunAsync(Pip.PythonExecutable(version), ["-m", "venv", venv])).EnsureSuccess($"python{version} -m venv");
         var python = Path.Combine(venv, "bin", "python");
-        var pip = (await RunAsync(python, ["-m", "pip", "--version"])).EnsureSuccess("pip --version").StandardOutput;
+        var pip = (await Shell.RunAsync(python, ["-m", "pip", "--version"])).EnsureSuccess("pip --version").StandardOutput;
         Assert.StartsWith("pip " + pipPrefix, pip, StringComparison.Ordinal);
         return python;
     }
@@ -160,11 +153,11 @@ internal static partial class AccessClientHelpers
     /// <c>pip install</c> from <paramref name="indexUrl"/> only, as CI runs it: no input (a refused credential is not
     /// prompted for), no cache, no config file, <paramref name="home"/> as HOME (where ~/.netrc is read).
     /// </summary>
-    public static Task<CommandResult> PipInstallAsync(string python, string home, string indexUrl, params string[] arguments) =>
-        RunAsync(python, ["-m", "pip", "install", "--no-input", "--no-cache-dir", "--disable-pip-version-check", "--index-url", indexUrl, .. arguments], ClientEnvironment(home));
+    public static Task<ShellResult> PipInstallAsync(string python, string home, string indexUrl, params string[] arguments) =>
+        Shell.RunAsync(python, ["-m", "pip", "install", "--no-input", "--no-cache-dir", "--disable-pip-version-check", "--index-url", indexUrl, .. arguments], environment: ClientEnvironment(home));
 
     public static async Task<string> ImportedVersionAsync(string python, string module) =>
-        (await RunAsync(python, ["-c", $"import {module}; print({module}.VERSION)"])).EnsureSuccess("import " + module).StandardOutput.Trim();
+        (await Shell.RunAsync(python, ["-c", $"import {module}; print({module}.VERSION)"])).EnsureSuccess("import " + module).StandardOutput.Trim();
 
     /// <summary>Writes ~/.netrc (mode 600, as Python's netrc module wants it) with one machine entry.</summary>
     public static async Task WriteNetrcAsync(string home, string machine, string login, string password)
@@ -174,62 +167,6 @@ internal static partial class AccessClientHelpers
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-    }
-
-    /// <summary>
-    /// Runs a program with standard input closed (no client may wait for a prompt), this machine's PIP_* settings removed
-    /// (hermetic pip), and standard output and error captured apart.
-    /// </summary>
-    public static async Task<CommandResult> RunAsync(string fileName, IEnumerable<string> arguments, IDictionary<string, string>? environment = null,
-        string? workingDirectory = null, TimeSpan? timeout = null)
-    {
-        var info = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = workingDirectory ?? Directory.GetCurrentDirectory(),
-        };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("PIP_", StringComparison.Ordinal)).ToList())
-        {
-            info.Environment.Remove(key);
-        }
-
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-        {
-            info.Environment[key] = value;
-        }
-
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {fileName}");
-        process.StandardInput.Close();
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        var merged = new StringBuilder();
-        var gate = new Lock();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (gate) { stdout.AppendLine(e.Data); merged.AppendLine(e.Data); } } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (gate) { stderr.AppendLine(e.Data); merged.AppendLine(e.Data); } } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(5));
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{fileName} {string.Join(' ', info.ArgumentList)} did not finish in time:\n{merged}");
-        }
-
-        lock (gate)
-        {
-            return new CommandResult(process.ExitCode, stdout.ToString(), stderr.ToString(), merged.ToString());
         }
     }
 

@@ -69,8 +69,8 @@ public sealed partial class PipTokenClientTests : IAsyncLifetime, IDisposable
         Assert.Equal(["acme_sdk-2.1.0-py3-none-any.whl"], Links((await GetAsync(_http, "/simple/acme-sdk/", TokenBasic(ranged.Secret))).Body));
 
         var venv = await VenvAsync(python, pip, _root);
-        var runs = new List<CommandResult>();
-        async Task<CommandResult> Pip(CreatedToken token, params string[] arguments)
+        var runs = new List<ShellResult>();
+        async Task<ShellResult> Pip(CreatedToken token, params string[] arguments)
         {
             var result = await PipInstallAsync(venv, Home, await IndexAsync(where, token.Secret), arguments);
             runs.Add(result);

@@ -196,35 +196,41 @@ public sealed class RepositorySecretsTests : IDisposable
         Assert.Equal(2, host.Factory.Dispatcher.Enqueued.Count);
     }
 
-    [Fact]
-    public async Task A_database_with_plain_text_secrets_is_migrated_at_start()
+    private const string LegacySecret = "legacy-plain-webhook-secret-0123456789";
+    private const string LegacyToken = "ghp_LegacyCloneToken0123456789abcdef";
+
+    /// <summary>
+    /// A data dir as an older Builder left it: acme/billing's webhook secret in the WebhookSecret column and its clone
+    /// token in the clone URL (and, with <paramref name="withUnsecured"/>, acme/plain with neither). The host that made
+    /// the tables is stopped again before returning.
+    /// </summary>
+    private async Task<string> LegacyDataDirAsync(bool withUnsecured)
     {
-        const string Secret = "legacy-plain-webhook-secret-0123456789";
-        const string Token = "ghp_LegacyCloneToken0123456789abcdef";
         var dataDir = TestPaths.NewTempDirectory("access-migration");
         _directories.Add(dataDir);
-
-        // A database as an older Builder left it: the secret in the WebhookSecret column, the token in the clone URL.
         var first = Start(dataDir);
         Assert.Equal(HttpStatusCode.OK, (await first.GetAsync("/api/repositories", AccessHost.Admin)).Status);
         await using (var connection = first.OpenSqlite())
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = """
-                INSERT INTO builder_repositories (Provider, Name, CloneUrl, WebhookSecret, CreatedAt)
-                VALUES ('github', $name, $url, $secret, '2025-01-01 00:00:00+00:00'),
-                       ('github', 'acme/plain', 'https://github.com/acme/plain.git', '', '2025-01-01 00:00:00+00:00')
-                """;
+            command.CommandText = "INSERT INTO builder_repositories (Provider, Name, CloneUrl, WebhookSecret, CreatedAt) VALUES ('github', $name, $url, $secret, '2025-01-01 00:00:00+00:00')"
+                + (withUnsecured ? ", ('github', 'acme/plain', 'https://github.com/acme/plain.git', '', '2025-01-01 00:00:00+00:00')" : string.Empty);
             command.Parameters.AddWithValue("$name", Name);
-            command.Parameters.AddWithValue("$url", $"https://x-access-token:{Token}@github.com/acme/billing.git");
-            command.Parameters.AddWithValue("$secret", Secret);
-            Assert.Equal(2, await command.ExecuteNonQueryAsync());
+            command.Parameters.AddWithValue("$url", $"https://x-access-token:{LegacyToken}@github.com/acme/billing.git");
+            command.Parameters.AddWithValue("$secret", LegacySecret);
+            Assert.Equal(withUnsecured ? 2 : 1, await command.ExecuteNonQueryAsync());
         }
 
         first.Dispose();
         _hosts.Remove(first);
+        return dataDir;
+    }
 
-        var second = Start(dataDir);
+    [Fact]
+    public async Task A_database_with_plain_text_secrets_is_migrated_at_start()
+    {
+        var second = Start(await LegacyDataDirAsync(withUnsecured: true));
+
         var listed = await second.GetAsync("/api/repositories", AccessHost.Admin);
 
         Assert.Equal(HttpStatusCode.OK, listed.Status);
@@ -237,16 +243,16 @@ public sealed class RepositorySecretsTests : IDisposable
         Assert.Equal("https://github.com/acme/billing.git", row.CloneUrl);
         Assert.Equal(string.Empty, row.Plain);
         Assert.NotNull(row.Protected);
-        Assert.DoesNotContain(Secret, row.Protected, StringComparison.Ordinal);
+        Assert.DoesNotContain(LegacySecret, row.Protected, StringComparison.Ordinal);
         Assert.NotNull(row.Credentials);
-        Assert.DoesNotContain(Token, row.Credentials, StringComparison.Ordinal);
+        Assert.DoesNotContain(LegacyToken, row.Credentials, StringComparison.Ordinal);
         var (credentials, webhookSecret) = await DecryptAsync(second, Name);
-        Assert.Equal(new CloneCredentials("x-access-token", Token), credentials);
-        Assert.Equal(Secret, webhookSecret);
-        Assert.DoesNotContain(Token, listed.Body, StringComparison.Ordinal);
+        Assert.Equal(new CloneCredentials("x-access-token", LegacyToken), credentials);
+        Assert.Equal(LegacySecret, webhookSecret);
+        Assert.DoesNotContain(LegacyToken, listed.Body, StringComparison.Ordinal);
 
         // The old secret still verifies the old hook.
-        Assert.Equal(HttpStatusCode.Accepted, (await second.SendWebhookAsync(Name, "v1.0.0", Secret)).Status);
+        Assert.Equal(HttpStatusCode.Accepted, (await second.SendWebhookAsync(Name, "v1.0.0", LegacySecret)).Status);
         Assert.Equal(HttpStatusCode.Unauthorized, (await second.SendWebhookAsync(Name, "v1.0.1", "not-the-legacy-secret-0123456789")).Status);
         Assert.Equal(HttpStatusCode.Unauthorized, (await second.SendWebhookAsync("acme/plain", "v1", string.Empty.PadLeft(20, 'x'))).Status);
     }
@@ -254,24 +260,7 @@ public sealed class RepositorySecretsTests : IDisposable
     [Fact]
     public async Task After_the_migration_no_plain_text_secret_is_left_in_the_database_file()
     {
-        const string Secret = "legacy-plain-webhook-secret-0123456789";
-        const string Token = "ghp_LegacyCloneToken0123456789abcdef";
-        var dataDir = TestPaths.NewTempDirectory("access-migration");
-        _directories.Add(dataDir);
-        var first = Start(dataDir);
-        Assert.Equal(HttpStatusCode.OK, (await first.GetAsync("/api/repositories", AccessHost.Admin)).Status);
-        await using (var connection = first.OpenSqlite())
-        {
-            await using var command = connection.CreateCommand();
-            command.CommandText = "INSERT INTO builder_repositories (Provider, Name, CloneUrl, WebhookSecret, CreatedAt) VALUES ('github', $name, $url, $secret, '2025-01-01 00:00:00+00:00')";
-            command.Parameters.AddWithValue("$name", Name);
-            command.Parameters.AddWithValue("$url", $"https://x-access-token:{Token}@github.com/acme/billing.git");
-            command.Parameters.AddWithValue("$secret", Secret);
-            Assert.Equal(1, await command.ExecuteNonQueryAsync());
-        }
-
-        first.Dispose();
-        _hosts.Remove(first);
+        var dataDir = await LegacyDataDirAsync(withUnsecured: false);
         var second = Start(dataDir);
         Assert.Equal(HttpStatusCode.OK, (await second.GetAsync("/api/repositories", AccessHost.Admin)).Status);
         Assert.Equal(string.Empty, Row(second, Name).Plain);
@@ -286,7 +275,7 @@ public sealed class RepositorySecretsTests : IDisposable
         }
 
         Assert.NotEmpty(bytes);
-        Assert.True(bytes.ToArray().AsSpan().IndexOf(Encoding.UTF8.GetBytes(Secret)) < 0, "the migrated webhook secret is still in the database file in plain text");
-        Assert.True(bytes.ToArray().AsSpan().IndexOf(Encoding.UTF8.GetBytes(Token)) < 0, "the migrated clone token is still in the database file in plain text");
+        Assert.True(bytes.ToArray().AsSpan().IndexOf(Encoding.UTF8.GetBytes(LegacySecret)) < 0, "the migrated webhook secret is still in the database file in plain text");
+        Assert.True(bytes.ToArray().AsSpan().IndexOf(Encoding.UTF8.GetBytes(LegacyToken)) < 0, "the migrated clone token is still in the database file in plain text");
     }
 }

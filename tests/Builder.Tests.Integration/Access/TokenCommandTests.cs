@@ -140,7 +140,7 @@ public sealed class TokenCommandTests(ITestOutputHelper output) : IAsyncLifetime
         var noSuchToken = await TokenAsync("revoke", "42");
         var list = await TokenAsync("list");
 
-        (CommandResult Run, int Code, string Message)[] expected =
+        (ShellResult Run, int Code, string Message)[] expected =
         [
             (none, 2, "usage: Builder.Web token create --name NAME --scope read|upload|admin"),
             (unknownCommand, 2, "usage: Builder.Web token create"),
@@ -168,7 +168,7 @@ public sealed class TokenCommandTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary>The server's own command, with the server's configuration (the data directory) and no admin token.</summary>
-    private Task<CommandResult> TokenAsync(params string[] arguments)
+    private Task<ShellResult> TokenAsync(params string[] arguments)
     {
         var environment = new Dictionary<string, string>
         {
@@ -177,11 +177,11 @@ public sealed class TokenCommandTests(ITestOutputHelper output) : IAsyncLifetime
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Builder__AdminToken"] = string.Empty,
         };
-        return RunAsync("dotnet", [TestPaths.WebAssembly, "token", .. arguments], environment, Path.GetDirectoryName(TestPaths.WebAssembly), TimeSpan.FromMinutes(2));
+        return Shell.RunAsync("dotnet", [TestPaths.WebAssembly, "token", .. arguments], Path.GetDirectoryName(TestPaths.WebAssembly), environment, TimeSpan.FromMinutes(2));
     }
 
     /// <summary>The secret from a successful <c>token create</c>: the one line of its standard output shaped like a token.</summary>
-    private static string SecretOf(CommandResult created)
+    private static string SecretOf(ShellResult created)
     {
         Assert.True(created.ExitCode == 0, created.Output);
         var secrets = created.StandardOutput.Split('\n', StringSplitOptions.TrimEntries).Where(l => TokenShape().IsMatch(l)).ToList();

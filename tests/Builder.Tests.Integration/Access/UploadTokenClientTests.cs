@@ -117,18 +117,18 @@ public sealed class UploadTokenClientTests : IAsyncLifetime, IDisposable
         var environment = ClientEnvironment(Home);
 
         // Without credentials poetry gets Builder's 401, says so, and resolves nothing.
-        var anonymous = await RunAsync(poetry, ["lock", "--no-update"], environment, app);
+        var anonymous = await Shell.RunAsync(poetry, ["lock", "--no-update"], app, environment);
         Assert.True(anonymous.ExitCode != 0, anonymous.Output);
         Assert.Contains($"Authorization error accessing {simple}acme-poetry-dep/", anonymous.Output, StringComparison.Ordinal);
         Assert.Contains("Because acme-poetry-app depends on acme-poetry-dep (^0.4) which doesn't match any versions, version solving failed.", anonymous.Output, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(app, "poetry.lock")));
 
-        (await RunAsync(poetry, ["config", "http-basic.builder", "__token__", reader.Secret], environment, app)).EnsureSuccess("poetry config http-basic");
-        var install = (await RunAsync(poetry, ["install", "--no-root"], environment, app)).EnsureSuccess("poetry install");
+        (await Shell.RunAsync(poetry, ["config", "http-basic.builder", "__token__", reader.Secret], app, environment)).EnsureSuccess("poetry config http-basic");
+        var install = (await Shell.RunAsync(poetry, ["install", "--no-root"], app, environment)).EnsureSuccess("poetry install");
 
         Assert.Contains("Installing acme-poetry-dep (0.4.0)", install.Output, StringComparison.Ordinal);
         Assert.DoesNotContain(reader.Secret, install.Output, StringComparison.Ordinal);
-        var imported = (await RunAsync(Path.Combine(app, ".venv", "bin", "python"), ["-c", "import acme_poetry_dep; print(acme_poetry_dep.VERSION)"]))
+        var imported = (await Shell.RunAsync(Path.Combine(app, ".venv", "bin", "python"), ["-c", "import acme_poetry_dep; print(acme_poetry_dep.VERSION)"]))
             .EnsureSuccess("import acme_poetry_dep");
         Assert.Equal("0.4.0", imported.StandardOutput.Trim());
         var lockFile = await File.ReadAllTextAsync(Path.Combine(app, "poetry.lock"));

@@ -3,7 +3,8 @@ using System.Text;
 
 namespace Builder.Tests.Integration.Infrastructure;
 
-public sealed record ShellResult(int ExitCode, string Output)
+/// <summary>A finished program: its exit code, standard output and error as they came (merged), and each apart.</summary>
+public sealed record ShellResult(int ExitCode, string Output, string StandardOutput, string StandardError)
 {
     public ShellResult EnsureSuccess(string what)
     {
@@ -16,7 +17,10 @@ public sealed record ShellResult(int ExitCode, string Output)
     }
 }
 
-/// <summary>Runs real programs (git, pip, python) and captures their merged output.</summary>
+/// <summary>
+/// Runs real programs (git, pip, python, twine, poetry) hermetically: standard input closed (no client may wait for a
+/// prompt), this machine's PIP_* settings removed, output captured merged and apart.
+/// </summary>
 internal static class Shell
 {
     public static async Task<ShellResult> RunAsync(string fileName, IEnumerable<string> arguments, string? workingDirectory = null,
@@ -24,6 +28,7 @@ internal static class Shell
     {
         var info = new ProcessStartInfo(fileName)
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = workingDirectory ?? Directory.GetCurrentDirectory(),
@@ -45,10 +50,13 @@ internal static class Shell
         }
 
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {fileName}");
+        process.StandardInput.Close();
         var output = new StringBuilder();
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
         var gate = new Lock();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (gate) { output.AppendLine(e.Data); } } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (gate) { output.AppendLine(e.Data); } } };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (gate) { output.AppendLine(e.Data); stdout.AppendLine(e.Data); } } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (gate) { output.AppendLine(e.Data); stderr.AppendLine(e.Data); } } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(5));
@@ -64,7 +72,7 @@ internal static class Shell
 
         lock (gate)
         {
-            return new ShellResult(process.ExitCode, output.ToString());
+            return new ShellResult(process.ExitCode, output.ToString(), stdout.ToString(), stderr.ToString());
         }
     }
 
