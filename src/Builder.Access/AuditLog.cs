@@ -34,6 +34,7 @@ public static class AuditActions
     public const string RepositoryRegistered = "repository:registered";
     public const string RepositoryChanged = "repository:changed";
     public const string WebhookRefused = "webhook:refused";
+    public const string BuildRetried = "build:retried";
 }
 
 /// <summary>

@@ -19,6 +19,12 @@ public sealed class BuilderDbContext(DbContextOptions<BuilderDbContext> options)
 
     public DbSet<BuildLogChunk> BuildLogChunks => Set<BuildLogChunk>();
 
+    /// <summary>The lifecycle's outbox: one row per transition, written with it (see <c>ReleaseLifecycle</c>).</summary>
+    public DbSet<BuildEvent> BuildEvents => Set<BuildEvent>();
+
+    /// <summary>How far each durable subscriber of <see cref="BuildEvents"/> has read.</summary>
+    public DbSet<BuildEventCursor> BuildEventCursors => Set<BuildEventCursor>();
+
     public DbSet<PackageFile> Files => Set<PackageFile>();
 
     public DbSet<ApiToken> Tokens => Set<ApiToken>();
@@ -54,9 +60,15 @@ public sealed class BuilderDbContext(DbContextOptions<BuilderDbContext> options)
         {
             e.ToTable("builder_builds");
             e.Property(b => b.State).HasConversion<string>().HasMaxLength(16);
-            // One build per (repository, tag, commit): a redelivered webhook finds the first build (see WebhookEndpoints).
-            e.HasIndex(b => new { b.RepositoryId, b.Tag, b.CommitSha }).IsUnique();
+            // One build per (repository, tag, commit) and generation: a redelivered webhook finds the tag push's build
+            // (see WebhookEndpoints); "build again" makes the next generation.
+            e.HasIndex(b => new { b.RepositoryId, b.Tag, b.CommitSha, b.Generation }).IsUnique();
+            e.Property(b => b.Generation).HasDefaultValue(0);
+            e.Property(b => b.PublishAttempts).HasDefaultValue(0);
             e.HasIndex(b => b.State);
+            e.Property(b => b.LeaseOwner).HasMaxLength(200);
+            // UTC ticks: compared in queries (lease expiry) on SQLite too.
+            e.Property(b => b.HeartbeatAt).HasConversion(NullableUtcTicks);
             e.HasMany(b => b.Targets).WithOne().HasForeignKey(t => t.BuildId);
             e.HasMany(b => b.Parts).WithOne().HasForeignKey(p => p.BuildId);
             e.HasOne(b => b.Repository).WithMany().HasForeignKey(b => b.RepositoryId);
@@ -69,6 +81,26 @@ public sealed class BuilderDbContext(DbContextOptions<BuilderDbContext> options)
             e.ToTable("builder_build_parts");
             e.Property(p => p.State).HasConversion<string>().HasMaxLength(16);
             e.Property(p => p.Architecture).HasMaxLength(32);
+            e.Property(p => p.Digests).HasDefaultValue(string.Empty);
+            e.Property(p => p.LeaseOwner).HasMaxLength(200);
+            e.Property(p => p.HeartbeatAt).HasConversion(NullableUtcTicks);
+            e.HasIndex(p => new { p.BuildId, p.State });
+        });
+
+        modelBuilder.Entity<BuildEvent>(e =>
+        {
+            e.ToTable("builder_build_events");
+            e.Property(v => v.Kind).HasMaxLength(32);
+            e.Property(v => v.State).HasMaxLength(16);
+            e.Property(v => v.At).HasConversion(UtcTicks);
+            e.HasIndex(v => new { v.BuildId, v.Id });
+        });
+
+        modelBuilder.Entity<BuildEventCursor>(e =>
+        {
+            e.ToTable("builder_build_event_cursors");
+            e.HasKey(c => c.Subscriber);
+            e.Property(c => c.Subscriber).HasMaxLength(100);
         });
 
         modelBuilder.Entity<BuildLogChunk>(e =>

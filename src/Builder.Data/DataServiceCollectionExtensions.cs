@@ -31,6 +31,7 @@ public static class DataServiceCollectionExtensions
         });
         services.AddHostedService<DatabaseInitializer>();
         services.AddSingleton<ChangeFeed>();
+        services.AddSingleton<PublishLock>();
         if (!string.IsNullOrWhiteSpace(postgres))
         {
             services.AddSingleton(new PostgresConnectionString(postgres));

@@ -42,13 +42,26 @@ internal sealed partial class DatabaseInitializer(IServiceScopeFactory scopes) :
             }
 
             // Every CREATE of the model's script made idempotent: a new database gets all tables, and a database made
-            // by an older Builder gets the tables added since (new columns in old tables are not handled).
-            foreach (var statement in IdempotentCreateStatements(db.Database.GenerateCreateScript()))
+            // by an older Builder gets the tables added since; then the columns added since, then the indexes (which may
+            // name those columns), then the indexes a newer model replaced are dropped.
+            var statements = IdempotentCreateStatements(db.Database.GenerateCreateScript()).ToList();
+            foreach (var statement in statements.Where(s => !IsIndex(s)))
             {
                 await db.Database.ExecuteSqlRawAsync(statement, cancellationToken);
             }
 
             await AddMissingColumnsAsync(db, postgres, cancellationToken);
+            foreach (var statement in statements.Where(IsIndex))
+            {
+                await db.Database.ExecuteSqlRawAsync(statement, cancellationToken);
+            }
+
+            foreach (var index in ReplacedIndexes)
+            {
+#pragma warning disable EF1002 // the names are constants of this class, not input
+                await db.Database.ExecuteSqlRawAsync($"DROP INDEX IF EXISTS \"{index}\"", cancellationToken);
+#pragma warning restore EF1002
+            }
             foreach (var table in BuilderDbContext.AppendOnlyTables)
             {
                 foreach (var statement in AppendOnlyStatements(table, postgres))
@@ -69,6 +82,15 @@ internal sealed partial class DatabaseInitializer(IServiceScopeFactory scopes) :
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Indexes an older Builder made that the model no longer has: one build per (repository, tag, commit) became one
+    /// per generation ("build again" builds the same tag and commit).
+    /// </summary>
+    private static readonly string[] ReplacedIndexes = ["IX_builder_builds_RepositoryId_Tag_CommitSha"];
+
+    private static bool IsIndex(string statement) =>
+        statement.StartsWith("CREATE INDEX ", StringComparison.Ordinal) || statement.StartsWith("CREATE UNIQUE INDEX ", StringComparison.Ordinal);
 
     /// <summary>
     /// Columns of the model that an existing table lacks (it was made by an older Builder) are added when nullable;
@@ -95,17 +117,28 @@ internal sealed partial class DatabaseInitializer(IServiceScopeFactory scopes) :
                     continue;
                 }
 
-                if (!property.IsNullable)
+                // A required column is added with its model default (existing rows take it); without one it cannot be.
+                var defaultValue = property.GetDefaultValue(store);
+                if (!property.IsNullable && defaultValue is null)
                 {
                     throw new InvalidOperationException(
                         $"table {table} lacks the required column {column} (made by an older Builder); this upgrade cannot add it: recreate the database");
                 }
 
-                var statement = $"ALTER TABLE \"{table}\" ADD COLUMN \"{column}\" {property.GetColumnType(store)}";
+                var statement = $"ALTER TABLE \"{table}\" ADD COLUMN \"{column}\" {property.GetColumnType(store)}"
+                    + (property.IsNullable ? string.Empty : $" NOT NULL DEFAULT {SqlLiteral(defaultValue!)}");
                 await db.Database.ExecuteSqlRawAsync(statement, cancellationToken);
             }
         }
     }
+
+    private static string SqlLiteral(object value) => value switch
+    {
+        string text => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'",
+        bool flag => flag ? "TRUE" : "FALSE",
+        IFormattable number => number.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+        _ => throw new InvalidOperationException($"no SQL literal for a default of type {value.GetType().Name}"),
+    };
 
     /// <summary>
     /// Triggers that make the database itself refuse UPDATE and DELETE on a table (the audit log): no route writes them,

@@ -14,6 +14,7 @@ namespace Builder.Docker;
 /// <param name="OutputPath">A directory in the container whose plain files are copied to <paramref name="OutputDirectory"/>; null: nothing comes back.</param>
 /// <param name="IndexUrl">Builder's index, reached through an <see cref="IndexRelay"/> for this container only; null: no relay.</param>
 /// <param name="IndexCredential">What the relay presents to the index for this build (never seen by the container).</param>
+/// <param name="PartId">The release part the container builds (a label: a run that takes the part over removes it); 0: none.</param>
 internal sealed record ContainerJob(
     string Image,
     IReadOnlyList<string> Command,
@@ -24,7 +25,8 @@ internal sealed record ContainerJob(
     string? OutputPath = null,
     string? OutputDirectory = null,
     Uri? IndexUrl = null,
-    string? IndexCredential = null);
+    string? IndexCredential = null,
+    long PartId = 0);
 
 /// <summary>How a container ended.</summary>
 /// <param name="LastStep">The "[step]" prefix of the last line the container printed (e.g. "cp311-cp311 wheel"); null if none.</param>
@@ -51,6 +53,7 @@ internal sealed partial class BuildContainerRunner(BuildOptions settings, TimePr
     public const string BuildIdLabel = "io.builder.build-id";
     public const string OwnerLabel = "io.builder.owner";
     public const string RoleLabel = "io.builder.role";
+    public const string PartIdLabel = "io.builder.part-id";
 
     private const int TailLines = 20;
 
@@ -72,6 +75,7 @@ internal sealed partial class BuildContainerRunner(BuildOptions settings, TimePr
                 [BuildIdLabel] = job.BuildId.ToString(CultureInfo.InvariantCulture),
                 [OwnerLabel] = settings.WorkerName,
                 [RoleLabel] = job.Role,
+                [PartIdLabel] = job.PartId.ToString(CultureInfo.InvariantCulture),
             },
             HostConfig = new HostConfig
             {

@@ -46,6 +46,11 @@ public sealed partial class DockerWheelBuilder(
         using var docker = clients.Create();
         await EnsureImageAsync(docker, image, cancellationToken);
         var runner = new BuildContainerRunner(settings, time, logger);
+        if (request.PartId > 0)
+        {
+            await RemoveEarlierRunsAsync(docker, request, log, cancellationToken);
+        }
+
         var (buildIndex, testIndex) = IndexFor(request, settings, log);
 
         var args = new List<string> { "--source", "/builder/src", "--out", "/builder/out" };
@@ -74,7 +79,8 @@ public sealed partial class DockerWheelBuilder(
             "/builder/out",
             request.OutputDirectory,
             buildIndex,
-            buildIndex is null ? null : Credential(request, settings)), log, cancellationToken);
+            buildIndex is null ? null : Credential(request, settings),
+            request.PartId), log, cancellationToken);
         var result = BuildOutcome.Build(request, settings, build);
         if (!result.Succeeded || string.IsNullOrWhiteSpace(request.Project.TestCommand))
         {
@@ -101,8 +107,35 @@ public sealed partial class DockerWheelBuilder(
             "test",
             ct => PackTestInputAsync(request, wheels, ct),
             IndexUrl: testIndex,
-            IndexCredential: testIndex is null ? null : Credential(request, settings)), log, cancellationToken);
+            IndexCredential: testIndex is null ? null : Credential(request, settings),
+            PartId: request.PartId), log, cancellationToken);
         return BuildOutcome.Test(request, settings, result, test);
+    }
+
+    /// <summary>
+    /// Removes the containers an earlier run of this part left on this engine: this run holds the part's lease, so a
+    /// container of the part that is still here belongs to a run that lost it (its worker was killed, or it hung).
+    /// </summary>
+    private static async Task RemoveEarlierRunsAsync(DockerClient docker, WheelBuildRequest request, IBuildLog log, CancellationToken cancellationToken)
+    {
+        var containers = await docker.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = new Dictionary<string, bool>
+                {
+                    [$"{BuildContainerRunner.ManagedLabel}=true"] = true,
+                    [$"{BuildContainerRunner.PartIdLabel}={request.PartId.ToString(System.Globalization.CultureInfo.InvariantCulture)}"] = true,
+                },
+            },
+        }, cancellationToken);
+        foreach (var container in containers)
+        {
+            await BuildContainerRunner.RemoveAsync(docker, container.ID, cancellationToken);
+            container.Labels.TryGetValue(BuildContainerRunner.OwnerLabel, out var owner);
+            log.WriteLine($"[{request.Architecture}] removed container {container.ID[..12]} left by an earlier run of this part (owner {owner ?? "?"})");
+        }
     }
 
     /// <summary>

@@ -11,22 +11,22 @@ namespace Builder.Pipeline;
 
 /// <summary>
 /// The Hangfire job that starts one recorded tag push on its way: it clones the tag, plans the release's matrix, and
-/// enqueues one <see cref="BuildPartJob"/> per part on its architecture's queue. Its only argument is the build id.
-/// Delivery is at least once, so it is safe to repeat: a finished build is left alone, and a re-run plans afresh
-/// (the parts of the previous run find their rows gone and stop).
+/// records one <see cref="BuildPart"/> per part, which <see cref="ReleaseLifecycle"/> enqueues on its architecture's
+/// queue. Its only argument is the build id. Delivery is at least once, and a run may meet another: it plans only under
+/// the build's planning lease (a queued build, or one whose planning run died), so a planned build is never planned again.
 /// </summary>
 public sealed partial class BuildJob(
     BuilderDbContext db,
-    IDbContextFactory<BuilderDbContext> contexts,
     ISourceFetcher sources,
     IRepositorySecrets secrets,
-    IBuildDispatcher dispatcher,
-    ReleaseCompletion completion,
+    ReleaseLifecycle lifecycle,
+    IDbContextFactory<BuilderDbContext> contexts,
     IOptions<BuildOptions> options,
+    IOptions<JobOptions> jobs,
     TimeProvider time,
     ILogger<BuildJob> logger)
 {
-    /// <summary>Runs of one build before a fault (not a build failure) fails it; matches the retry attribute below.</summary>
+    /// <summary>Runs of one build step before a fault (not a build failure) fails it; matches the retry attributes.</summary>
     public const int MaxAttempts = 3;
 
     // Faults (database or Docker engine unreachable) are retried; a build that fails for its own reasons is a value, not a fault.
@@ -34,56 +34,53 @@ public sealed partial class BuildJob(
     [JobDisplayName("Build {0}")]
     public async Task RunAsync(long buildId, CancellationToken cancellationToken)
     {
-        var build = await db.Builds.Include(b => b.Repository).Include(b => b.Targets).Include(b => b.Parts)
-            .SingleOrDefaultAsync(b => b.Id == buildId, cancellationToken);
-        if (build is null)
+        var lease = ReleaseLifecycle.NewLease(options.Value.WorkerName);
+        if (!await lifecycle.StartPlanAsync(buildId, lease, cancellationToken))
         {
-            LogMissing(logger, buildId);
+            LogNothingToDo(logger, buildId);
             return;
         }
 
-        if (build.IsFinished)
-        {
-            return;
-        }
-
+        var build = await db.Builds.AsNoTracking().Include(b => b.Repository).SingleAsync(b => b.Id == buildId, cancellationToken);
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["BuildId"] = buildId });
-        build.State = BuildState.Running;
-        build.StartedAt = time.GetUtcNow();
-        build.Attempts++;
-        build.Error = null;
-        await completion.DropStagedAsync(build.Parts, cancellationToken);
-        db.BuildTargets.RemoveRange(build.Targets);
-        db.BuildParts.RemoveRange(build.Parts);
-        await db.SaveChangesAsync(cancellationToken);
-
         var work = options.Value.NewWorkDirectory(buildId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await using var log = new DbBuildLog(contexts, buildId);
+        await using var heartbeat = new LeaseHeartbeat(jobs.Value.Heartbeat, ct => lifecycle.PlanHeartbeatAsync(buildId, lease, ct), time);
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, heartbeat.Lost);
         try
         {
             log.WriteLine($"[builder] build {buildId}: {build.Repository!.Name} tag {build.Tag} ({build.CommitSha}), attempt {build.Attempts}");
-            await PlanAsync(build, work, log, cancellationToken);
+            await PlanAsync(build, lease, work, log, run.Token);
         }
         catch (BuildStepException ex)
         {
-            await FailAsync(build, ex.Message, log);
+            log.WriteLine($"[builder] FAILED: {ex.Message}");
+            await lifecycle.FailAsync(buildId, ex.Message);
+        }
+        catch (OperationCanceledException) when (heartbeat.IsLost)
+        {
+            log.WriteLine("[builder] stopped: the build is no longer this run's to plan (cancelled, or taken over after a missed heartbeat)");
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // The worker is stopping: leave the build Running; Hangfire (or the embedded recovery) runs it again.
+            // The worker is stopping: hand the build back; Hangfire (or the embedded recovery) runs it again.
             log.WriteLine("[builder] interrupted: the worker is stopping; the build will run again");
+            await lifecycle.ReleasePlanAsync(buildId, lease, "interrupted: the worker stopped");
             throw;
         }
         catch (Exception ex) when (build.Attempts >= MaxAttempts)
         {
             // The last attempt: record the failure instead of leaving the build "running" behind a failed job.
             LogFault(logger, ex, buildId, build.Attempts);
-            await FailAsync(build, $"internal error after {build.Attempts} attempts: {ex.GetType().Name}: {ex.Message}", log);
+            var message = $"internal error after {build.Attempts} attempts: {ex.GetType().Name}: {ex.Message}";
+            log.WriteLine($"[builder] FAILED: {message}");
+            await lifecycle.FailAsync(buildId, message);
         }
         catch (Exception ex)
         {
             LogFault(logger, ex, buildId, build.Attempts);
             log.WriteLine($"[builder] attempt {build.Attempts} failed with an internal error ({ex.GetType().Name}: {ex.Message}); it will be retried");
+            await lifecycle.ReleasePlanAsync(buildId, lease, $"attempt {build.Attempts} failed with an internal error; retried");
             throw;
         }
         finally
@@ -92,22 +89,19 @@ public sealed partial class BuildJob(
         }
     }
 
-    /// <summary>Clones the tag, plans the matrix, records the parts and enqueues each on its architecture's queue.</summary>
-    private async Task PlanAsync(Build build, string work, DbBuildLog log, CancellationToken cancellationToken)
+    /// <summary>Clones the tag, plans the matrix, and records the parts (which the lifecycle enqueues).</summary>
+    private async Task PlanAsync(Build build, string lease, string work, DbBuildLog log, CancellationToken cancellationToken)
     {
         if (!TagVersion.TryParse(build.Tag, out var version))
         {
             throw new BuildStepException($"tag '{build.Tag}' does not name a PEP 440 version (expected a tag like v1.2.3)");
         }
 
-        build.Version = version;
         var source = Path.Combine(work, "src");
         var checkout = await sources.FetchAsync(new SourceRequest(build.Repository!.CloneUrl, build.Tag, build.CommitSha, secrets.Credentials(build.Repository)), source, log, cancellationToken);
-        build.ResolvedCommit = checkout.CommitSha;
-        await db.SaveChangesAsync(cancellationToken);
-        if (await completion.IsCancelledAsync(build.Id))
+        if (!await lifecycle.RecordSourceAsync(build.Id, lease, version, checkout.CommitSha, cancellationToken))
         {
-            log.WriteLine("[builder] cancelled: the tag was deleted");
+            log.WriteLine("[builder] stopped: the build is no longer this run's to plan (cancelled, or taken over)");
             return;
         }
 
@@ -125,27 +119,23 @@ public sealed partial class BuildJob(
         if (published is not null)
         {
             log.WriteLine($"[builder] tag '{build.Tag}' is already published from commit {checkout.CommitSha}; nothing to do");
-            build.Project = published.Project;
-            build.State = BuildState.Succeeded;
-            build.FinishedAt = time.GetUtcNow();
-            await db.SaveChangesAsync(CancellationToken.None);
+            await lifecycle.SucceedAlreadyPublishedAsync(build.Id, lease, published.Project!);
             return;
         }
 
         var plan = BuildMatrix.Plan(await ReadPyprojectAsync(source, cancellationToken), options.Value);
         WritePlan(plan, log);
         var parts = BuildMatrix.Parts(build.Id, plan, options.Value.ParallelTargets);
-        build.Parts.AddRange(parts);
-        await db.SaveChangesAsync(cancellationToken);
-
-        // Recorded first, then enqueued: a part whose job id is not saved yet still finds its row.
-        foreach (var part in parts)
+        if (!await lifecycle.RecordPlanAsync(build.Id, lease, parts, cancellationToken))
         {
-            part.JobId = dispatcher.EnqueuePart(part.Id, part.Architecture);
-            log.WriteLine($"[builder] part {part.Id} ({part.Architecture}: {string.Join(", ", part.IdentifierList)}{(part.IncludeSdist ? ", sdist" : "")}) queued on {BuildQueues.ForArchitecture(part.Architecture)}");
+            log.WriteLine("[builder] stopped: the build is no longer this run's to plan (cancelled, or taken over)");
+            return;
         }
 
-        await db.SaveChangesAsync(CancellationToken.None);
+        foreach (var part in parts)
+        {
+            log.WriteLine($"[builder] part {part.Id} ({part.Architecture}: {string.Join(", ", part.IdentifierList)}{(part.IncludeSdist ? ", sdist" : "")}) queued on {BuildQueues.ForArchitecture(part.Architecture)}");
+        }
     }
 
     internal static async Task<string?> ReadPyprojectAsync(string source, CancellationToken cancellationToken)
@@ -174,12 +164,6 @@ public sealed partial class BuildJob(
         }
     }
 
-    private async Task FailAsync(Build build, string message, DbBuildLog log)
-    {
-        log.WriteLine($"[builder] FAILED: {message}");
-        await completion.FailAsync(build, message);
-    }
-
     internal static void TryDelete(string directory)
     {
         if (!Directory.Exists(directory))
@@ -196,8 +180,8 @@ public sealed partial class BuildJob(
         Directory.Delete(directory, recursive: true);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Build {BuildId} does not exist; nothing to do")]
-    private static partial void LogMissing(ILogger logger, long buildId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Build {BuildId}: missing, finished, planned, or planned by another run; nothing to do")]
+    private static partial void LogNothingToDo(ILogger logger, long buildId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Build {BuildId} attempt {Attempt} failed with a fault")]
     private static partial void LogFault(ILogger logger, Exception exception, long buildId, int attempt);

@@ -10,11 +10,12 @@ using Microsoft.Extensions.Options;
 namespace Builder.Pipeline;
 
 /// <summary>
-/// The Hangfire job that builds one part of a release on a worker that takes its architecture's queue: it clones the
-/// commit the plan resolved, builds and tests the part's targets in containers, stages the files in the artifact
-/// store, and then lets <see cref="ReleaseCompletion"/> publish the release if it was the last part, or fail it.
-/// Its only argument is the part id; a part whose row is gone (the build was planned again) or whose build is
-/// finished (failed, cancelled) does nothing.
+/// The Hangfire job that builds one part of a release on a worker that takes its architecture's queue: under the part's
+/// lease (<see cref="ReleaseLifecycle.StartPartAsync"/>), refreshed by a heartbeat, it clones the commit the plan
+/// resolved, builds and tests the part's targets in containers, stages the files in the artifact store by content, and
+/// records the part succeeded (the last part's success enqueues the release's publication) or failed (which fails the
+/// release). Its only argument is the part id. A run that cannot take the lease (another run holds it, the part or its
+/// build is finished) does nothing; a run that loses it (cancelled, taken over) stops its containers and ends.
 /// </summary>
 public sealed partial class BuildPartJob(
     BuilderDbContext db,
@@ -23,8 +24,9 @@ public sealed partial class BuildPartJob(
     IRepositorySecrets secrets,
     IWheelBuilder wheels,
     IArtifactStore store,
-    ReleaseCompletion completion,
+    ReleaseLifecycle lifecycle,
     IOptions<BuildOptions> options,
+    IOptions<JobOptions> jobs,
     TimeProvider time,
     ILogger<BuildPartJob> logger)
 {
@@ -32,61 +34,48 @@ public sealed partial class BuildPartJob(
     [JobDisplayName("Build part {0}")]
     public async Task RunAsync(long partId, CancellationToken cancellationToken)
     {
-        var part = await db.BuildParts.SingleOrDefaultAsync(p => p.Id == partId, cancellationToken);
-        var build = part is null ? null : await db.Builds.Include(b => b.Repository).SingleOrDefaultAsync(b => b.Id == part.BuildId, cancellationToken);
-        if (part is null || build is null || build.IsFinished || part.State is BuildState.Succeeded or BuildState.Failed)
+        var lease = ReleaseLifecycle.NewLease(options.Value.WorkerName);
+        if (await lifecycle.StartPartAsync(partId, lease, cancellationToken) is not var (build, part, takenFrom))
         {
             LogNothingToDo(logger, partId);
             return;
         }
 
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["BuildId"] = build.Id, ["PartId"] = partId });
-        part.State = BuildState.Running;
-        part.StartedAt = time.GetUtcNow();
-        part.Attempts++;
-        part.Error = null;
         await db.BuildTargets.Where(t => t.BuildId == build.Id && t.PartId == partId).ExecuteDeleteAsync(cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
-
-        var work = options.Value.NewWorkDirectory(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{build.Id}-part-{partId}"));
+        var work = options.Value.NewWorkDirectory(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{build.Id}-part-{partId}-{lease[^12..]}"));
         await using var log = new DbBuildLog(contexts, build.Id);
+        await using var heartbeat = new LeaseHeartbeat(jobs.Value.Heartbeat, ct => lifecycle.PartHeartbeatAsync(partId, lease, ct), time);
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, heartbeat.Lost);
         var prefix = $"[{part.Architecture} part {partId}]";
         try
         {
-            log.WriteLine($"{prefix} started on {options.Value.WorkerName}, attempt {part.Attempts}");
-            var failure = await BuildAsync(build, part, work, log, cancellationToken);
+            log.WriteLine($"{prefix} started on {options.Value.WorkerName}, attempt {part.Attempts}{(takenFrom is null ? "" : $" (took over from {takenFrom}, whose lease expired)")}");
+            var failure = await BuildAsync(build, part, lease, work, log, run.Token);
             if (failure is not null)
             {
                 log.WriteLine($"[builder] FAILED: {failure}");
-                await completion.FailAsync(build, failure);
-                return;
-            }
-
-            log.WriteLine($"{prefix} done: {string.Join(", ", part.FileList)}");
-            if (await completion.TryPublishAsync(build, work, cancellationToken) is { } published)
-            {
-                log.WriteLine($"[builder] published {build.Project} {build.Version}: {string.Join(", ", published)}");
-                LogSucceeded(logger, build.Id, build.Project!, build.Version!);
+                await lifecycle.PartFailedAsync(partId, build.Id, lease, failure);
             }
         }
-        catch (Exception ex) when (ex is BuildStepException or PublishConflictException)
+        catch (BuildStepException ex)
         {
             log.WriteLine($"[builder] FAILED: {ex.Message}");
-            await MarkPartAsync(part, BuildState.Failed, ex.Message);
-            await completion.FailAsync(build, ex.Message);
+            await lifecycle.PartFailedAsync(partId, build.Id, lease, ex.Message);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (ex is LeaseLostException || heartbeat.IsLost || cancellationToken.IsCancellationRequested)
         {
-            if (await completion.IsCancelledAsync(build.Id))
+            if (ex is LeaseLostException || heartbeat.IsLost || !await lifecycle.HoldsPartAsync(partId, lease, CancellationToken.None))
             {
-                // The tag was deleted: the containers are gone (the runner removes them on cancellation); nothing more to do.
-                log.WriteLine($"{prefix} cancelled: the tag was deleted");
-                await MarkPartAsync(part, BuildState.Cancelled, "cancelled: the tag was deleted");
+                // The part is no longer this run's: its build was cancelled (tag deleted) or failed in another part, or
+                // another run took it over after this one missed its heartbeats. The runner removed the containers.
+                log.WriteLine($"{prefix} stopped: {await lifecycle.LostReasonAsync(partId)}");
                 return;
             }
 
-            // The worker is stopping (or the release failed in another part): Hangfire runs the part again if it still matters.
+            // The worker is stopping: the part is handed back and Hangfire runs it again.
             log.WriteLine($"{prefix} interrupted: the worker is stopping");
+            await lifecycle.ReleasePartAsync(partId, build.Id, lease, "interrupted: the worker stopped");
             throw;
         }
         catch (Exception ex) when (part.Attempts >= BuildJob.MaxAttempts)
@@ -94,13 +83,13 @@ public sealed partial class BuildPartJob(
             LogFault(logger, ex, build.Id, partId, part.Attempts);
             var message = $"{part.Architecture}: internal error after {part.Attempts} attempts: {ex.GetType().Name}: {ex.Message}";
             log.WriteLine($"[builder] FAILED: {message}");
-            await MarkPartAsync(part, BuildState.Failed, message);
-            await completion.FailAsync(build, message);
+            await lifecycle.PartFailedAsync(partId, build.Id, lease, message);
         }
         catch (Exception ex)
         {
             LogFault(logger, ex, build.Id, partId, part.Attempts);
             log.WriteLine($"{prefix} attempt {part.Attempts} failed with an internal error ({ex.GetType().Name}: {ex.Message}); it will be retried");
+            await lifecycle.ReleasePartAsync(partId, build.Id, lease, $"attempt {part.Attempts} failed with an internal error; retried");
             throw;
         }
         finally
@@ -109,8 +98,8 @@ public sealed partial class BuildPartJob(
         }
     }
 
-    /// <summary>Builds the part; stages its files and marks it succeeded, or marks it failed and returns the reason.</summary>
-    private async Task<string?> BuildAsync(Build build, BuildPart part, string work, DbBuildLog log, CancellationToken cancellationToken)
+    /// <summary>Builds the part; stages its files and records it succeeded, or returns why it failed.</summary>
+    private async Task<string?> BuildAsync(Build build, BuildPart part, string lease, string work, DbBuildLog log, CancellationToken cancellationToken)
     {
         var source = Path.Combine(work, "src");
         var checkout = await sources.FetchAsync(new SourceRequest(build.Repository!.CloneUrl, build.Tag, build.CommitSha, secrets.Credentials(build.Repository)), source, log, cancellationToken);
@@ -123,10 +112,16 @@ public sealed partial class BuildPartJob(
         var plan = BuildMatrix.Plan(await BuildJob.ReadPyprojectAsync(source, cancellationToken), options.Value);
         var request = new WheelBuildRequest(build.Id, part.Architecture, source, Path.Combine(work, "out"), part.IncludeSdist)
         {
+            PartId = part.Id,
             Identifiers = part.IdentifierList,
             Project = plan.Project,
         };
         var result = await wheels.BuildAsync(request, log, cancellationToken);
+        if (!await lifecycle.HoldsPartAsync(part.Id, lease, cancellationToken))
+        {
+            throw new LeaseLostException("the part's lease was lost while it built");
+        }
+
         foreach (var target in result.Targets)
         {
             db.BuildTargets.Add(new BuildTarget
@@ -145,40 +140,31 @@ public sealed partial class BuildPartJob(
         await db.SaveChangesAsync(cancellationToken);
         if (!result.Succeeded)
         {
-            var error = result.Error ?? $"{part.Architecture}: the build failed";
-            await MarkPartAsync(part, BuildState.Failed, error);
-            return error;
+            return result.Error ?? $"{part.Architecture}: the build failed";
         }
 
-        var staged = new List<string>();
+        // Staged by content: another run of this part (a zombie that lost its lease) stages other bytes under other keys,
+        // so what this run records is what its key holds.
+        var staged = new List<(string Name, string Sha256)>();
         foreach (var path in result.Files)
         {
             var name = Path.GetFileName(path);
-            var key = part.StagingKey(name);
-            // A part run again may have built other bytes (builds are not always reproducible): the newest run's file wins.
-            await store.DeleteAsync(key, cancellationToken);
-            await store.PutAsync(key, path, await FileHash.Sha256Async(path, cancellationToken), cancellationToken);
-            staged.Add(name);
+            var sha256 = await FileHash.Sha256Async(path, cancellationToken);
+            await store.PutAsync(part.StagingKey(name, sha256), path, sha256, cancellationToken);
+            staged.Add((name, sha256));
         }
 
-        part.Files = string.Join(' ', staged);
-        await MarkPartAsync(part, BuildState.Succeeded, null);
+        if (!await lifecycle.PartSucceededAsync(part.Id, build.Id, lease, staged, cancellationToken))
+        {
+            throw new LeaseLostException("the part's lease was lost before its success was recorded");
+        }
+
+        log.WriteLine($"[{part.Architecture} part {part.Id}] done: {string.Join(", ", staged.Select(f => f.Name))}");
         return null;
     }
 
-    private async Task MarkPartAsync(BuildPart part, BuildState state, string? error)
-    {
-        part.State = state;
-        part.Error = error;
-        part.FinishedAt = time.GetUtcNow();
-        await db.SaveChangesAsync(CancellationToken.None);
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Build part {PartId}: its row is gone or its build is finished; nothing to do")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Build part {PartId}: missing, finished, or held by another run; nothing to do")]
     private static partial void LogNothingToDo(ILogger logger, long partId);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Build {BuildId} published {Project} {Version}")]
-    private static partial void LogSucceeded(ILogger logger, long buildId, string project, string version);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Build {BuildId} part {PartId} attempt {Attempt} failed with a fault")]
     private static partial void LogFault(ILogger logger, Exception exception, long buildId, long partId, int attempt);

@@ -11,5 +11,7 @@ internal sealed class HangfireBuildDispatcher(IBackgroundJobClient jobs) : IBuil
     public string EnqueuePart(long partId, string architecture) =>
         jobs.Enqueue<BuildPartJob>(BuildQueues.ForArchitecture(architecture), job => job.RunAsync(partId, CancellationToken.None));
 
+    public void EnqueuePublish(long buildId) => jobs.Enqueue<PublishReleaseJob>(BuildQueues.Plan, job => job.RunAsync(buildId, null, CancellationToken.None));
+
     public void Cancel(string jobId) => jobs.Delete(jobId);
 }

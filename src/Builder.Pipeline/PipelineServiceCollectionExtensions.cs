@@ -37,6 +37,9 @@ public static class PipelineServiceCollectionExtensions
         services.AddBuilderStorage();
         services.AddOptions<BuildOptions>().BindConfiguration(BuildOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<BuildOptions>, BuildOptionsValidator>();
+        services.AddOptions<JobOptions>().BindConfiguration(JobOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<JobOptions>, JobOptionsValidator>();
+        var jobOptions = configuration.GetSection(JobOptions.SectionName).Get<JobOptions>() ?? new JobOptions();
 
         var postgres = configuration.GetConnectionString("Postgres");
         var production = !string.IsNullOrWhiteSpace(postgres);
@@ -49,8 +52,11 @@ public static class PipelineServiceCollectionExtensions
             {
                 config.UsePostgreSqlStorage(o => o.UseNpgsqlConnection(postgres), new PostgreSqlStorageOptions
                 {
-                    // A fetched job becomes visible to other workers again only after this long: outlast the longest build.
-                    InvisibilityTimeout = TimeSpan.FromHours(6),
+                    // Sliding: the worker running a job keeps it invisible to the others however long it builds; a job
+                    // whose worker vanished is visible again after the lease timeout, when its part's lease has expired too
+                    // (the watchdog queues the part again as well: whichever run comes first takes the lease).
+                    InvisibilityTimeout = jobOptions.LeaseTimeout,
+                    UseSlidingInvisibilityTimeout = true,
                     QueuePollInterval = TimeSpan.FromSeconds(1),
                 });
             }
@@ -62,7 +68,11 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<IBuildDispatcher, HangfireBuildDispatcher>();
         services.AddSingleton<IIndexChangeNotifier, IndexChangeNotifier>();
         services.AddScoped<ReleasePublisher>();
-        services.AddScoped<ReleaseCompletion>();
+        services.AddScoped<ReleaseLifecycle>();
+        // The lifecycle's outbox is delivered by every process that composes the pipeline (web and worker alike).
+        services.AddScoped<IBuildEventSubscriber, IndexPublishedSubscriber>();
+        services.AddSingleton<BuildEventDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<BuildEventDispatcher>());
 
         if (role == JobRole.Server)
         {
@@ -70,10 +80,8 @@ public static class PipelineServiceCollectionExtensions
             services.AddBuilderDocker();
             services.AddScoped<BuildJob>();
             services.AddScoped<BuildPartJob>();
-            if (!production)
-            {
-                services.AddHostedService<BuildRecoveryService>();
-            }
+            services.AddScoped<PublishReleaseJob>();
+            services.AddHostedService(sp => ActivatorUtilities.CreateInstance<LeaseWatchdog>(sp, !production));
 
             var workers = configuration.GetValue("Builder:Jobs:WorkerCount", 2);
             var queues = JobQueues(configuration, production);
@@ -115,6 +123,18 @@ public static class PipelineServiceCollectionExtensions
         }
 
         return [BuildQueues.Plan, .. architectures.Distinct(StringComparer.Ordinal).Select(BuildQueues.ForArchitecture)];
+    }
+}
+
+/// <summary>Names every bad Builder:Jobs setting at start.</summary>
+internal sealed class JobOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<JobOptions>
+{
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, JobOptions options)
+    {
+        var problems = options.Problems().ToList();
+        return problems.Count == 0
+            ? Microsoft.Extensions.Options.ValidateOptionsResult.Success
+            : Microsoft.Extensions.Options.ValidateOptionsResult.Fail(problems);
     }
 }
 

@@ -13,13 +13,17 @@ public enum PublishOutcome
 
     /// <summary>Every file was already published with the same bytes (a retried upload, a re-run job).</summary>
     AlreadyPublished,
+
+    /// <summary>The build was cancelled or failed while its publication ran: nothing was published.</summary>
+    BuildEnded,
 }
 
 /// <summary>
 /// Makes files visible in the index: stores them (and their metadata sidecars), then records them in one
 /// transaction, so the index shows a set of files whole or not at all. Builds, uploads and imports all publish here.
 /// </summary>
-public sealed class ReleasePublisher(BuilderDbContext db, IArtifactStore store, IIndexChangeNotifier changes, TimeProvider time)
+public sealed class ReleasePublisher(
+    BuilderDbContext db, IArtifactStore store, PublishLock publishLock, ReleaseLifecycle lifecycle, IIndexChangeNotifier changes, TimeProvider time)
 {
     /// <summary>Checks built files against the tag: one project, and the tag's version everywhere.</summary>
     public static async Task<IReadOnlyList<CheckedFile>> CheckAsync(string tag, string tagVersion, IEnumerable<string> paths, CancellationToken cancellationToken)
@@ -70,81 +74,87 @@ public sealed class ReleasePublisher(BuilderDbContext db, IArtifactStore store, 
         new($"version mismatch: tag '{tag}' says version {tagVersion}, but the built metadata of {fileName} says version {builtVersion}; nothing was published (make the project's version match the tag, then tag again)");
 
     /// <summary>
-    /// Publishes <paramref name="files"/> (all of one project) together. Safe to repeat: identical files already
-    /// published are success. A name published with other bytes, or deleted before, is refused with
-    /// <see cref="PublishConflictException"/> and nothing of the set becomes visible.
-    /// When <paramref name="build"/> is given, its success is recorded in the same transaction.
+    /// Publishes <paramref name="files"/> (all of one project) together, under the project's <see cref="PublishLock"/>:
+    /// their bytes are stored (verified against their digests), then their rows commit in one transaction, so the index
+    /// shows a set of files whole or not at all. Safe to repeat: identical files already published are success, and bytes
+    /// a publication left without committing (a fault between the two steps) are replaced. A name published with other
+    /// bytes, or deleted before, is refused with <see cref="PublishConflictException"/> and nothing becomes visible.
+    /// When <paramref name="buildId"/> is given, the build's success is recorded in the same transaction
+    /// (<see cref="ReleaseLifecycle.PublishedAsync"/>); a build cancelled or failed meanwhile publishes nothing
+    /// (<see cref="PublishOutcome.BuildEnded"/>).
     /// </summary>
-    public async Task<PublishOutcome> PublishAsync(IReadOnlyList<CheckedFile> files, Build? build, CancellationToken cancellationToken)
+    public async Task<PublishOutcome> PublishAsync(IReadOnlyList<CheckedFile> files, long? buildId, CancellationToken cancellationToken)
     {
         var project = files[0].Project;
         var names = files.Select(f => f.Name.Filename).ToList();
-        var existing = await db.Files.Where(f => names.Contains(f.Filename)).ToDictionaryAsync(f => f.Filename, StringComparer.Ordinal, cancellationToken);
-        foreach (var file in files)
-        {
-            if (existing.TryGetValue(file.Name.Filename, out var published))
-            {
-                if (published.DeletedAt is not null)
-                {
-                    throw new PublishConflictException($"{file.Name.Filename} was deleted from this index; a deleted file name can never be used again (release a new version)");
-                }
-
-                if (published.Sha256 != file.Sha256)
-                {
-                    throw new PublishConflictException($"File already exists: {file.Name.Filename} is published with other contents (sha256 {published.Sha256}); file names are never reused");
-                }
-            }
-        }
-
-        var created = files.Where(f => !existing.ContainsKey(f.Name.Filename)).ToList();
-        foreach (var file in created)
-        {
-            if (await store.PutAsync($"{project}/{file.Name.Filename}", file.Path, file.Sha256, cancellationToken) == StoreOutcome.Conflict)
-            {
-                throw new PublishConflictException($"File already exists: {file.Name.Filename} is stored with other contents; file names are never reused");
-            }
-
-            if (file.MetadataFile is { } sidecar)
-            {
-                await PutBytesAsync($"{project}/{file.Name.Filename}.metadata", sidecar, cancellationToken);
-            }
-        }
-
-        var now = time.GetUtcNow();
+        var written = new List<string>();
+        List<CheckedFile> created;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        await using (await publishLock.AcquireAsync(db, project, cancellationToken))
         {
-            foreach (var file in created)
+            var existing = await db.Files.AsNoTracking().Where(f => names.Contains(f.Filename)).ToDictionaryAsync(f => f.Filename, StringComparer.Ordinal, cancellationToken);
+            foreach (var file in files)
             {
-                db.Files.Add(new PackageFile
+                if (existing.TryGetValue(file.Name.Filename, out var published))
                 {
-                    Project = project,
-                    Version = file.Name.Version,
-                    Filename = file.Name.Filename,
-                    Sha256 = file.Sha256,
-                    Size = file.Size,
-                    RequiresPython = file.Metadata.RequiresPython,
-                    MetadataSha256 = file.MetadataFile is null ? null : Convert.ToHexStringLower(SHA256.HashData(file.MetadataFile)),
-                    BuildId = build?.Id,
-                    UploadedAt = now,
-                });
+                    if (published.DeletedAt is not null)
+                    {
+                        throw new PublishConflictException($"{file.Name.Filename} was deleted from this index; a deleted file name can never be used again (release a new version)");
+                    }
+
+                    if (published.Sha256 != file.Sha256)
+                    {
+                        throw new PublishConflictException($"File already exists: {file.Name.Filename} is published with other contents (sha256 {published.Sha256}); file names are never reused");
+                    }
+                }
             }
 
-            if (build is not null)
-            {
-                build.Project = project;
-                build.State = BuildState.Succeeded;
-                build.FinishedAt = now;
-            }
-
+            created = files.Where(f => !existing.ContainsKey(f.Name.Filename)).ToList();
             try
             {
+                foreach (var file in created)
+                {
+                    await StoreAsync($"{project}/{file.Name.Filename}", file.Path, file.Sha256, written, cancellationToken);
+                    if (file.MetadataFile is { } sidecar)
+                    {
+                        await StoreBytesAsync($"{project}/{file.Name.Filename}.metadata", sidecar, written, cancellationToken);
+                    }
+                }
+
+                var now = time.GetUtcNow();
+                foreach (var file in created)
+                {
+                    db.Files.Add(new PackageFile
+                    {
+                        Project = project,
+                        Version = file.Name.Version,
+                        Filename = file.Name.Filename,
+                        Sha256 = file.Sha256,
+                        Size = file.Size,
+                        RequiresPython = file.Metadata.RequiresPython,
+                        MetadataSha256 = file.MetadataFile is null ? null : Convert.ToHexStringLower(SHA256.HashData(file.MetadataFile)),
+                        BuildId = buildId,
+                        UploadedAt = now,
+                    });
+                }
+
                 await db.SaveChangesAsync(cancellationToken);
+                if (buildId is { } id && !await lifecycle.PublishedAsync(db, id, project, names, cancellationToken))
+                {
+                    // Cancelled (tag deleted) or failed while this publication ran: nothing of it may become visible.
+                    await transaction.RollbackAsync(CancellationToken.None);
+                    db.ChangeTracker.Clear();
+                    await DeleteAsync(written);
+                    return PublishOutcome.BuildEnded;
+                }
+
                 await transaction.CommitAsync(cancellationToken);
             }
-            catch (DbUpdateException) when (build is null)
+            catch (DbUpdateException) when (buildId is null)
             {
-                // The same files arrived twice at once (a retried upload): the unique file name index let one insert
-                // through. Identical bytes are success, as for a retry that comes later; anything else is a conflict.
+                // The same files arrived twice at once from a process the publish lock does not reach (an import beside
+                // the embedded server): the unique file name index let one insert through. Identical bytes are success,
+                // as for a retry that comes later; anything else is a conflict.
                 await transaction.RollbackAsync(CancellationToken.None);
                 db.ChangeTracker.Clear();
                 var winners = await db.Files.AsNoTracking().Where(f => names.Contains(f.Filename)).ToListAsync(CancellationToken.None);
@@ -155,31 +165,63 @@ public sealed class ReleasePublisher(BuilderDbContext db, IArtifactStore store, 
 
                 throw new PublishConflictException($"File already exists: another upload of {string.Join(", ", names)} with other contents won the race");
             }
+            catch when (written.Count > 0)
+            {
+                // Nothing committed: the bytes this publication stored are nobody's (the lock is still held, so no other
+                // publication can be counting on them). A crash here instead leaves them for the next one to replace.
+                db.ChangeTracker.Clear();
+                await DeleteAsync(written);
+                throw;
+            }
         }
 
-        if (created.Count == 0)
+        // A build's publication reaches the index caches through its "published" event (BuildEventDispatcher); a
+        // direct upload or import tells them here.
+        if (buildId is null && created.Count > 0)
         {
-            return PublishOutcome.AlreadyPublished;
+            await changes.ProjectChangedAsync(project, cancellationToken);
         }
 
-        await changes.ProjectChangedAsync(project, cancellationToken);
-        return PublishOutcome.Published;
+        return created.Count == 0 ? PublishOutcome.AlreadyPublished : PublishOutcome.Published;
     }
 
-    private async Task PutBytesAsync(string key, byte[] bytes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores a file under its final key. Other bytes already there, which no row names (checked under the lock by the
+    /// caller), were left by a publication that never committed: they are replaced.
+    /// </summary>
+    private async Task StoreAsync(string key, string path, string sha256, List<string> written, CancellationToken cancellationToken)
+    {
+        switch (await store.PutAsync(key, path, sha256, cancellationToken))
+        {
+            case StoreOutcome.Created:
+                written.Add(key);
+                break;
+            case StoreOutcome.Conflict:
+                await store.ReplaceAsync(key, path, sha256, cancellationToken);
+                written.Add(key);
+                break;
+        }
+    }
+
+    private async Task StoreBytesAsync(string key, byte[] bytes, List<string> written, CancellationToken cancellationToken)
     {
         var temp = Path.GetTempFileName();
         try
         {
             await File.WriteAllBytesAsync(temp, bytes, cancellationToken);
-            if (await store.PutAsync(key, temp, Convert.ToHexStringLower(SHA256.HashData(bytes)), cancellationToken) == StoreOutcome.Conflict)
-            {
-                throw new PublishConflictException($"{key} is stored with other contents");
-            }
+            await StoreAsync(key, temp, Convert.ToHexStringLower(SHA256.HashData(bytes)), written, cancellationToken);
         }
         finally
         {
             File.Delete(temp);
+        }
+    }
+
+    private async Task DeleteAsync(IEnumerable<string> keys)
+    {
+        foreach (var key in keys)
+        {
+            await store.DeleteAsync(key, CancellationToken.None);
         }
     }
 }

@@ -18,32 +18,72 @@ public sealed class FileSystemArtifactStore(IOptions<DataOptions> options) : IAr
             return await FileHash.Sha256Async(target, cancellationToken) == sha256 ? StoreOutcome.AlreadyExists : StoreOutcome.Conflict;
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        // Atomic: readers never see a partial file. Copy to a temp name beside the target, then rename without overwrite.
-        var temp = target + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        var temp = await CopyVerifiedAsync(target, sourcePath, sha256, cancellationToken);
         try
         {
-            await using (var source = File.OpenRead(sourcePath))
-            await using (var destination = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
-            {
-                await source.CopyToAsync(destination, cancellationToken);
-                await destination.FlushAsync(cancellationToken);
-            }
-
-            try
-            {
-                File.Move(temp, target, overwrite: false);
-                return StoreOutcome.Created;
-            }
-            catch (IOException) when (File.Exists(target))
-            {
-                // Another writer won the race: same bytes are fine, others are a conflict.
-                return await FileHash.Sha256Async(target, cancellationToken) == sha256 ? StoreOutcome.AlreadyExists : StoreOutcome.Conflict;
-            }
+            // Atomic: readers never see a partial file. Renamed without overwrite: another writer may have won.
+            File.Move(temp, target, overwrite: false);
+            return StoreOutcome.Created;
+        }
+        catch (IOException) when (File.Exists(target))
+        {
+            // Another writer won the race: same bytes are fine, others are a conflict.
+            return await FileHash.Sha256Async(target, cancellationToken) == sha256 ? StoreOutcome.AlreadyExists : StoreOutcome.Conflict;
         }
         finally
         {
             File.Delete(temp);
+        }
+    }
+
+    public async Task ReplaceAsync(string key, string sourcePath, string sha256, CancellationToken cancellationToken)
+    {
+        var target = Resolve(key);
+        var temp = await CopyVerifiedAsync(target, sourcePath, sha256, cancellationToken);
+        try
+        {
+            File.Move(temp, target, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    /// <summary>Copies the source beside the target under a temporary name, hashing as it writes; throws when the bytes differ from <paramref name="sha256"/>.</summary>
+    private static async Task<string> CopyVerifiedAsync(string target, string sourcePath, string sha256, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        var temp = target + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        try
+        {
+            using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            await using (var source = File.OpenRead(sourcePath))
+            await using (var destination = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+            {
+                var buffer = new byte[81920];
+                int read;
+                while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+                {
+                    hash.AppendData(buffer, 0, read);
+                    await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                }
+
+                await destination.FlushAsync(cancellationToken);
+            }
+
+            var written = Convert.ToHexStringLower(hash.GetHashAndReset());
+            if (!string.Equals(written, sha256, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new IOException($"the bytes written for {Path.GetFileName(target)} have sha256 {written}, not the expected {sha256}; nothing was stored");
+            }
+
+            return temp;
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
         }
     }
 

@@ -85,6 +85,24 @@ public sealed class Build
 
     public int Attempts { get; set; }
 
+    /// <summary>Runs of the publish step (<c>PublishReleaseJob</c>): each writes its own end-of-attempt marker to the log.</summary>
+    public int PublishAttempts { get; set; }
+
+    /// <summary>
+    /// 0 for the build a tag push made; each admin "build again" (<c>POST /api/builds/{id}/retry</c>) of the same tag
+    /// and commit makes the next one. (repository, tag, commit, generation) is unique.
+    /// </summary>
+    public int Generation { get; set; }
+
+    /// <summary>The build this one builds again (<see cref="Generation"/> &gt; 0); null for a tag push.</summary>
+    public long? RetryOf { get; set; }
+
+    /// <summary>Who is planning the build now (a job run's lease, see <c>ReleaseLifecycle</c>); null when nobody is.</summary>
+    public string? LeaseOwner { get; set; }
+
+    /// <summary>The planning lease's last heartbeat; a lease older than the lease timeout is taken over.</summary>
+    public DateTimeOffset? HeartbeatAt { get; set; }
+
     public List<BuildTarget> Targets { get; set; } = [];
 
     public List<BuildPart> Parts { get; set; } = [];
@@ -150,6 +168,18 @@ public sealed class BuildPart
     /// <summary>Space-separated file names staged in the artifact store under <see cref="StagingKey"/>.</summary>
     public string Files { get; set; } = string.Empty;
 
+    /// <summary>Space-separated sha256 digests of <see cref="Files"/>, in the same order: the staged bytes, by content.</summary>
+    public string Digests { get; set; } = string.Empty;
+
+    /// <summary>
+    /// Who runs the part now: one job run's lease (worker name, process and run). Set when a run starts the part,
+    /// refreshed by its heartbeat, cleared when the part ends or is handed back; see <c>ReleaseLifecycle</c>.
+    /// </summary>
+    public string? LeaseOwner { get; set; }
+
+    /// <summary>The lease's last heartbeat: a running part whose heartbeat is older than the lease timeout is taken over.</summary>
+    public DateTimeOffset? HeartbeatAt { get; set; }
+
     public DateTimeOffset? StartedAt { get; set; }
 
     public DateTimeOffset? FinishedAt { get; set; }
@@ -158,12 +188,24 @@ public sealed class BuildPart
 
     public IReadOnlyList<string> FileList => Files.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
+    /// <summary>The staged files: name and sha256 (a part recorded before digests existed has none: empty digests).</summary>
+    public IReadOnlyList<(string Name, string Sha256)> StagedFiles
+    {
+        get
+        {
+            var names = FileList;
+            var digests = Digests.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return names.Select((name, i) => (name, i < digests.Length ? digests[i] : string.Empty)).ToList();
+        }
+    }
+
     /// <summary>
-    /// Where a built file waits until the release is published: a key no project can own (normalized names never
-    /// start with "_"), and never listed or served by the index.
+    /// Where a built file waits until the release is published, by content: a key no project can own (normalized names
+    /// never start with "_"), never listed or served by the index, and never overwritten with other bytes (another run
+    /// of the part that built other bytes stages them under another key).
     /// </summary>
-    public string StagingKey(string filename) =>
-        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"_staging-{BuildId}/{Id}-{filename}");
+    public string StagingKey(string filename, string sha256) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"_staging-{BuildId}/{sha256}-{filename}");
 }
 
 /// <summary>Hangfire queue names: builds are planned on <see cref="Plan"/>, and built on their architecture's queue.</summary>
@@ -222,4 +264,59 @@ public sealed class PackageFile
 
     /// <summary>Set when an admin deleted the file: it leaves the index, and its name stays reserved forever.</summary>
     public DateTimeOffset? DeletedAt { get; set; }
+}
+
+/// <summary>
+/// One transition of a build or a part, written in the same transaction as the transition itself (an outbox): who
+/// needs to hear "queued, started, part finished, published, failed, cancelled" reads them in <see cref="Id"/> order.
+/// </summary>
+public sealed class BuildEvent
+{
+    public long Id { get; set; }
+
+    public long BuildId { get; set; }
+
+    /// <summary>The part the event is about; null for the build's own events.</summary>
+    public long? PartId { get; set; }
+
+    /// <summary>One of <see cref="BuildEventKinds"/>.</summary>
+    public required string Kind { get; set; }
+
+    /// <summary>The build's (or part's) state after the transition, lower-case.</summary>
+    public required string State { get; set; }
+
+    /// <summary>What a reader needs with it: the failure message, the published project, the lease that started a part.</summary>
+    public string? Detail { get; set; }
+
+    public DateTimeOffset At { get; set; }
+}
+
+/// <summary>The kinds of <see cref="BuildEvent"/> (public: the events route and subscribers name them).</summary>
+public static class BuildEventKinds
+{
+    public const string Queued = "queued";
+    public const string Started = "started";
+    public const string Planned = "planned";
+    public const string PartStarted = "part-started";
+    public const string PartSucceeded = "part-succeeded";
+    public const string PartFailed = "part-failed";
+    public const string PartCancelled = "part-cancelled";
+    public const string PartRequeued = "part-requeued";
+    public const string Published = "published";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+
+    public static readonly IReadOnlyList<string> All =
+        [Queued, Started, Planned, PartStarted, PartSucceeded, PartFailed, PartCancelled, PartRequeued, Published, Failed, Cancelled];
+
+    /// <summary>The events after which a build never changes again.</summary>
+    public static bool IsFinal(string kind) => kind is Published or Failed or Cancelled;
+}
+
+/// <summary>A durable subscriber's place in the <see cref="BuildEvent"/> outbox: every event up to <see cref="LastEventId"/> was delivered.</summary>
+public sealed class BuildEventCursor
+{
+    public required string Subscriber { get; set; }
+
+    public long LastEventId { get; set; }
 }

@@ -19,6 +19,12 @@ public interface ISourceFetcher
 
 public sealed record WheelBuildRequest(long BuildId, string Architecture, string SourceDirectory, string OutputDirectory, bool IncludeSdist)
 {
+    /// <summary>
+    /// The part being built (0: none). Its containers carry it as a label, and a run that took the part over removes
+    /// the containers an earlier run of the part left (on this Docker engine) before it starts its own.
+    /// </summary>
+    public long PartId { get; init; }
+
     /// <summary>cibuildwheel identifiers to build on this architecture (<c>cp311-manylinux_x86_64</c>); empty: every CPython of the image.</summary>
     public IReadOnlyList<string> Identifiers { get; init; } = [];
 
@@ -67,10 +73,20 @@ public enum StoreOutcome
 
 public sealed record ArtifactContent(Stream Stream, long Length, DateTimeOffset LastModified);
 
-/// <summary>Where distribution files live. Keys are "{project}/{filename}"; writes are atomic and never overwrite other bytes.</summary>
+/// <summary>
+/// Where distribution files live. Keys are "{project}/{filename}"; writes are atomic, verified (the bytes stored are
+/// checked against the sha256 given before they take the key) and never overwrite other bytes, except through
+/// <see cref="ReplaceAsync"/>.
+/// </summary>
 public interface IArtifactStore
 {
     Task<StoreOutcome> PutAsync(string key, string sourcePath, string sha256, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores the bytes under the key whatever is there: only for bytes no published file names, left by a publication
+    /// that never committed, and only while holding the project's publish lock (<c>ReleasePublisher</c>).
+    /// </summary>
+    Task ReplaceAsync(string key, string sourcePath, string sha256, CancellationToken cancellationToken);
 
     Task<ArtifactContent?> OpenReadAsync(string key, CancellationToken cancellationToken);
 
@@ -95,6 +111,9 @@ public interface IBuildDispatcher
 
     /// <summary>Runs one part on its architecture's queue; returns the job's id.</summary>
     string EnqueuePart(long partId, string architecture);
+
+    /// <summary>Publishes a release whose every part succeeded (on <see cref="BuildQueues.Plan"/>); safe to enqueue twice.</summary>
+    void EnqueuePublish(long buildId);
 
     /// <summary>Stops a part's job: a worker running it sees its cancellation token fire.</summary>
     void Cancel(string jobId);

@@ -177,3 +177,38 @@ public sealed partial class BuildOptions
     [GeneratedRegex("^cp3[0-9]{1,2}$", RegexOptions.CultureInvariant)]
     private static partial Regex PythonTag();
 }
+
+/// <summary>
+/// How job runs hold the parts they build (<c>Builder:Jobs</c>). A run holds its part with a lease it refreshes every
+/// <see cref="HeartbeatSeconds"/>; a part whose lease is older than <see cref="LeaseTimeoutSeconds"/> (its worker was
+/// killed, lost the database, or hangs) is taken over by another run. Hangfire's own invisibility timeout (production)
+/// is the lease timeout, sliding: a job a live worker is running is never handed to a second worker.
+/// </summary>
+public sealed class JobOptions
+{
+    public const string SectionName = "Builder:Jobs";
+
+    /// <summary>Default 180: a part whose worker vanished runs elsewhere about three minutes later.</summary>
+    public int LeaseTimeoutSeconds { get; set; } = 180;
+
+    /// <summary>Default 15. At most a third of <see cref="LeaseTimeoutSeconds"/>, so two missed beats do not lose a lease.</summary>
+    public int HeartbeatSeconds { get; set; } = 15;
+
+    public TimeSpan LeaseTimeout => TimeSpan.FromSeconds(LeaseTimeoutSeconds);
+
+    public TimeSpan Heartbeat => TimeSpan.FromSeconds(HeartbeatSeconds);
+
+    /// <summary>Each bad setting, named with its key; empty when the settings are usable.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (HeartbeatSeconds < 1)
+        {
+            yield return $"Builder:Jobs:HeartbeatSeconds must be at least 1 (it is {HeartbeatSeconds})";
+        }
+
+        if (LeaseTimeoutSeconds < 3 * Math.Max(1, HeartbeatSeconds))
+        {
+            yield return $"Builder:Jobs:LeaseTimeoutSeconds ({LeaseTimeoutSeconds}) must be at least three heartbeats (Builder:Jobs:HeartbeatSeconds is {HeartbeatSeconds}): a lease would expire while its run is alive";
+        }
+    }
+}

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text;
+using Builder.Access;
 using Builder.Core.Access;
 using Builder.Core.Builds;
 using Builder.Data;
+using Builder.Pipeline;
 using Builder.Web.Access;
 using Builder.Web.Index;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -22,7 +24,9 @@ public sealed record PartResponse(
     int Attempts,
     string? Error,
     DateTimeOffset? StartedAt,
-    DateTimeOffset? FinishedAt);
+    DateTimeOffset? FinishedAt,
+    string? Worker,
+    DateTimeOffset? HeartbeatAt);
 
 public sealed record FileResponse(string Filename, string Url, string Sha256, long Size, string? RequiresPython);
 
@@ -42,12 +46,20 @@ public sealed record BuildResponse(
     IReadOnlyList<TargetResponse> Targets,
     IReadOnlyList<PartResponse> Parts,
     IReadOnlyList<FileResponse> Files,
-    string LogUrl);
+    string LogUrl,
+    int Generation,
+    long? RetryOf,
+    string EventsUrl);
+
+/// <summary>One lifecycle event of a build (<c>GET /api/builds/{id}/events</c>).</summary>
+public sealed record BuildEventResponse(long Id, long? Part, string Kind, string State, string? Detail, DateTimeOffset At);
 
 internal static class BuildEndpoints
 {
     public const string Build = "/api/builds/{id:long}";
     public const string Log = "/api/builds/{id:long}/log";
+    public const string Events = "/api/builds/{id:long}/events";
+    public const string Retry = "/api/builds/{id:long}/retry";
 
     public static string BuildRoute(long id) => $"/api/builds/{id.ToString(CultureInfo.InvariantCulture)}";
 
@@ -58,6 +70,8 @@ internal static class BuildEndpoints
         var group = app.MapGroup(string.Empty).AddEndpointFilter<RequireCredentials>();
         group.MapGet(Build, GetAsync);
         group.MapGet(Log, GetLogAsync);
+        group.MapGet(Events, GetEventsAsync);
+        app.MapPost(Retry, RetryAsync).AddEndpointFilter<RequireAdmin>();
     }
 
     /// <summary>Admins see every build; others the builds of releases they may read (a build not yet planned has no project: admins only).</summary>
@@ -94,11 +108,85 @@ internal static class BuildEndpoints
                 .ToList(),
             build.Parts.OrderBy(p => p.Id)
                 .Select(p => new PartResponse(p.Id, p.Architecture, BuildQueues.ForArchitecture(p.Architecture), p.IdentifierList, p.IncludeSdist,
-                    p.State.ToString().ToLowerInvariant(), p.Attempts, p.Error, p.StartedAt, p.FinishedAt))
+                    p.State.ToString().ToLowerInvariant(), p.Attempts, p.Error, p.StartedAt, p.FinishedAt, p.LeaseOwner, p.HeartbeatAt))
                 .ToList(),
             files.Select(f => new FileResponse(f.Filename, IndexEndpoints.FileRoute(f.Project, f.Filename), f.Sha256, f.Size, f.RequiresPython)).ToList(),
-            BuildRoute(id) + "/log"));
+            BuildRoute(id) + "/log",
+            build.Generation,
+            build.RetryOf,
+            BuildRoute(id) + "/events"));
     }
+
+    /// <summary>The build's lifecycle events in order (queued, started, planned, part-…, published / failed / cancelled).</summary>
+    private static async Task<Results<Ok<List<BuildEventResponse>>, ProblemHttpResult>> GetEventsAsync(long id, long? after, HttpContext context, BuilderDbContext db, CancellationToken cancellationToken)
+    {
+        var build = await db.Builds.AsNoTracking().SingleOrDefaultAsync(b => b.Id == id, cancellationToken);
+        if (build is null || !MaySee(context.Principal(), build))
+        {
+            return NoSuchBuild(id);
+        }
+
+        var from = after ?? 0;
+        var events = await db.BuildEvents.AsNoTracking().Where(e => e.BuildId == id && e.Id > from).OrderBy(e => e.Id)
+            .Select(e => new BuildEventResponse(e.Id, e.PartId, e.Kind, e.State, e.Detail, e.At)).ToListAsync(cancellationToken);
+        return TypedResults.Ok(events);
+    }
+
+    /// <summary>
+    /// "Build again" (admin): a new build of a failed or cancelled build's tag and commit — the next generation — queued
+    /// at once. 409 when that tag is already published (its files are immutable), or when the build is not failed or
+    /// cancelled (still running: wait; succeeded: nothing to build).
+    /// </summary>
+    private static async Task<IResult> RetryAsync(long id, HttpContext context, BuilderDbContext db, ReleaseLifecycle lifecycle, AuditLog audit, CancellationToken cancellationToken)
+    {
+        var build = await db.Builds.AsNoTracking().Include(b => b.Repository).SingleOrDefaultAsync(b => b.Id == id, cancellationToken);
+        if (build is null)
+        {
+            return NoSuchBuild(id);
+        }
+
+        if (build.State is not (BuildState.Failed or BuildState.Cancelled))
+        {
+            return Conflict(build, $"build {id} is {build.State.ToString().ToLowerInvariant()}; only a failed or cancelled build can be built again");
+        }
+
+        var published = await db.Builds.AsNoTracking()
+            .Where(b => b.RepositoryId == build.RepositoryId && b.Tag == build.Tag && b.State == BuildState.Succeeded)
+            .Select(b => (long?)b.Id).FirstOrDefaultAsync(cancellationToken);
+        if (published is { } publishedId)
+        {
+            return Conflict(build, $"tag '{build.Tag}' of {build.Repository!.Name} is already published (build {publishedId}); published files are immutable: tag a new version instead");
+        }
+
+        Builder.Core.Builds.Build again;
+        try
+        {
+            var generation = await db.Builds.Where(b => b.RepositoryId == build.RepositoryId && b.Tag == build.Tag && b.CommitSha == build.CommitSha)
+                .MaxAsync(b => b.Generation, cancellationToken) + 1;
+            again = await lifecycle.QueueAsync(new Builder.Core.Builds.Build
+            {
+                RepositoryId = build.RepositoryId,
+                Tag = build.Tag,
+                CommitSha = build.CommitSha,
+                Generation = generation,
+                RetryOf = build.Id,
+            }, cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            return Conflict(build, $"build {id} is being built again by another request at this moment");
+        }
+
+        await audit.RecordAsync(context.Actor(), AuditActions.BuildRetried, AuditOutcomes.Ok, project: build.Project,
+            target: "build:" + again.Id.ToString(CultureInfo.InvariantCulture),
+            detail: $"build again of build {id} ({build.Repository!.Name} tag {build.Tag}, commit {build.CommitSha}), generation {again.Generation}",
+            cancellationToken: cancellationToken);
+        var url = BuildRoute(again.Id);
+        return TypedResults.Created(url, new { id = again.Id, url, retryOf = id, generation = again.Generation });
+    }
+
+    private static ProblemHttpResult Conflict(Builder.Core.Builds.Build build, string detail) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, detail: detail, extensions: new Dictionary<string, object?> { ["state"] = build.State.ToString().ToLowerInvariant() });
 
     /// <summary>
     /// The build's output. Until the build is finished and its last lines are stored it follows the log (chunked

@@ -82,7 +82,7 @@ internal sealed class BuildLogStream(
             return build.IsFinished;
         }
 
-        var runs = build.Attempts + await db.BuildParts.Where(p => p.BuildId == build.Id).SumAsync(p => p.Attempts, cancellationToken);
+        var runs = build.Attempts + build.PublishAttempts + await db.BuildParts.Where(p => p.BuildId == build.Id).SumAsync(p => p.Attempts, cancellationToken);
         var markers = await db.BuildLogChunks.CountAsync(c => c.BuildId == build.Id && c.Text == string.Empty, cancellationToken);
         return markers >= runs;
     }
@@ -102,11 +102,12 @@ internal sealed class BuildLogStream(
         var markers = last == 0 ? 0 : await db.BuildLogChunks.CountAsync(c => c.BuildId == buildId && c.Id <= last && c.Text == string.Empty, cancellationToken);
         var text = new StringBuilder();
         var sent = new HashSet<long>();
+        var lastEvent = 0L;
         while (true)
         {
             // The state first, then the chunks: chunks stored before the state was read are all in this batch.
             var build = await db.Builds.AsNoTracking().Where(b => b.Id == buildId)
-                .Select(b => new BuildProgress(b.State, b.Error, b.Attempts + b.Parts.Sum(p => p.Attempts), b.FinishedAt)).SingleAsync(cancellationToken);
+                .Select(b => new BuildProgress(b.State, b.Error, b.Attempts + b.PublishAttempts + b.Parts.Sum(p => p.Attempts), b.FinishedAt)).SingleAsync(cancellationToken);
             // The plan and the parts of a build write its log concurrently: a chunk may commit after one with a higher
             // id was read. Looking back a little (ids are global, the window is cheap on (BuildId, Id)) catches it late.
             var floor = Math.Max(afterChunkId, last - LookbackIds);
@@ -130,6 +131,18 @@ internal sealed class BuildLogStream(
                 }
 
                 Append(text, chunk);
+            }
+
+            if (serverSentEvents)
+            {
+                // The lifecycle's events, as they are recorded (the same rows every subscriber of the outbox reads).
+                var events = await db.BuildEvents.AsNoTracking().Where(e => e.BuildId == buildId && e.Id > lastEvent).OrderBy(e => e.Id).ToListAsync(cancellationToken);
+                foreach (var buildEvent in events)
+                {
+                    lastEvent = buildEvent.Id;
+                    var data = JsonSerializer.Serialize(new { id = buildEvent.Id, part = buildEvent.PartId, kind = buildEvent.Kind, state = buildEvent.State, detail = buildEvent.Detail, at = buildEvent.At });
+                    text.Append("event: lifecycle\ndata: ").Append(data).Append("\n\n");
+                }
             }
 
             if (text.Length > 0)

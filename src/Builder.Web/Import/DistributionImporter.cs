@@ -121,7 +121,7 @@ internal sealed class DistributionImporter(IServiceScopeFactory scopes, TimeProv
                 .ToDictionaryAsync(f => f.Filename, f => f.Sha256, StringComparer.Ordinal, cancellationToken);
             try
             {
-                await scope.ServiceProvider.GetRequiredService<ReleasePublisher>().PublishAsync(files.Select(f => f.File).ToList(), build: null, cancellationToken);
+                await scope.ServiceProvider.GetRequiredService<ReleasePublisher>().PublishAsync(files.Select(f => f.File).ToList(), buildId: null, cancellationToken);
                 foreach (var (_, file) in files)
                 {
                     if (present.GetValueOrDefault(file.Name.Filename) == file.Sha256)
@@ -152,7 +152,7 @@ internal sealed class DistributionImporter(IServiceScopeFactory scopes, TimeProv
             await using var scope = scopes.CreateAsyncScope();
             try
             {
-                var outcome = await scope.ServiceProvider.GetRequiredService<ReleasePublisher>().PublishAsync([file], build: null, cancellationToken);
+                var outcome = await scope.ServiceProvider.GetRequiredService<ReleasePublisher>().PublishAsync([file], buildId: null, cancellationToken);
                 Interlocked.Increment(ref outcome == PublishOutcome.Published ? ref _imported : ref _alreadyPresent);
             }
             catch (PublishConflictException ex)

@@ -161,7 +161,7 @@ internal static partial class UploadEndpoints
 
         try
         {
-            var outcome = await publisher.PublishAsync([checkedFile], build: null, cancellationToken);
+            var outcome = await publisher.PublishAsync([checkedFile], buildId: null, cancellationToken);
             LogUploaded(logger, file.FileName, checkedFile.Project, checkedFile.Name.Version, outcome);
             if (outcome == PublishOutcome.Published)
             {

@@ -3,6 +3,7 @@ using Builder.Access;
 using Builder.Core.Builds;
 using Builder.Core.Webhooks;
 using Builder.Data;
+using Builder.Pipeline;
 using Builder.Web.Api;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -34,7 +35,7 @@ internal static partial class WebhookEndpoints
     private const string Refusal = "X-Hub-Signature-256 is missing or does not match the webhook secret of the repository the payload names";
 
     private static async Task<IResult> ReceiveGitHubAsync(
-        HttpRequest request, BuilderDbContext db, IRepositorySecrets secrets, AuditLog audit, IBuildDispatcher dispatcher, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
+        HttpRequest request, BuilderDbContext db, IRepositorySecrets secrets, AuditLog audit, ReleaseLifecycle lifecycle, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         // The signature covers the raw bytes, so read them before any parsing.
         var body = await ReadBodyAsync(request, cancellationToken);
@@ -87,7 +88,7 @@ internal static partial class WebhookEndpoints
         if (payload.Deleted || payload.After is null || payload.After.All(c => c == '0'))
         {
             // A tag deletion: its unfinished builds are cancelled; nothing already published is removed.
-            var cancelled = await BuildCancellation.CancelTagAsync(db, dispatcher, time, repository.Id, tag, cancellationToken);
+            var cancelled = await lifecycle.CancelTagAsync(repository.Id, tag, cancellationToken);
             return cancelled.Count == 0 ? TypedResults.NoContent() : TypedResults.Accepted((string?)null, new BuildsCancelled(cancelled));
         }
 
@@ -97,24 +98,20 @@ internal static partial class WebhookEndpoints
             return Accepted(request, existing.Id);
         }
 
-        var build = new Build
-        {
-            RepositoryId = repository.Id,
-            Tag = tag,
-            CommitSha = payload.After,
-            DeliveryId = request.Headers["X-GitHub-Delivery"].FirstOrDefault(),
-            State = BuildState.Queued,
-            CreatedAt = time.GetUtcNow(),
-        };
-        db.Builds.Add(build);
+        Build build;
         try
         {
-            await db.SaveChangesAsync(cancellationToken);
+            build = await lifecycle.QueueAsync(new Build
+            {
+                RepositoryId = repository.Id,
+                Tag = tag,
+                CommitSha = payload.After,
+                DeliveryId = request.Headers["X-GitHub-Delivery"].FirstOrDefault(),
+            }, cancellationToken);
         }
         catch (DbUpdateException)
         {
             // The same delivery arrived twice at once: the unique index let one insert through; answer with that build.
-            db.ChangeTracker.Clear();
             var raced = await FindAsync(db, repository.Id, tag, payload.After, CancellationToken.None);
             if (raced is null)
             {
@@ -124,15 +121,15 @@ internal static partial class WebhookEndpoints
             return Accepted(request, raced.Id);
         }
 
-        // Recorded first, then enqueued: if enqueueing fails the build stays queued in the database.
-        dispatcher.Enqueue(build.Id);
         var logger = loggers.CreateLogger(typeof(WebhookEndpoints));
         LogQueued(logger, build.Id, repository.Name, tag, payload.After);
         return Accepted(request, build.Id);
     }
 
+    /// <summary>The newest build of a tag and commit (a redelivery after "build again" answers with the newest generation).</summary>
     private static Task<Build?> FindAsync(BuilderDbContext db, long repositoryId, string tag, string sha, CancellationToken cancellationToken) =>
-        db.Builds.AsNoTracking().SingleOrDefaultAsync(b => b.RepositoryId == repositoryId && b.Tag == tag && b.CommitSha == sha, cancellationToken);
+        db.Builds.AsNoTracking().Where(b => b.RepositoryId == repositoryId && b.Tag == tag && b.CommitSha == sha)
+            .OrderByDescending(b => b.Generation).FirstOrDefaultAsync(cancellationToken);
 
     private static Accepted<BuildAccepted> Accepted(HttpRequest request, long id)
     {

@@ -181,7 +181,7 @@ internal sealed class AccessHost : IDisposable
             files.Add(await DistributionInspector.InspectAsync(path, Path.GetFileName(path), CancellationToken.None));
         }
 
-        var outcome = await publisher.PublishAsync(files, build: null, CancellationToken.None);
+        var outcome = await publisher.PublishAsync(files, buildId: null, CancellationToken.None);
         Assert.Equal(PublishOutcome.Published, outcome);
         return Path.GetFileName(paths[0]);
     }

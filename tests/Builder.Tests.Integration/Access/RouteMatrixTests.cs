@@ -77,6 +77,11 @@ public sealed class RouteMatrixTests : IDisposable
             [401, 200, 404, 404, 404, 200, 200, 200, 404]),
         new("GET", "/api/builds/{id:long}/log", c => Get($"/api/builds/{c.World.BuildId}/log?follow=false"),
             [401, 200, 404, 404, 404, 200, 200, 200, 404]),
+        new("GET", "/api/builds/{id:long}/events", c => Get($"/api/builds/{c.World.BuildId}/events"),
+            [401, 200, 404, 404, 404, 200, 200, 200, 404]),
+        // Build again: admin; the matrix's build is still queued, so even an admin gets 409 (nothing is built twice).
+        new("POST", "/api/builds/{id:long}/retry", c => Task.FromResult(new Req($"/api/builds/{c.World.BuildId}/retry")),
+            [401, 403, 403, 403, 403, 409, 409, 403, 403]),
 
         // Repositories: admin.
         new("POST", "/api/repositories/", c => Json($"/api/repositories/", new { provider = "github", name = $"acme/matrix-{c.World.Next()}", cloneUrl = "https://git.example.invalid/m.git" }),
@@ -165,8 +170,8 @@ public sealed class RouteMatrixTests : IDisposable
 
         Assert.True(missing.Count == 0, "endpoints without a row in the matrix (add one per principal):\n" + string.Join('\n', missing));
         Assert.True(extra.Count == 0, "rows for endpoints the app does not map:\n" + string.Join('\n', extra));
-        // 29 routes, 32 (method, pattern) pairs: GET and HEAD of the three index routes count twice.
-        Assert.Equal(32, app.Count);
+        // 31 routes, 34 (method, pattern) pairs: GET and HEAD of the three index routes count twice.
+        Assert.Equal(34, app.Count);
         Assert.Equal(app.Count, table.Count);
     }
 
@@ -213,8 +218,8 @@ public sealed class RouteMatrixTests : IDisposable
 
         Assert.True(mismatches.Count == 0, $"{mismatches.Count} of {cells} cells differ from the design:\n" + string.Join('\n', mismatches));
         Assert.Equal(Table.Length * whos.Length, cells);
-        // Every row but the two webhook rows challenges anonymous requests: 34 of 36.
-        Assert.Equal(36, Table.Length);
+        // Every row but the two webhook rows challenges anonymous requests: 36 of 38.
+        Assert.Equal(38, Table.Length);
         Assert.Equal(Table.Length - 2, challenges);
     }
 

@@ -94,7 +94,7 @@ public sealed class ReleaseLifecycleTests : IAsyncLifetime
         Assert.Equal("cancelled: tag 'v1.0.0' was deleted", build.Error);
         // Hangfire notices the deleted job within its cancellation check interval; the runner then removes the container.
         await WaitUntilAsync(async () => (await ContainersAsync()).Count == 0, "the build container to be removed");
-        await WaitUntilAsync(async () => (await client.GetLogSoFarAsync(id)).Contains("cancelled: the tag was deleted", StringComparison.Ordinal), "the part to log its cancellation");
+        await WaitUntilAsync(async () => (await client.GetLogSoFarAsync(id)).Contains("stopped: cancelled: tag 'v1.0.0' was deleted", StringComparison.Ordinal), "the part to log its cancellation");
         Assert.Equal("cancelled", (await client.GetBuildAsync(id)).State);
         Assert.Equal(HttpStatusCode.NotFound, (await client.Http.GetAsync("/simple/acme-slow/")).StatusCode);
         AssertNothingStaged();

@@ -101,6 +101,13 @@ public sealed class BuildLogStreamingTests
                 var job = ActivatorUtilities.CreateInstance<BuildPartJob>(scope.ServiceProvider, new FakeSourceFetcher(), wheels);
                 await job.RunAsync(part.PartId, CancellationToken.None);
             }
+
+            while (factory.Dispatcher.EnqueuedPublications.TryDequeue(out var publication))
+            {
+                await using var scope = factory.Services.CreateAsyncScope();
+                var job = ActivatorUtilities.CreateInstance<PublishReleaseJob>(scope.ServiceProvider);
+                await job.RunAsync(publication, null, CancellationToken.None);
+            }
         }
 
         public async ValueTask DisposeAsync()

@@ -26,6 +26,10 @@ public sealed class RecordingDispatcher : IBuildDispatcher
         return $"part-{partId}";
     }
 
+    public ConcurrentQueue<long> EnqueuedPublications { get; } = new();
+
+    public void EnqueuePublish(long buildId) => EnqueuedPublications.Enqueue(buildId);
+
     public void Cancel(string jobId) => Cancelled.Enqueue(jobId);
 }
 

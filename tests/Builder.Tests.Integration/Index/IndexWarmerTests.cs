@@ -29,7 +29,7 @@ public sealed class IndexWarmerTests : IDisposable
             foreach (var name in new[] { "Warm.One", "warm-two" })
             {
                 var wheel = Distributions.Wheel(_work, name, "1.0.0");
-                await publisher.PublishAsync([await DistributionInspector.InspectAsync(wheel, Path.GetFileName(wheel), CancellationToken.None)], build: null, CancellationToken.None);
+                await publisher.PublishAsync([await DistributionInspector.InspectAsync(wheel, Path.GetFileName(wheel), CancellationToken.None)], buildId: null, CancellationToken.None);
             }
         }
 

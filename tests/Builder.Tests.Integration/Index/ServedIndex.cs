@@ -55,7 +55,7 @@ public sealed class ServedIndex : IDisposable
             files.Add(await DistributionInspector.InspectAsync(path, Path.GetFileName(path), CancellationToken.None));
         }
 
-        return await publisher.PublishAsync(files, build: null, CancellationToken.None);
+        return await publisher.PublishAsync(files, buildId: null, CancellationToken.None);
     }
 
     public async Task<HttpResponseMessage> AdminPostAsync(string path, object? body = null)

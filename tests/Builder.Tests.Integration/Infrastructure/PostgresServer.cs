@@ -21,7 +21,7 @@ public sealed class PostgresDatabase : IAsyncDisposable
 
     public string ConnectionString { get; }
 
-    public static async Task<PostgresDatabase> CreateAsync()
+    public static Task<PostgresDatabase> CreateAsync()
     {
         var admin = Environment.GetEnvironmentVariable("BUILDER_TEST_POSTGRES");
         if (string.IsNullOrWhiteSpace(admin))
@@ -30,6 +30,12 @@ public sealed class PostgresDatabase : IAsyncDisposable
                 "BUILDER_TEST_POSTGRES is not set: run the tests with ./test.sh, which starts PostgreSQL and sets it (e.g. 'Host=127.0.0.1;Port=55432;Username=postgres').");
         }
 
+        return CreateAsync(admin);
+    }
+
+    /// <summary>A fresh database on the server <paramref name="admin"/> connects to (a test's own server, for one it restarts).</summary>
+    public static async Task<PostgresDatabase> CreateAsync(string admin)
+    {
         var name = "builder_test_" + Guid.NewGuid().ToString("N")[..12];
         await using (var connection = new NpgsqlConnection(admin))
         {
