@@ -8,15 +8,47 @@ namespace Builder.Data;
 
 public static class DataServiceCollectionExtensions
 {
-    /// <summary>True when <c>ConnectionStrings:Postgres</c> is set: production mode.</summary>
-    public static bool IsProductionMode(this IConfiguration configuration) =>
-        !string.IsNullOrWhiteSpace(configuration.GetConnectionString("Postgres"));
+    /// <summary>The setting that chooses the database (and with it the job store and the process roles).</summary>
+    public const string DatabaseSetting = "Builder:Database";
 
-    /// <summary>PostgreSQL when <c>ConnectionStrings:Postgres</c> is set, else a SQLite file in the data directory.</summary>
+    /// <summary>
+    /// The database provider, chosen explicitly by <c>Builder:Database</c>: <c>sqlite</c> (the default: the embedded
+    /// default, one process) or <c>postgres</c> (production: <c>ConnectionStrings:Postgres</c>, shared by web replicas
+    /// and workers). A connection string without the setting, or the setting without one, stops the start with a
+    /// message saying which to set: the mode is never guessed from what happens to be configured.
+    /// </summary>
+    public static bool IsProductionMode(this IConfiguration configuration)
+    {
+        var provider = configuration[DatabaseSetting];
+        var postgres = configuration.GetConnectionString("Postgres");
+        switch (provider?.Trim().ToLowerInvariant())
+        {
+            case null or "" or "sqlite":
+                if (!string.IsNullOrWhiteSpace(postgres))
+                {
+                    throw new InvalidOperationException(
+                        "ConnectionStrings:Postgres is set but Builder:Database is not 'postgres': set Builder__Database=postgres to run in production mode on that database, or remove ConnectionStrings__Postgres for the embedded default (SQLite).");
+                }
+
+                return false;
+            case "postgres":
+                if (string.IsNullOrWhiteSpace(postgres))
+                {
+                    throw new InvalidOperationException(
+                        "Builder:Database is 'postgres' but ConnectionStrings:Postgres is not set: set ConnectionStrings__Postgres (e.g. Host=db;Username=builder;Password=...;Database=builder).");
+                }
+
+                return true;
+            default:
+                throw new InvalidOperationException($"Builder:Database is '{provider}': use 'sqlite' (the embedded default) or 'postgres' (production).");
+        }
+    }
+
+    /// <summary>PostgreSQL in production mode (<see cref="IsProductionMode"/>), else a SQLite file in the data directory.</summary>
     public static IServiceCollection AddBuilderData(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<DataOptions>().BindConfiguration(DataOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        var postgres = configuration.GetConnectionString("Postgres");
+        var postgres = configuration.IsProductionMode() ? configuration.GetConnectionString("Postgres") : null;
         services.AddDbContext<BuilderDbContext>((sp, options) =>
         {
             if (!string.IsNullOrWhiteSpace(postgres))

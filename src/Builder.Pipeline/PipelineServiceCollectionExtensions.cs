@@ -2,8 +2,6 @@ using Builder.Access;
 using Builder.Core.Builds;
 using Builder.Core.Configuration;
 using Builder.Data;
-using Builder.Docker;
-using Builder.Git;
 using Builder.Storage;
 using Hangfire;
 using Hangfire.PostgreSql;
@@ -24,8 +22,9 @@ public enum JobRole
 public static class PipelineServiceCollectionExtensions
 {
     /// <summary>
-    /// Everything a process needs to record, enqueue and (as <see cref="JobRole.Server"/>) run builds. Production mode
-    /// (<c>ConnectionStrings:Postgres</c> set) keeps jobs in PostgreSQL; the embedded default keeps them in memory and
+    /// Everything a process needs to record, enqueue and (as <see cref="JobRole.Server"/>, with the source fetcher and
+    /// wheel builder its host adds first) run builds. Production mode
+    /// (<c>Builder:Database</c> = <c>postgres</c>) keeps jobs in PostgreSQL; the embedded default keeps them in memory and
     /// re-enqueues unfinished builds from the database at start.
     /// </summary>
     public static IServiceCollection AddBuilderPipeline(this IServiceCollection services, IConfiguration configuration, JobRole role)
@@ -41,8 +40,8 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<JobOptions>, JobOptionsValidator>();
         var jobOptions = configuration.GetSection(JobOptions.SectionName).Get<JobOptions>() ?? new JobOptions();
 
-        var postgres = configuration.GetConnectionString("Postgres");
-        var production = !string.IsNullOrWhiteSpace(postgres);
+        var production = configuration.IsProductionMode();
+        var postgres = production ? configuration.GetConnectionString("Postgres") : null;
         services.AddHangfire(config =>
         {
             config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -76,8 +75,8 @@ public static class PipelineServiceCollectionExtensions
 
         if (role == JobRole.Server)
         {
-            services.AddBuilderGit();
-            services.AddBuilderDocker();
+            // The host composes what builds need (ISourceFetcher, IWheelBuilder: AddBuilderGit, AddBuilderDocker) before
+            // this, so Docker's startup sweep runs before the job server takes a job.
             services.AddScoped<BuildJob>();
             services.AddScoped<BuildPartJob>();
             services.AddScoped<PublishReleaseJob>();

@@ -3,6 +3,8 @@ using Builder.Core.Access;
 using Builder.Core.Builds;
 using Builder.Core.Configuration;
 using Builder.Data;
+using Builder.Docker;
+using Builder.Git;
 using Builder.Ldap;
 using Builder.Pipeline;
 using Builder.Web;
@@ -40,9 +42,18 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-// Production (ConnectionStrings:Postgres set): this process only receives, serves and enqueues; workers build.
-// Embedded default: this process runs the builds too.
-builder.Services.AddBuilderPipeline(builder.Configuration, builder.Configuration.IsProductionMode() ? JobRole.Client : JobRole.Server);
+// Production (Builder:Database = postgres): this process only receives, serves and enqueues; workers build, and it
+// composes no git or Docker code. Embedded default: this process runs the builds too.
+if (builder.Configuration.IsProductionMode())
+{
+    builder.Services.AddBuilderPipeline(builder.Configuration, JobRole.Client);
+}
+else
+{
+    builder.Services.AddBuilderGit();
+    builder.Services.AddBuilderDocker();
+    builder.Services.AddBuilderPipeline(builder.Configuration, JobRole.Server);
+}
 builder.Services.AddBuilderChangeListener(builder.Configuration);
 builder.Services.AddBuilderAccess();
 builder.Services.AddBuilderAccessWatcher();

@@ -67,6 +67,7 @@ public sealed class BuilderWebFactory(string? dataDir = null, string? postgres =
         builder.UseSetting("Builder:DataDir", _dataDir);
         if (postgres is not null)
         {
+            builder.UseSetting("Builder:Database", "postgres");
             builder.UseSetting("ConnectionStrings:Postgres", postgres);
         }
 

@@ -28,6 +28,51 @@ public sealed class StartupValidationTests : IDisposable
         Assert.Contains(expected, web.Output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(null, "Host=127.0.0.1;Port=1;Username=x", "ConnectionStrings:Postgres is set but Builder:Database is not 'postgres'")]
+    [InlineData("postgres", null, "Builder:Database is 'postgres' but ConnectionStrings:Postgres is not set")]
+    [InlineData("mysql", null, "Builder:Database is 'mysql': use 'sqlite' (the embedded default) or 'postgres' (production)")]
+    public async Task The_database_is_chosen_by_an_explicit_setting_never_guessed_from_a_connection_string(string? database, string? connectionString, string expected)
+    {
+        var environment = new Dictionary<string, string> { ["Builder__DataDir"] = _dataDir, ["Builder__AdminToken"] = BuilderInstance.AdminToken };
+        if (database is not null)
+        {
+            environment["Builder__Database"] = database;
+        }
+
+        if (connectionString is not null)
+        {
+            environment["ConnectionStrings__Postgres"] = connectionString;
+        }
+
+        await using var web = BuilderProcess.Start(TestPaths.WebAssembly, ["--urls", "http://127.0.0.1:0"], environment);
+        await using var worker = BuilderProcess.Start(TestPaths.WorkerAssembly, [], environment);
+
+        Assert.NotEqual(0, await web.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(2, await worker.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains(expected, web.Output, StringComparison.Ordinal);
+        Assert.Contains(expected, worker.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("1", "15")]
+    [InlineData("20", "0")]
+    public async Task Lease_settings_that_would_expire_a_live_run_refuse_to_start(string leaseTimeout, string heartbeat)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["Builder__DataDir"] = _dataDir,
+            ["Builder__AdminToken"] = BuilderInstance.AdminToken,
+            ["Builder__Jobs__LeaseTimeoutSeconds"] = leaseTimeout,
+            ["Builder__Jobs__HeartbeatSeconds"] = heartbeat,
+        };
+
+        await using var web = BuilderProcess.Start(TestPaths.WebAssembly, ["--urls", "http://127.0.0.1:0"], environment);
+
+        Assert.NotEqual(0, await web.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("Builder:Jobs:", web.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_worker_refuses_to_start_without_PostgreSQL()
     {

@@ -20,6 +20,7 @@ internal static class BuilderInstance
 
     public static Dictionary<string, string> Production(string dataDir, string connectionString) => new(Embedded(dataDir))
     {
+        ["Builder__Database"] = "postgres",
         ["ConnectionStrings__Postgres"] = connectionString,
     };
 
