@@ -35,9 +35,9 @@ public static class PipelineServiceCollectionExtensions
         services.AddDbContextFactory<BuilderDbContext>(lifetime: ServiceLifetime.Scoped);
         services.AddBuilderStorage();
         services.AddOptions<BuildOptions>().BindConfiguration(BuildOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<BuildOptions>, BuildOptionsValidator>();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<BuildOptions>, ProblemsValidator<BuildOptions>>();
         services.AddOptions<JobOptions>().BindConfiguration(JobOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<JobOptions>, JobOptionsValidator>();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<JobOptions>, ProblemsValidator<JobOptions>>();
         var jobOptions = configuration.GetSection(JobOptions.SectionName).Get<JobOptions>() ?? new JobOptions();
 
         var production = configuration.IsProductionMode();
@@ -125,22 +125,11 @@ public static class PipelineServiceCollectionExtensions
     }
 }
 
-/// <summary>Names every bad Builder:Jobs setting at start.</summary>
-internal sealed class JobOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<JobOptions>
+/// <summary>Names every bad setting of a section at start (its <see cref="ISelfValidating.Problems"/>), so the process stops with a message that says what to fix.</summary>
+internal sealed class ProblemsValidator<T> : Microsoft.Extensions.Options.IValidateOptions<T>
+    where T : class, ISelfValidating
 {
-    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, JobOptions options)
-    {
-        var problems = options.Problems().ToList();
-        return problems.Count == 0
-            ? Microsoft.Extensions.Options.ValidateOptionsResult.Success
-            : Microsoft.Extensions.Options.ValidateOptionsResult.Fail(problems);
-    }
-}
-
-/// <summary>Names every bad Builder:Build setting at start, so the process stops with a message that says what to fix.</summary>
-internal sealed class BuildOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<BuildOptions>
-{
-    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, BuildOptions options)
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, T options)
     {
         var problems = options.Problems().ToList();
         return problems.Count == 0

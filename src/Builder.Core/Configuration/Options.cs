@@ -25,7 +25,7 @@ public sealed class AdminOptions
 }
 
 /// <summary>How builds run (<c>Builder:Build</c>).</summary>
-public sealed partial class BuildOptions
+public sealed partial class BuildOptions : ISelfValidating
 {
     public const string SectionName = "Builder:Build";
 
@@ -184,7 +184,7 @@ public sealed partial class BuildOptions
 /// killed, lost the database, or hangs) is taken over by another run. Hangfire's own invisibility timeout (production)
 /// is the lease timeout, sliding: a job a live worker is running is never handed to a second worker.
 /// </summary>
-public sealed class JobOptions
+public sealed class JobOptions : ISelfValidating
 {
     public const string SectionName = "Builder:Jobs";
 
@@ -211,4 +211,10 @@ public sealed class JobOptions
             yield return $"Builder:Jobs:LeaseTimeoutSeconds ({LeaseTimeoutSeconds}) must be at least three heartbeats (Builder:Jobs:HeartbeatSeconds is {HeartbeatSeconds}): a lease would expire while its run is alive";
         }
     }
+}
+
+/// <summary>Settings that can say what is wrong with them: each problem a sentence naming its key.</summary>
+public interface ISelfValidating
+{
+    IEnumerable<string> Problems();
 }
