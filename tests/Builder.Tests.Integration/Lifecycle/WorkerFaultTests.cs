@@ -225,6 +225,10 @@ public sealed class WorkerFaultTests(TwoWorkerInstallation installation, ITestOu
                 checkedParts++;
             }
 
+            var waited = events.Single(e => e.Kind == Published).At - events.Where(e => e.Kind == PartSucceeded).Max(e => e.At);
+            var log = await Client.GetLogSoFarAsync(build.Id);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"build {build.Id}: published {waited.TotalSeconds:F1} s after its last part succeeded")
+                + (log.Contains("[builder] not published", StringComparison.Ordinal) || log.Contains("[builder] publishing stopped", StringComparison.Ordinal) ? "; its log has a 'not published'/'publishing stopped' line" : ""));
             published += events.Count(e => e.Kind == Published);
             Assert.Equal(1, events.Count(e => e.Kind == Published));
         }
