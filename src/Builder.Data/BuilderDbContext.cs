@@ -69,6 +69,7 @@ public sealed class BuilderDbContext(DbContextOptions<BuilderDbContext> options)
             e.Property(b => b.LeaseOwner).HasMaxLength(200);
             // UTC ticks: compared in queries (lease expiry) on SQLite too.
             e.Property(b => b.HeartbeatAt).HasConversion(NullableUtcTicks);
+            e.Property(b => b.PublishQueuedAt).HasConversion(NullableUtcTicks);
             e.HasMany(b => b.Targets).WithOne().HasForeignKey(t => t.BuildId);
             e.HasMany(b => b.Parts).WithOne().HasForeignKey(p => p.BuildId);
             e.HasOne(b => b.Repository).WithMany().HasForeignKey(b => b.RepositoryId);

@@ -46,7 +46,7 @@ public sealed partial class DockerWheelBuilder(
         using var docker = clients.Create();
         await EnsureImageAsync(docker, image, cancellationToken);
         var runner = new BuildContainerRunner(settings, time, logger);
-        if (request.PartId > 0)
+        if (request.PartId > 0 && request.EarlierRunWorkers.Count > 0)
         {
             await RemoveEarlierRunsAsync(docker, request, log, cancellationToken);
         }
@@ -115,6 +115,8 @@ public sealed partial class DockerWheelBuilder(
     /// <summary>
     /// Removes the containers an earlier run of this part left on this engine: this run holds the part's lease, so a
     /// container of the part that is still here belongs to a run that lost it (its worker was killed, or it hung).
+    /// Only containers of this build and part whose owner is one of those runs' workers: another installation on the
+    /// same engine has its own builds with the same ids, and its own worker names.
     /// </summary>
     private static async Task RemoveEarlierRunsAsync(DockerClient docker, WheelBuildRequest request, IBuildLog log, CancellationToken cancellationToken)
     {
@@ -132,9 +134,15 @@ public sealed partial class DockerWheelBuilder(
         }, cancellationToken);
         foreach (var container in containers)
         {
-            await BuildContainerRunner.RemoveAsync(docker, container.ID, cancellationToken);
             container.Labels.TryGetValue(BuildContainerRunner.OwnerLabel, out var owner);
-            log.WriteLine($"[{request.Architecture}] removed container {container.ID[..12]} left by an earlier run of this part (owner {owner ?? "?"})");
+            container.Labels.TryGetValue(BuildContainerRunner.BuildIdLabel, out var buildId);
+            if (owner is null || !request.EarlierRunWorkers.Contains(owner) || buildId != request.BuildId.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            {
+                continue;
+            }
+
+            await BuildContainerRunner.RemoveAsync(docker, container.ID, cancellationToken);
+            log.WriteLine($"[{request.Architecture}] removed container {container.ID[..12]} left by an earlier run of this part (owner {owner})");
         }
     }
 

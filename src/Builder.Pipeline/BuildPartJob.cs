@@ -113,6 +113,7 @@ public sealed partial class BuildPartJob(
         var request = new WheelBuildRequest(build.Id, part.Architecture, source, Path.Combine(work, "out"), part.IncludeSdist)
         {
             PartId = part.Id,
+            EarlierRunWorkers = part.Attempts > 1 ? await lifecycle.EarlierRunWorkersAsync(part.Id, lease, cancellationToken) : [],
             Identifiers = part.IdentifierList,
             Project = plan.Project,
         };

@@ -52,22 +52,51 @@ public sealed class DbBuildLog : IBuildLog, IAsyncDisposable
             // The loop ends by cancellation; the final flush below writes what is left.
         }
 
-        await FlushAsync(CancellationToken.None);
-        // Saved after the last lines: a reader that has the marker has every line of the attempt.
-        await SaveAsync(string.Empty, CancellationToken.None);
+        // The last lines, then the marker (a reader that has the marker has every line of the attempt). The database
+        // may be away right now (a restart): both are tried a few times, and never fail the job that wrote them.
+        for (var attempt = 1; attempt <= FinalAttempts; attempt++)
+        {
+            try
+            {
+                await FlushAsync(CancellationToken.None);
+                await SaveAsync(string.Empty, CancellationToken.None);
+                break;
+            }
+            catch (Exception) when (attempt < FinalAttempts)
+            {
+                await Task.Delay(RetryDelay);
+            }
+            catch (Exception)
+            {
+                // Lost after every attempt: a reader takes the log as complete SettleTime after the build ended.
+            }
+        }
+
         _stop.Dispose();
     }
+
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
+
+    private const int FinalAttempts = 8;
 
     private async Task FlushLoopAsync()
     {
         using var timer = new PeriodicTimer(FlushInterval);
         while (await timer.WaitForNextTickAsync(_stop.Token))
         {
-            // Only the wait is cancelled: lines taken for a save are saved, not lost to a stop in the middle of it.
-            await FlushAsync(CancellationToken.None);
+            try
+            {
+                // Only the wait is cancelled: lines taken for a save are saved, not lost to a stop in the middle of it.
+                await FlushAsync(CancellationToken.None);
+            }
+            catch (Exception)
+            {
+                // The database is away: the lines went back to the front of the queue; the next tick tries again.
+            }
         }
     }
 
+    /// <summary>Saves the pending lines as one chunk; when that fails they go back in front of lines written since.</summary>
     private async Task FlushAsync(CancellationToken cancellationToken)
     {
         StringBuilder chunk;
@@ -82,7 +111,19 @@ public sealed class DbBuildLog : IBuildLog, IAsyncDisposable
             _pending = new StringBuilder();
         }
 
-        await SaveAsync(chunk.ToString(), cancellationToken);
+        try
+        {
+            await SaveAsync(chunk.ToString(), cancellationToken);
+        }
+        catch
+        {
+            lock (_gate)
+            {
+                _pending = chunk.Append(_pending);
+            }
+
+            throw;
+        }
     }
 
     // One chunk at a time per writer. A build has several writers (its plan and parts), so chunk ids of a build may

@@ -30,9 +30,8 @@ public sealed partial class ReleaseLifecycle(
     TimeProvider time,
     ILogger<ReleaseLifecycle> logger)
 {
-    /// <summary>A new lease for one job run: the worker, this process and the run (unique per run).</summary>
-    public static string NewLease(string workerName) =>
-        string.Create(CultureInfo.InvariantCulture, $"{workerName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..12]}");
+    /// <summary>A new lease for one job run (<see cref="RunLease.New"/>).</summary>
+    public static string NewLease(string workerName) => RunLease.New(workerName, Environment.ProcessId);
 
     /// <summary>Records a build of a tag push (or of "build again") as queued, then enqueues its plan.</summary>
     /// <exception cref="DbUpdateException">The same (repository, tag, commit, generation) exists: a redelivered webhook.</exception>
@@ -206,6 +205,16 @@ public sealed partial class ReleaseLifecycle(
         return await db.BuildParts.AnyAsync(p => p.Id == partId && p.State == BuildState.Running && p.LeaseOwner == lease, cancellationToken);
     }
 
+    /// <summary>The workers of the runs that started this part before (from its part-started events), earliest first.</summary>
+    public async Task<IReadOnlyList<string>> EarlierRunWorkersAsync(long partId, string currentLease, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var leases = await db.BuildEvents.AsNoTracking().Where(e => e.PartId == partId && e.Kind == BuildEventKinds.PartStarted)
+            .OrderBy(e => e.Id).Select(e => e.Detail).ToListAsync(cancellationToken);
+        return leases.Where(l => l is not null && !l.StartsWith(currentLease, StringComparison.Ordinal))
+            .Select(l => RunLease.WorkerOf(l!)).Where(w => w.Length > 0).Distinct(StringComparer.Ordinal).ToList();
+    }
+
     /// <summary>Why a run no longer holds its part, for its log: the part's end (cancelled, the release failed) or a takeover.</summary>
     public async Task<string> LostReasonAsync(long partId)
     {
@@ -243,6 +252,11 @@ public sealed partial class ReleaseLifecycle(
                     .SetProperty(p => p.LeaseOwner, (string?)null)
                     .SetProperty(p => p.HeartbeatAt, (DateTimeOffset?)null), cancellationToken);
             last = updated == 1 && !await tx.BuildParts.AnyAsync(p => p.BuildId == buildId && p.State != BuildState.Succeeded, cancellationToken);
+            if (last)
+            {
+                await tx.Builds.Where(b => b.Id == buildId).ExecuteUpdateAsync(u => u.SetProperty(b => b.PublishQueuedAt, now), cancellationToken);
+            }
+
             return updated;
         }, cancellationToken);
         if (applied && last)
@@ -433,19 +447,22 @@ public sealed partial class ReleaseLifecycle(
         }
 
         // Every part succeeded, but no publication finished: the enqueue was lost (a crash right after the last part's
-        // commit) or the publish job is still retrying. Publishing is idempotent, so enqueueing it again is safe; the
-        // last part must have finished a lease timeout ago, so a publish job that is merely running is not doubled.
-        var candidates = await db.Builds.AsNoTracking()
-            .Where(b => b.State == BuildState.Running && b.LeaseOwner == null
+        // commit), or the publish job failed its attempts on faults, or it still waits behind long builds. Publishing is
+        // idempotent, so enqueueing it again is safe; once per lease timeout at most (PublishQueuedAt, a conditional
+        // update: one watchdog of many wins), so a waiting publication is not duplicated every heartbeat.
+        var ready = await db.Builds.AsNoTracking()
+            .Where(b => b.State == BuildState.Running && b.LeaseOwner == null && (b.PublishQueuedAt == null || b.PublishQueuedAt < expired)
                 && db.BuildParts.Any(p => p.BuildId == b.Id) && !db.BuildParts.Any(p => p.BuildId == b.Id && p.State != BuildState.Succeeded))
-            .Select(b => b.Id).ToListAsync(cancellationToken);
-        var lastFinished = await db.BuildParts.AsNoTracking().Where(p => candidates.Contains(p.BuildId))
-            .Select(p => new { p.BuildId, p.FinishedAt }).ToListAsync(cancellationToken);
-        var ready = candidates.Where(id => everyLeaseIsDead || lastFinished.Where(p => p.BuildId == id).All(p => p.FinishedAt is { } at && at < expired)).ToList();
-        foreach (var id in ready)
+            .Select(b => new { b.Id, b.PublishQueuedAt }).ToListAsync(cancellationToken);
+        foreach (var build in ready)
         {
-            dispatcher.EnqueuePublish(id);
-            enqueued++;
+            var claimed = await db.Builds.Where(b => b.Id == build.Id && b.State == BuildState.Running && b.PublishQueuedAt == build.PublishQueuedAt)
+                .ExecuteUpdateAsync(u => u.SetProperty(b => b.PublishQueuedAt, now), cancellationToken);
+            if (claimed == 1)
+            {
+                dispatcher.EnqueuePublish(build.Id);
+                enqueued++;
+            }
         }
 
         return enqueued;

@@ -66,6 +66,7 @@ builder.Services.AddBuilderForwardedHeaders(builder.Configuration);
 // Embedded builds reach this process's own index (through each container's relay) at the address it listens on.
 builder.Services.AddSingleton<IIndexAddress, ServerIndexAddress>();
 builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<Builder.Web.Http.DatabaseUnavailableHandler>();
 builder.Services.AddOptions<IndexOptions>().BindConfiguration(IndexOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<IndexCache>();
 builder.Services.AddSingleton<FileContentCache>();
@@ -73,6 +74,7 @@ builder.Services.AddHostedService<IndexWarmer>();
 
 var app = builder.Build();
 app.UseForwardedHeaders();
+app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseMiddleware<AccessMiddleware>();
 app.MapRepositoryApi();

@@ -88,6 +88,9 @@ public sealed class Build
     /// <summary>Runs of the publish step (<c>PublishReleaseJob</c>): each writes its own end-of-attempt marker to the log.</summary>
     public int PublishAttempts { get; set; }
 
+    /// <summary>When the publish step was last enqueued (by the last part's success, or again by the watchdog).</summary>
+    public DateTimeOffset? PublishQueuedAt { get; set; }
+
     /// <summary>
     /// 0 for the build a tag push made; each admin "build again" (<c>POST /api/builds/{id}/retry</c>) of the same tag
     /// and commit makes the next one. (repository, tag, commit, generation) is unique.
@@ -319,4 +322,23 @@ public sealed class BuildEventCursor
     public required string Subscriber { get; set; }
 
     public long LastEventId { get; set; }
+}
+
+/// <summary>
+/// A job run's lease on a plan or part: "worker/pid/run" — the worker (<c>Builder:Build:WorkerName</c>, which may itself
+/// hold '/'), the process and a run id unique to the run. Events that quote a lease may add words after a space.
+/// </summary>
+public static class RunLease
+{
+    public static string New(string workerName, int processId) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{workerName}/{processId}/{Guid.NewGuid().ToString("N")[..12]}");
+
+    /// <summary>The worker of a lease; empty when the text is not a lease.</summary>
+    public static string WorkerOf(string lease)
+    {
+        var end = lease.IndexOf(' ', StringComparison.Ordinal) is var space and > 0 ? space : lease.Length;
+        var run = end > 0 ? lease.LastIndexOf('/', end - 1) : -1;
+        var pid = run > 0 ? lease.LastIndexOf('/', run - 1) : -1;
+        return pid > 0 && run - pid > 1 && lease[(pid + 1)..run].All(char.IsAsciiDigit) ? lease[..pid] : string.Empty;
+    }
 }

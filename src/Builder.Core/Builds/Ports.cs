@@ -19,11 +19,14 @@ public interface ISourceFetcher
 
 public sealed record WheelBuildRequest(long BuildId, string Architecture, string SourceDirectory, string OutputDirectory, bool IncludeSdist)
 {
-    /// <summary>
-    /// The part being built (0: none). Its containers carry it as a label, and a run that took the part over removes
-    /// the containers an earlier run of the part left (on this Docker engine) before it starts its own.
-    /// </summary>
+    /// <summary>The part being built (0: none); its containers carry it as a label.</summary>
     public long PartId { get; init; }
+
+    /// <summary>
+    /// The workers (<c>Builder:Build:WorkerName</c>) of earlier runs of this part, which lost their lease: before it
+    /// starts, this run removes the containers of this build and part that those workers left on its Docker engine.
+    /// </summary>
+    public IReadOnlyList<string> EarlierRunWorkers { get; init; } = [];
 
     /// <summary>cibuildwheel identifiers to build on this architecture (<c>cp311-manylinux_x86_64</c>); empty: every CPython of the image.</summary>
     public IReadOnlyList<string> Identifiers { get; init; } = [];
