@@ -85,7 +85,6 @@ public static partial class BuildMatrix
                     Architecture = arch,
                     Identifiers = string.Join(' ', identifiers.Where((_, index) => index % count == i)),
                     IncludeSdist = parts.Count == 0 && plan.Sdist,
-                    State = BuildState.Queued,
                 });
             }
         }

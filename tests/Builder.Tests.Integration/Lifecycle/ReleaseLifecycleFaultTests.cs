@@ -37,8 +37,8 @@ public sealed class ReleaseLifecycleFaultTests(ITestOutputHelper output)
             await host.RunPartAsync(part.Id, new WheelMaker(Project, version));
             Assert.Contains(buildId, host.Dispatcher.EnqueuedPublications);
 
-            // The publication and the tag's deletion at once; the deletion a little later in some rounds, earlier in others.
-            var delay = TimeSpan.FromMilliseconds(round % 4 * 3);
+            // The publication and the tag's deletion at once, the deletion 0-56 ms later (both orders and true overlaps occur).
+            var delay = TimeSpan.FromMilliseconds(round % 8 * 8);
             var publish = Task.Run(() => host.PublishAsync(buildId));
             var cancel = Task.Run(async () =>
             {
