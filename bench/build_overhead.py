@@ -19,22 +19,19 @@ CPython 3.11 with pip. Starts its own server (Release build) on a free loopback 
 """
 
 import argparse
-import hashlib
-import hmac
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import TOKEN, free_port, http, push_webhook, sh, wait_until_up, write_tree  # noqa: E402
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TOKEN = "bench-admin-token-0123456789"
 IMAGE = os.environ.get("BUILDER_BENCH_IMAGE", "builder-local/manylinux-x86_64:latest")
 
 PURE = {
@@ -80,33 +77,6 @@ CEXT = {
         PyMODINIT_FUNC PyInit__add(void) { return PyModule_Create(&module); }
         """,
 }
-
-
-def sh(*cmd, cwd=None, env=None):
-    return subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http(method, url, body=None, headers=None):
-    """A request with the admin token (Builder is private by default; webhooks are decided by their signature alone)."""
-    data = json.dumps(body).encode() if isinstance(body, dict) else body
-    req = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}, Authorization="Bearer " + TOKEN))
-    with urllib.request.urlopen(req, timeout=60) as resp:
-        return resp.status, resp.read()
-
-
-def write_tree(root, files, version):
-    for rel, text in files.items():
-        path = os.path.join(root, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        # Only {version} is a placeholder; C braces stay as they are.
-        with open(path, "w") as f:
-            f.write(textwrap.dedent(text).lstrip("\n").replace("{version}", version))
 
 
 def python311():
@@ -205,24 +175,14 @@ def start_server(label, tree, pythons, work):
         env["Builder__Build__Pythons__%d" % i] = py
     process = subprocess.Popen(["dotnet", "Builder.Web.dll", "--urls", base], cwd=dll_dir, env=env,
                                stdout=open(os.path.join(work, label + "-server.log"), "w"), stderr=subprocess.STDOUT)
-    for _ in range(300):
-        try:
-            http("GET", base + "/simple/")
-            break
-        except OSError:
-            time.sleep(0.2)
+    wait_until_up(base)
     return {"label": label, "base": base, "process": process}
 
 
 def time_builder(base, name, version, sha, secret, work, build_seconds):
-    body = json.dumps({"ref": "refs/tags/v" + version, "before": "0" * 40, "after": sha, "deleted": False,
-                       "repository": {"full_name": "bench/" + name}}).encode()
-    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     start = time.monotonic()
-    status, answer = http("POST", base + "/webhooks/github", body, {
-        "Content-Type": "application/json", "X-GitHub-Event": "push", "X-Hub-Signature-256": signature,
-        "X-GitHub-Delivery": "bench-%s-%s" % (name, version)})
-    build = json.loads(answer)["id"]
+    answer = push_webhook(base, secret, "bench/" + name, "refs/tags/v" + version, sha, delivery="bench-%s-%s" % (name, version))
+    build = answer["id"]
     while True:
         _, raw = http("GET", "%s/api/builds/%d" % (base, build))
         state = json.loads(raw)

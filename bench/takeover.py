@@ -16,24 +16,21 @@ Builder:Jobs:HeartbeatSeconds (when a watchdog looks) plus the takeover's own st
 """
 
 import argparse
-import hashlib
-import hmac
 import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import free_port, http, push_webhook, sh, wait_until_up, write_tree  # noqa: E402
 from datetime import datetime, timezone
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TOKEN = "bench-admin-token-0123456789"
 STATE = os.environ.get("BUILDER_STATE", "/var/tmp/builder-dev")
 
 PROJECT = {
@@ -57,23 +54,6 @@ PROJECT = {
 }
 
 
-def sh(*cmd, cwd=None, env=None):
-    return subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http(method, url, body=None, headers=None):
-    data = json.dumps(body).encode() if isinstance(body, dict) else body
-    req = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}, Authorization="Bearer " + TOKEN))
-    with urllib.request.urlopen(req, timeout=60) as resp:
-        return resp.status, resp.read()
-
-
 def get(url):
     return json.loads(http("GET", url)[1])
 
@@ -87,15 +67,6 @@ def postgres_admin():
 def psql(sql):
     host, port, user = postgres_admin()
     sh("psql", "-h", host, "-p", port, "-U", user, "-d", "postgres", "-qc", sql)
-
-
-def webhook(base, secret, name, ref, sha, deleted=False):
-    body = json.dumps({"ref": ref, "before": "0" * 40, "after": "0" * 40 if deleted else sha, "deleted": deleted,
-                       "repository": {"full_name": name}}).encode()
-    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return json.loads(http("POST", base + "/webhooks/github", body, {
-        "Content-Type": "application/json", "X-GitHub-Event": "push", "X-Hub-Signature-256": signature,
-        "X-GitHub-Delivery": "takeover-%s-%s" % (ref, time.monotonic())})[1] or b"{}")
 
 
 def main():
@@ -130,12 +101,7 @@ def main():
     rows = []
     try:
         start("web")
-        for _ in range(300):
-            try:
-                http("GET", base + "/simple/")
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_until_up(base)
         start("worker-a")
         start("worker-b")
         repo = os.path.join(work, "repo")
@@ -146,15 +112,12 @@ def main():
         secret = registered["webhookSecret"]
         for r in range(args.rounds):
             version = "1.0.%d" % r
-            for path, text in PROJECT.items():
-                full = os.path.join(repo, path)
-                os.makedirs(os.path.dirname(full), exist_ok=True)
-                open(full, "w").write(textwrap.dedent(text).lstrip().replace("{version}", version))
+            write_tree(repo, PROJECT, version)
             sh("git", "add", "-A", cwd=repo)
             sh("git", "-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-qm", version, cwd=repo)
             sh("git", "tag", "v" + version, cwd=repo)
             sha = sh("git", "rev-parse", "HEAD", cwd=repo).strip()
-            build = webhook(base, secret, "bench/takeover", "refs/tags/v" + version, sha)["id"]
+            build = push_webhook(base, secret, "bench/takeover", "refs/tags/v" + version, sha)["id"]
             holder = None
             deadline = time.monotonic() + 300
             while holder is None and time.monotonic() < deadline:
@@ -183,7 +146,7 @@ def main():
                 sys.exit("round %d: the part was not taken over" % (r + 1))
             print("round %d: killed %s; part started again on %s after %.1f s (event time %.1f s)" % (r + 1, holder, taker, observed, by_event), flush=True)
             rows.append((holder, taker, observed, by_event))
-            webhook(base, secret, "bench/takeover", "refs/tags/v" + version, sha, deleted=True)
+            push_webhook(base, secret, "bench/takeover", "refs/tags/v" + version, sha, deleted=True)
             start(holder)
     finally:
         for process in processes.values():
