@@ -27,7 +27,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import free_port, http, push_webhook, sh, wait_until_up, write_tree  # noqa: E402
+from benchlib import TOKEN, free_port, http, push_webhook, sh, wait_until_up, write_tree  # noqa: E402
 from datetime import datetime, timezone
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -76,13 +76,12 @@ def main():
     ap.add_argument("--heartbeat", type=int, default=15, help="Builder:Jobs:HeartbeatSeconds")
     args = ap.parse_args()
     sh(os.path.join(HERE, "scripts/ensure-deps.sh"), "--postgres")
-    database = "builder_bench_takeover_%d" % os.getpid()
-    psql("CREATE DATABASE %s" % database)
-    host, port, user = postgres_admin()
-    work = tempfile.mkdtemp(prefix="builder-takeover-")
     print("== build (Release)", flush=True)
     sh("dotnet", "build", os.path.join(HERE, "src/Builder.Web"), "-c", "Release", "-v", "q", "-nologo")
     sh("dotnet", "build", os.path.join(HERE, "workers/Builder.Worker"), "-c", "Release", "-v", "q", "-nologo")
+    database = "builder_bench_takeover_%d" % os.getpid()
+    host, port, user = postgres_admin()
+    work = tempfile.mkdtemp(prefix="builder-takeover-")
     env = dict(os.environ, Builder__DataDir=os.path.join(work, "data"), Builder__AdminToken=TOKEN, Builder__Database="postgres",
                ConnectionStrings__Postgres="Host=%s;Port=%s;Username=%s;Database=%s" % (host, port, user, database),
                Builder__Jobs__LeaseTimeoutSeconds=str(args.lease), Builder__Jobs__HeartbeatSeconds=str(args.heartbeat),
@@ -99,6 +98,7 @@ def main():
                                            stdout=open(os.path.join(work, name + ".log"), "a"), stderr=subprocess.STDOUT)
 
     rows = []
+    psql("CREATE DATABASE %s" % database)
     try:
         start("web")
         wait_until_up(base)
