@@ -74,7 +74,12 @@ builder.Services.AddHostedService<IndexWarmer>();
 
 var app = builder.Build();
 app.UseForwardedHeaders();
-app.UseExceptionHandler();
+// Unhandled exceptions become problems: a bad parameter (BadHttpRequestException, thrown in Development) keeps its
+// 400, the database being away is a 503 (DatabaseUnavailableHandler), anything else a 500.
+app.UseExceptionHandler(new ExceptionHandlerOptions
+{
+    StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+});
 app.UseStatusCodePages();
 app.UseMiddleware<AccessMiddleware>();
 app.MapRepositoryApi();
