@@ -165,6 +165,23 @@ internal sealed partial class BuildContainerRunner(BuildOptions settings, TimePr
         return output.Outcome(exitCode, timedOut: false, outOfMemory, time.GetElapsedTime(started), files);
     }
 
+    /// <summary>Every container (running or not) managed by Builder that carries all of <paramref name="labels"/> ("key=value").</summary>
+    internal static Task<IList<ContainerListResponse>> ListManagedAsync(DockerClient docker, IEnumerable<string> labels, CancellationToken cancellationToken)
+    {
+        // Several "label" filters must all match (Engine API: GET /containers/json).
+        var filter = new Dictionary<string, bool> { [$"{ManagedLabel}=true"] = true };
+        foreach (var label in labels)
+        {
+            filter[label] = true;
+        }
+
+        return docker.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = filter },
+        }, cancellationToken);
+    }
+
     internal static async Task RemoveAsync(DockerClient docker, string containerId, CancellationToken cancellationToken)
     {
         try

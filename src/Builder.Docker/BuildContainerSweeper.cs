@@ -35,19 +35,7 @@ internal sealed partial class BuildContainerSweeper(IDockerClientFactory clients
     internal async Task<int> SweepAsync(string owner, CancellationToken cancellationToken)
     {
         using var docker = clients.Create();
-        var containers = await docker.Containers.ListContainersAsync(new ContainersListParameters
-        {
-            All = true,
-            Filters = new Dictionary<string, IDictionary<string, bool>>
-            {
-                // Several "label" filters must all match (Engine API: GET /containers/json).
-                ["label"] = new Dictionary<string, bool>
-                {
-                    [$"{BuildContainerRunner.ManagedLabel}=true"] = true,
-                    [$"{BuildContainerRunner.OwnerLabel}={owner}"] = true,
-                },
-            },
-        }, cancellationToken);
+        var containers = await BuildContainerRunner.ListManagedAsync(docker, [$"{BuildContainerRunner.OwnerLabel}={owner}"], cancellationToken);
         foreach (var container in containers)
         {
             await BuildContainerRunner.RemoveAsync(docker, container.ID, cancellationToken);

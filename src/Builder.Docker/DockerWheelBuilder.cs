@@ -120,23 +120,15 @@ public sealed partial class DockerWheelBuilder(
     /// </summary>
     private static async Task RemoveEarlierRunsAsync(DockerClient docker, WheelBuildRequest request, IBuildLog log, CancellationToken cancellationToken)
     {
-        var containers = await docker.Containers.ListContainersAsync(new ContainersListParameters
-        {
-            All = true,
-            Filters = new Dictionary<string, IDictionary<string, bool>>
-            {
-                ["label"] = new Dictionary<string, bool>
-                {
-                    [$"{BuildContainerRunner.ManagedLabel}=true"] = true,
-                    [$"{BuildContainerRunner.PartIdLabel}={request.PartId.ToString(System.Globalization.CultureInfo.InvariantCulture)}"] = true,
-                },
-            },
-        }, cancellationToken);
+        var containers = await BuildContainerRunner.ListManagedAsync(docker,
+            [
+                $"{BuildContainerRunner.BuildIdLabel}={request.BuildId.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+                $"{BuildContainerRunner.PartIdLabel}={request.PartId.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+            ], cancellationToken);
         foreach (var container in containers)
         {
             container.Labels.TryGetValue(BuildContainerRunner.OwnerLabel, out var owner);
-            container.Labels.TryGetValue(BuildContainerRunner.BuildIdLabel, out var buildId);
-            if (owner is null || !request.EarlierRunWorkers.Contains(owner) || buildId != request.BuildId.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            if (owner is null || !request.EarlierRunWorkers.Contains(owner))
             {
                 continue;
             }

@@ -350,8 +350,7 @@ public sealed partial class ReleaseLifecycle(
     public async Task<bool> StartPublishAsync(long buildId, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.Builds.Where(b => b.Id == buildId && b.State == BuildState.Running && b.LeaseOwner == null
-                && db.BuildParts.Any(p => p.BuildId == b.Id) && !db.BuildParts.Any(p => p.BuildId == b.Id && p.State != BuildState.Succeeded))
+        return await ReadyToPublish(db).Where(b => b.Id == buildId)
             .ExecuteUpdateAsync(u => u.SetProperty(b => b.PublishAttempts, b => b.PublishAttempts + 1), cancellationToken) == 1;
     }
 
@@ -363,8 +362,7 @@ public sealed partial class ReleaseLifecycle(
     public async Task<bool> PublishedAsync(BuilderDbContext db, long buildId, string project, IReadOnlyList<string> files, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var updated = await db.Builds.Where(b => b.Id == buildId && b.State == BuildState.Running && b.LeaseOwner == null
-                && db.BuildParts.Any(p => p.BuildId == b.Id) && !db.BuildParts.Any(p => p.BuildId == b.Id && p.State != BuildState.Succeeded))
+        var updated = await ReadyToPublish(db).Where(b => b.Id == buildId)
             .ExecuteUpdateAsync(u => u.SetProperty(b => b.State, BuildState.Succeeded).SetProperty(b => b.Project, project).SetProperty(b => b.FinishedAt, now), cancellationToken);
         if (updated == 0)
         {
@@ -450,9 +448,8 @@ public sealed partial class ReleaseLifecycle(
         // commit), or the publish job failed its attempts on faults, or it still waits behind long builds. Publishing is
         // idempotent, so enqueueing it again is safe; once per lease timeout at most (PublishQueuedAt, a conditional
         // update: one watchdog of many wins), so a waiting publication is not duplicated every heartbeat.
-        var ready = await db.Builds.AsNoTracking()
-            .Where(b => b.State == BuildState.Running && b.LeaseOwner == null && (b.PublishQueuedAt == null || b.PublishQueuedAt < expired)
-                && db.BuildParts.Any(p => p.BuildId == b.Id) && !db.BuildParts.Any(p => p.BuildId == b.Id && p.State != BuildState.Succeeded))
+        var ready = await ReadyToPublish(db).AsNoTracking()
+            .Where(b => b.PublishQueuedAt == null || b.PublishQueuedAt < expired)
             .Select(b => new { b.Id, b.PublishQueuedAt }).ToListAsync(cancellationToken);
         foreach (var build in ready)
         {
@@ -467,6 +464,14 @@ public sealed partial class ReleaseLifecycle(
 
         return enqueued;
     }
+
+    /// <summary>
+    /// Builds ready to be published: running, planned (no planning lease), with parts, every one succeeded. The one
+    /// definition the publish run's start, its success and the watchdog's re-enqueue share.
+    /// </summary>
+    private static IQueryable<Build> ReadyToPublish(BuilderDbContext db) =>
+        db.Builds.Where(b => b.State == BuildState.Running && b.LeaseOwner == null
+            && db.BuildParts.Any(p => p.BuildId == b.Id) && !db.BuildParts.Any(p => p.BuildId == b.Id && p.State != BuildState.Succeeded));
 
     /// <summary>The build's ending: build and unfinished parts, one conditional update each, and the build's event.</summary>
     private async Task<int> EndBuildAsync(BuilderDbContext tx, long buildId, BuildState state, string kind, string message, DateTimeOffset now)
