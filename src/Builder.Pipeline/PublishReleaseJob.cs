@@ -102,13 +102,13 @@ public sealed partial class PublishReleaseJob(
                 var content = await store.OpenReadAsync(key, cancellationToken)
                     ?? throw new BuildStepException($"staged file {name} of part {part.Id} is missing from the artifact store ({key}); build the tag again");
                 var path = Path.Combine(directory, name);
+                string actual;
                 await using (content.Stream)
                 await using (var file = File.Create(path))
                 {
-                    await content.Stream.CopyToAsync(file, cancellationToken);
+                    actual = await Builder.Core.Packaging.FileHash.CopyAsync(content.Stream, file, cancellationToken);
                 }
 
-                var actual = await Builder.Core.Packaging.FileHash.Sha256Async(path, cancellationToken);
                 if (actual != sha256)
                 {
                     throw new BuildStepException($"staged file {name} of part {part.Id} has sha256 {actual}, not the {sha256} its part recorded; nothing was published");

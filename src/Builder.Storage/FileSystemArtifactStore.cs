@@ -57,22 +57,14 @@ public sealed class FileSystemArtifactStore(IOptions<DataOptions> options) : IAr
         var temp = target + "." + Guid.NewGuid().ToString("N") + ".tmp";
         try
         {
-            using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            string written;
             await using (var source = File.OpenRead(sourcePath))
             await using (var destination = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
             {
-                var buffer = new byte[81920];
-                int read;
-                while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
-                {
-                    hash.AppendData(buffer, 0, read);
-                    await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                }
-
+                written = await FileHash.CopyAsync(source, destination, cancellationToken);
                 await destination.FlushAsync(cancellationToken);
             }
 
-            var written = Convert.ToHexStringLower(hash.GetHashAndReset());
             if (!string.Equals(written, sha256, StringComparison.OrdinalIgnoreCase))
             {
                 throw new IOException($"the bytes written for {Path.GetFileName(target)} have sha256 {written}, not the expected {sha256}; nothing was stored");

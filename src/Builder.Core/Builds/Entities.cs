@@ -309,9 +309,6 @@ public static class BuildEventKinds
     public const string Failed = "failed";
     public const string Cancelled = "cancelled";
 
-    public static readonly IReadOnlyList<string> All =
-        [Queued, Started, Planned, PartStarted, PartSucceeded, PartFailed, PartCancelled, PartRequeued, Published, Failed, Cancelled];
-
     /// <summary>The events after which a build never changes again.</summary>
     public static bool IsFinal(string kind) => kind is Published or Failed or Cancelled;
 }
