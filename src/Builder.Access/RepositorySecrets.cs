@@ -1,12 +1,13 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Builder.Core.Builds;
+using Builder.Core.Forges;
 using Microsoft.AspNetCore.DataProtection;
 
 namespace Builder.Access;
 
 /// <summary>
-/// Reads and writes a repository's secrets (webhook secret, clone credentials), encrypted at rest with ASP.NET Core
+/// Reads and writes a repository's secrets (webhook secret, clone credentials or GitHub App key), encrypted at rest with ASP.NET Core
 /// Data Protection. The key ring is in the data directory (embedded default) or in PostgreSQL (production), so a copy
 /// of the database alone reveals no secret. Nothing else decrypts them.
 /// </summary>
@@ -33,7 +34,7 @@ public sealed class RepositorySecrets(IDataProtectionProvider protection) : IRep
         return string.IsNullOrEmpty(repository.PlaintextWebhookSecret) ? null : repository.PlaintextWebhookSecret;
     }
 
-    public CloneCredentials? Credentials(SourceRepository repository)
+    public RepositoryCredentials? Credentials(SourceRepository repository)
     {
         if (repository.ProtectedCredentials is not { } protectedCredentials)
         {
@@ -42,8 +43,17 @@ public sealed class RepositorySecrets(IDataProtectionProvider protection) : IRep
 
         var stored = JsonSerializer.Deserialize<StoredCredentials>(_credentials.Unprotect(protectedCredentials))
             ?? throw new CryptographicException("the stored clone credentials are empty");
-        return new CloneCredentials(stored.Username, stored.Token);
+        return stored.AppId is { } appId
+            ? new GitHubAppCredentials(appId, stored.InstallationId, stored.PrivateKey ?? string.Empty)
+            : new CloneCredentials(stored.Username ?? string.Empty, stored.Token ?? string.Empty);
     }
+
+    public ForgeRepository Forge(SourceRepository repository) => new(
+        repository.Provider,
+        repository.Name,
+        ForgeAddress.ApiUrl(repository.Provider, repository.CloneUrl, repository.ApiUrl),
+        Credentials(repository),
+        repository.GitHubInstallationId);
 
     public void SetWebhookSecret(SourceRepository repository, string secret)
     {
@@ -51,10 +61,15 @@ public sealed class RepositorySecrets(IDataProtectionProvider protection) : IRep
         repository.PlaintextWebhookSecret = string.Empty;
     }
 
-    public void SetCredentials(SourceRepository repository, CloneCredentials? credentials) =>
-        repository.ProtectedCredentials = credentials is null
-            ? null
-            : _credentials.Protect(JsonSerializer.Serialize(new StoredCredentials(credentials.Username, credentials.Token)));
+    public void SetCredentials(SourceRepository repository, RepositoryCredentials? credentials) =>
+        repository.ProtectedCredentials = credentials switch
+        {
+            null => null,
+            CloneCredentials token => _credentials.Protect(JsonSerializer.Serialize(new StoredCredentials(token.Username, token.Token))),
+            GitHubAppCredentials app => _credentials.Protect(JsonSerializer.Serialize(
+                new StoredCredentials(null, null) { AppId = app.AppId, InstallationId = app.InstallationId, PrivateKey = app.PrivateKeyPem })),
+            _ => throw new ArgumentException($"unknown credentials {credentials.GetType().Name}", nameof(credentials)),
+        };
 
     /// <summary>
     /// A clone URL with user info ("https://x-access-token:TOKEN@github.com/acme/billing.git") as the URL without it and
@@ -75,5 +90,13 @@ public sealed class RepositorySecrets(IDataProtectionProvider protection) : IRep
         return (bare, credentials);
     }
 
-    private sealed record StoredCredentials(string Username, string Token);
+    /// <summary>The stored form: a user name and token, or a GitHub App (AppId set).</summary>
+    private sealed record StoredCredentials(string? Username, string? Token)
+    {
+        public long? AppId { get; init; }
+
+        public long? InstallationId { get; init; }
+
+        public string? PrivateKey { get; init; }
+    }
 }

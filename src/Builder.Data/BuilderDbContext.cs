@@ -11,6 +11,10 @@ public sealed class BuilderDbContext(DbContextOptions<BuilderDbContext> options)
 
     public DbSet<SourceRepository> Repositories => Set<SourceRepository>();
 
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+
+    public DbSet<ForgeReport> ForgeReports => Set<ForgeReport>();
+
     public DbSet<Build> Builds => Set<Build>();
 
     public DbSet<BuildTarget> BuildTargets => Set<BuildTarget>();
@@ -49,8 +53,13 @@ public sealed class BuilderDbContext(DbContextOptions<BuilderDbContext> options)
         modelBuilder.Entity<SourceRepository>(e =>
         {
             e.ToTable("builder_repositories");
-            e.HasIndex(r => r.Name).IsUnique();
+            // One repository per (provider, instance, name): acme/billing on github.com and on a GitHub Enterprise Server are two.
+            e.HasIndex(r => new { r.Provider, r.Instance, r.Name }).IsUnique();
             e.Property(r => r.Provider).HasMaxLength(32);
+            e.Property(r => r.Instance).HasMaxLength(255).HasDefaultValue(string.Empty);
+            e.Property(r => r.Trigger).HasMaxLength(16).HasDefaultValue(RepositoryTriggers.Tag);
+            e.Property(r => r.ReportStatus).HasDefaultValue(false);
+            e.Property(r => r.ReleaseAssets).HasDefaultValue(false);
             e.Property(r => r.Name).HasMaxLength(512);
             // The column keeps its old name: databases made before secrets were encrypted have it (it is emptied at start).
             e.Property(r => r.PlaintextWebhookSecret).HasColumnName("WebhookSecret");
@@ -102,6 +111,30 @@ public sealed class BuilderDbContext(DbContextOptions<BuilderDbContext> options)
             e.ToTable("builder_build_event_cursors");
             e.HasKey(c => c.Subscriber);
             e.Property(c => c.Subscriber).HasMaxLength(100);
+        });
+
+        modelBuilder.Entity<WebhookDelivery>(e =>
+        {
+            e.ToTable("builder_webhook_deliveries");
+            e.Property(d => d.Provider).HasMaxLength(32);
+            e.Property(d => d.Event).HasMaxLength(64);
+            e.Property(d => d.Outcome).HasMaxLength(16);
+            e.Property(d => d.ReceivedAt).HasConversion(UtcTicks);
+            e.HasIndex(d => new { d.RepositoryId, d.Id });
+        });
+
+        modelBuilder.Entity<ForgeReport>(e =>
+        {
+            e.ToTable("builder_forge_reports");
+            e.Property(r => r.Target).HasMaxLength(32);
+            e.Property(r => r.State).HasMaxLength(16);
+            e.Property(r => r.Outcome).HasMaxLength(16);
+            e.Property(r => r.CreatedAt).HasConversion(UtcTicks);
+            e.Property(r => r.SentAt).HasConversion(NullableUtcTicks);
+            // UTC ticks: the reporter's "what is due" query compares it on SQLite too.
+            e.Property(r => r.DueAt).HasConversion(NullableUtcTicks);
+            e.HasIndex(r => new { r.BuildId, r.Id });
+            e.HasIndex(r => r.DueAt);
         });
 
         modelBuilder.Entity<BuildLogChunk>(e =>

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Builder.Core.Forges;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
@@ -56,6 +57,7 @@ internal sealed partial class DatabaseInitializer(IServiceScopeFactory scopes) :
                 await db.Database.ExecuteSqlRawAsync(statement, cancellationToken);
             }
 
+            await FillRepositoryInstancesAsync(db, cancellationToken);
             foreach (var index in ReplacedIndexes)
             {
 #pragma warning disable EF1002 // the names are constants of this class, not input
@@ -85,9 +87,25 @@ internal sealed partial class DatabaseInitializer(IServiceScopeFactory scopes) :
 
     /// <summary>
     /// Indexes an older Builder made that the model no longer has: one build per (repository, tag, commit) became one
-    /// per generation ("build again" builds the same tag and commit).
+    /// per generation ("build again" builds the same tag and commit); repositories unique by name became unique per
+    /// (provider, instance, name).
     /// </summary>
-    private static readonly string[] ReplacedIndexes = ["IX_builder_builds_RepositoryId_Tag_CommitSha"];
+    private static readonly string[] ReplacedIndexes = ["IX_builder_builds_RepositoryId_Tag_CommitSha", "IX_builder_repositories_Name"];
+
+    /// <summary>Repositories registered before the instance column existed get the instance their URLs name.</summary>
+    private static async Task FillRepositoryInstancesAsync(BuilderDbContext db, CancellationToken cancellationToken)
+    {
+        var unfilled = await db.Repositories.Where(r => r.Instance == string.Empty).ToListAsync(cancellationToken);
+        foreach (var repository in unfilled)
+        {
+            repository.Instance = ForgeAddress.Instance(repository.Provider, repository.CloneUrl, repository.ApiUrl);
+        }
+
+        if (unfilled.Count > 0)
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+    }
 
     private static bool IsIndex(string statement) =>
         statement.StartsWith("CREATE INDEX ", StringComparison.Ordinal) || statement.StartsWith("CREATE UNIQUE INDEX ", StringComparison.Ordinal);

@@ -18,7 +18,7 @@ public sealed class LibGit2SharpSourceFetcher : ISourceFetcher
             catch (LibGit2SharpException ex) when (!cancellationToken.IsCancellationRequested)
             {
                 // Unreachable host, bad credentials, missing repository: the build's owner can act on these.
-                throw new BuildStepException($"git: cloning {Redact(request.CloneUrl)} failed: {ex.Message}", ex);
+                throw new BuildStepException($"git: cloning {Redact(request.CloneUrl)} failed: {Describe(ex)}", ex);
             }
         }, cancellationToken);
     }
@@ -60,6 +60,17 @@ public sealed class LibGit2SharpSourceFetcher : ISourceFetcher
         log.WriteLine($"[git] checked out {request.Tag} at {commit.Sha}");
         return new SourceCheckout(commit.Sha);
     }
+
+    /// <summary>
+    /// libgit2's message, with "authentication failed" said plainly when the host refused the credentials (libgit2
+    /// reports a 401 after credentials as "too many redirects or authentication replays").
+    /// </summary>
+    internal static string Describe(LibGit2SharpException ex) =>
+        ex.Message.Contains("authentication replays", StringComparison.OrdinalIgnoreCase)
+        || ex.Message.Contains("401", StringComparison.Ordinal)
+        || ex.Message.Contains("authentication required", StringComparison.OrdinalIgnoreCase)
+            ? $"authentication failed: the host refused the repository's credentials (or none were set) ({ex.Message})"
+            : ex.Message;
 
     /// <summary>Keeps credentials embedded in a clone URL out of logs.</summary>
     internal static string Redact(string url) =>

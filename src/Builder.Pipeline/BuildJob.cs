@@ -17,8 +17,7 @@ namespace Builder.Pipeline;
 /// </summary>
 public sealed partial class BuildJob(
     BuilderDbContext db,
-    ISourceFetcher sources,
-    IRepositorySecrets secrets,
+    BuildSource sources,
     ReleaseLifecycle lifecycle,
     IDbContextFactory<BuilderDbContext> contexts,
     IOptions<BuildOptions> options,
@@ -98,7 +97,7 @@ public sealed partial class BuildJob(
         }
 
         var source = Path.Combine(work, "src");
-        var checkout = await sources.FetchAsync(new SourceRequest(build.Repository!.CloneUrl, build.Tag, build.CommitSha, secrets.Credentials(build.Repository)), source, log, cancellationToken);
+        var checkout = await sources.FetchAsync(build, source, log, cancellationToken);
         if (!await lifecycle.RecordSourceAsync(build.Id, lease, version, checkout.CommitSha, cancellationToken))
         {
             log.WriteLine("[builder] stopped: the build is no longer this run's to plan (cancelled, or taken over)");

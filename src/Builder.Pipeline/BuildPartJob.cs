@@ -20,8 +20,7 @@ namespace Builder.Pipeline;
 public sealed partial class BuildPartJob(
     BuilderDbContext db,
     IDbContextFactory<BuilderDbContext> contexts,
-    ISourceFetcher sources,
-    IRepositorySecrets secrets,
+    BuildSource sources,
     IWheelBuilder wheels,
     IArtifactStore store,
     ReleaseLifecycle lifecycle,
@@ -102,7 +101,7 @@ public sealed partial class BuildPartJob(
     private async Task<string?> BuildAsync(Build build, BuildPart part, string lease, string work, DbBuildLog log, CancellationToken cancellationToken)
     {
         var source = Path.Combine(work, "src");
-        var checkout = await sources.FetchAsync(new SourceRequest(build.Repository!.CloneUrl, build.Tag, build.CommitSha, secrets.Credentials(build.Repository)), source, log, cancellationToken);
+        var checkout = await sources.FetchAsync(build, source, log, cancellationToken);
         if (build.ResolvedCommit is { } planned && checkout.CommitSha != planned)
         {
             throw new BuildStepException($"tag '{build.Tag}' moved from {planned} to {checkout.CommitSha} while the release was building; tag again to build the new commit");

@@ -77,6 +77,7 @@ public static class PipelineServiceCollectionExtensions
         {
             // The host composes what builds need (ISourceFetcher, IWheelBuilder: AddBuilderGit, AddBuilderDocker) before
             // this, so Docker's startup sweep runs before the job server takes a job.
+            services.AddScoped<BuildSource>();
             services.AddScoped<BuildJob>();
             services.AddScoped<BuildPartJob>();
             services.AddScoped<PublishReleaseJob>();

@@ -4,6 +4,7 @@ using Builder.Core.Builds;
 using Builder.Core.Configuration;
 using Builder.Data;
 using Builder.Docker;
+using Builder.Forges;
 using Builder.Git;
 using Builder.Ldap;
 using Builder.Pipeline;
@@ -46,6 +47,7 @@ builder.Services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Sec
 // composes no git or Docker code. Embedded default: this process runs the builds too.
 if (builder.Configuration.IsProductionMode())
 {
+    builder.Services.AddBuilderTagResolver();
     builder.Services.AddBuilderPipeline(builder.Configuration, JobRole.Client);
 }
 else
@@ -54,6 +56,7 @@ else
     builder.Services.AddBuilderDocker();
     builder.Services.AddBuilderPipeline(builder.Configuration, JobRole.Server);
 }
+builder.Services.AddBuilderForges();
 builder.Services.AddBuilderChangeListener(builder.Configuration);
 builder.Services.AddBuilderAccess();
 builder.Services.AddBuilderAccessWatcher();

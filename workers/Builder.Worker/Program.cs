@@ -1,5 +1,6 @@
 using Builder.Data;
 using Builder.Docker;
+using Builder.Forges;
 using Builder.Git;
 using Builder.Pipeline;
 
@@ -25,6 +26,7 @@ if (!production)
 // What builds need, then the job server: the Docker sweep of this worker's leftovers runs before it takes a job.
 builder.Services.AddBuilderGit();
 builder.Services.AddBuilderDocker();
+builder.Services.AddBuilderForges();
 builder.Services.AddBuilderPipeline(builder.Configuration, JobRole.Server);
 await builder.Build().RunAsync();
 return 0;

@@ -30,13 +30,45 @@ public sealed class SourceRepository
     /// </summary>
     public string? RelayProjects { get; set; }
 
+    /// <summary>
+    /// The forge's host ("github.com", "gitlab.example:8443"): repositories are unique per (provider, instance, name).
+    /// See <c>ForgeAddress.Instance</c>.
+    /// </summary>
+    public string Instance { get; set; } = string.Empty;
+
+    /// <summary>The forge's API base (null: the provider's default for <see cref="CloneUrl"/>, see <c>ForgeAddress</c>).</summary>
+    public string? ApiUrl { get; set; }
+
+    /// <summary>Whether builds report commit statuses to the forge (default: when credentials are set).</summary>
+    public bool ReportStatus { get; set; }
+
+    /// <summary>Whether a published release's files are attached to the forge's release of the tag.</summary>
+    public bool ReleaseAssets { get; set; }
+
+    /// <summary>What starts a build: <c>tag</c> (a tag push, the default) or <c>release</c> (a GitHub release published).</summary>
+    public string Trigger { get; set; } = RepositoryTriggers.Tag;
+
+    /// <summary>The GitHub App installation the latest delivery named (used when the App credentials name none).</summary>
+    public long? GitHubInstallationId { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset? UpdatedAt { get; set; }
 }
 
+/// <summary>The values of <see cref="SourceRepository.Trigger"/>.</summary>
+public static class RepositoryTriggers
+{
+    public const string Tag = "tag";
+    public const string Release = "release";
+}
+
 /// <summary>Credentials for cloning over HTTPS (a token as password; any user name the host accepts, e.g. x-access-token).</summary>
-public sealed record CloneCredentials(string Username, string Token);
+public sealed record CloneCredentials(string Username, string Token) : Forges.RepositoryCredentials
+{
+    /// <summary>Never the token: a record's generated ToString would put it in any log line that formats the credentials.</summary>
+    public override string ToString() => $"CloneCredentials {{ Username = {Username}, Token = *** }}";
+}
 
 public enum BuildState
 {
@@ -338,4 +370,94 @@ public static class RunLease
         var pid = run > 0 ? lease.LastIndexOf('/', run - 1) : -1;
         return pid > 0 && run - pid > 1 && lease[(pid + 1)..run].All(char.IsAsciiDigit) ? lease[..pid] : string.Empty;
     }
+}
+
+/// <summary>
+/// One webhook delivery and what Builder did with it (<see cref="Outcome"/>): every delivery is recorded, refused
+/// ones too, so "why did my tag not build" has an answer.
+/// </summary>
+public sealed class WebhookDelivery
+{
+    public long Id { get; set; }
+
+    /// <summary>The repository the delivery was for; null when it named none Builder knows (refused).</summary>
+    public long? RepositoryId { get; set; }
+
+    public required string Provider { get; set; }
+
+    /// <summary>The forge's event name (<c>push</c>, <c>create</c>, <c>release</c>, <c>Tag Push Hook</c>).</summary>
+    public required string Event { get; set; }
+
+    /// <summary>The forge's delivery id (<c>X-GitHub-Delivery</c>, <c>X-Gitlab-Event-UUID</c>, <c>X-Gitea-Delivery</c>).</summary>
+    public string? DeliveryId { get; set; }
+
+    /// <summary>GitLab's <c>Idempotency-Key</c>: the same for every retry of one delivery.</summary>
+    public string? IdempotencyKey { get; set; }
+
+    /// <summary>The repository name the payload named.</summary>
+    public string? RepositoryName { get; set; }
+
+    public string? Tag { get; set; }
+
+    public string? CommitSha { get; set; }
+
+    /// <summary>One of <see cref="WebhookOutcomes"/>.</summary>
+    public required string Outcome { get; set; }
+
+    /// <summary>The build it made or found (built, duplicate).</summary>
+    public long? BuildId { get; set; }
+
+    /// <summary>A sentence: why it was ignored or refused, which builds it cancelled.</summary>
+    public string? Detail { get; set; }
+
+    public DateTimeOffset ReceivedAt { get; set; }
+}
+
+/// <summary>What a webhook delivery did.</summary>
+public static class WebhookOutcomes
+{
+    public const string Built = "built";
+    public const string Duplicate = "duplicate";
+    public const string Cancelled = "cancelled";
+    public const string Ignored = "ignored";
+    public const string Refused = "refused";
+    public const string Pong = "pong";
+}
+
+/// <summary>
+/// One report to a forge about a build (a commit status, the release's files), written when the lifecycle event that
+/// asks for it is heard and sent by the reporter, retried with backoff until it is sent, refused for good, or
+/// superseded by a newer report of the same build and target. A build's JSON lists them as <c>statuses</c>.
+/// </summary>
+public sealed class ForgeReport
+{
+    public long Id { get; set; }
+
+    public long BuildId { get; set; }
+
+    /// <summary>What is reported: <c>github-status</c>, <c>gitlab-status</c>, <c>gitea-status</c>, <c>github-release</c>, <c>gitlab-release</c>.</summary>
+    public required string Target { get; set; }
+
+    /// <summary>The state reported (<c>pending</c>, <c>running</c>, <c>success</c>, <c>failure</c>, <c>cancelled</c>; <c>assets</c> for release files).</summary>
+    public required string State { get; set; }
+
+    public string? Description { get; set; }
+
+    /// <summary>The lifecycle event it answers (its id in <c>builder_build_events</c>).</summary>
+    public long EventId { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>When the last attempt was made; null before the first.</summary>
+    public DateTimeOffset? SentAt { get; set; }
+
+    /// <summary>When the next attempt is due; null when no attempt is left to make (sent, refused, superseded).</summary>
+    public DateTimeOffset? DueAt { get; set; }
+
+    public int Attempts { get; set; }
+
+    /// <summary>null while unsent; then <c>sent</c>, <c>retrying</c>, <c>refused</c>, <c>gave-up</c> or <c>superseded</c>, with the forge's answer in <see cref="Detail"/>.</summary>
+    public string? Outcome { get; set; }
+
+    public string? Detail { get; set; }
 }

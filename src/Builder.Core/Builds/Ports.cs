@@ -158,5 +158,9 @@ public interface IRepositorySecrets
     /// <summary>The webhook secret; null when the repository has none readable (which fails every signature).</summary>
     string? WebhookSecret(SourceRepository repository);
 
-    CloneCredentials? Credentials(SourceRepository repository);
+    /// <summary>How Builder authenticates to the repository's forge; null: anonymously.</summary>
+    Forges.RepositoryCredentials? Credentials(SourceRepository repository);
+
+    /// <summary>The repository as the forge clients need it (API base, credentials, installation).</summary>
+    Forges.ForgeRepository Forge(SourceRepository repository);
 }

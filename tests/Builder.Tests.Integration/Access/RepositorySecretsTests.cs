@@ -40,7 +40,7 @@ public sealed class RepositorySecretsTests : IDisposable
         return host;
     }
 
-    private static async Task<(CloneCredentials? Credentials, string? WebhookSecret)> DecryptAsync(AccessHost host, string name)
+    private static async Task<(Builder.Core.Forges.RepositoryCredentials? Credentials, string? WebhookSecret)> DecryptAsync(AccessHost host, string name)
     {
         await using var scope = host.Factory.Services.CreateAsyncScope();
         var repository = await scope.ServiceProvider.GetRequiredService<Builder.Data.BuilderDbContext>().Repositories.AsNoTracking().SingleAsync(r => r.Name == name);
@@ -101,7 +101,7 @@ public sealed class RepositorySecretsTests : IDisposable
         }
 
         Assert.True(replaced.Json.GetProperty("hasCredentials").GetBoolean());
-        Assert.Equal(new CloneCredentials("x-access-token", Second), (await DecryptAsync(host, Name)).Credentials);
+        Assert.Equal<Builder.Core.Forges.RepositoryCredentials?>(new CloneCredentials("x-access-token", Second), (await DecryptAsync(host, Name)).Credentials);
         var audit = await host.GetAsync("/api/audit", AccessHost.Admin);
         Assert.Contains("repository:changed", audit.Body, StringComparison.Ordinal);
         AssertNowhere(First, host, registered, list, one, patched, replaced, audit);
@@ -130,7 +130,7 @@ public sealed class RepositorySecretsTests : IDisposable
         Assert.Equal(HttpStatusCode.Created, registered.Status);
         Assert.Equal("https://github.com/acme/billing.git", registered.Json.GetProperty("cloneUrl").GetString());
         Assert.True(registered.Json.GetProperty("hasCredentials").GetBoolean());
-        Assert.Equal(new CloneCredentials("x-access-token", Token), (await DecryptAsync(host, Name)).Credentials);
+        Assert.Equal<Builder.Core.Forges.RepositoryCredentials?>(new CloneCredentials("x-access-token", Token), (await DecryptAsync(host, Name)).Credentials);
         Assert.Equal("https://github.com/acme/billing.git", Row(host, Name).CloneUrl);
         var id = registered.Json.GetProperty("id").GetInt64();
 
@@ -138,7 +138,7 @@ public sealed class RepositorySecretsTests : IDisposable
         var changed = await host.PatchJsonAsync($"/api/repositories/{id}", new { cloneUrl = "https://glpat-Only%2BToken@gitlab.example.invalid/acme/billing.git" }, AccessHost.Admin);
         Assert.Equal(HttpStatusCode.OK, changed.Status);
         Assert.Equal("https://gitlab.example.invalid/acme/billing.git", changed.Json.GetProperty("cloneUrl").GetString());
-        Assert.Equal(new CloneCredentials("x-access-token", "glpat-Only+Token"), (await DecryptAsync(host, Name)).Credentials);
+        Assert.Equal<Builder.Core.Forges.RepositoryCredentials?>(new CloneCredentials("x-access-token", "glpat-Only+Token"), (await DecryptAsync(host, Name)).Credentials);
 
         var listed = await host.GetAsync("/api/repositories", AccessHost.Admin);
         var audit = await host.GetAsync("/api/audit", AccessHost.Admin);
@@ -247,7 +247,7 @@ public sealed class RepositorySecretsTests : IDisposable
         Assert.NotNull(row.Credentials);
         Assert.DoesNotContain(LegacyToken, row.Credentials, StringComparison.Ordinal);
         var (credentials, webhookSecret) = await DecryptAsync(second, Name);
-        Assert.Equal(new CloneCredentials("x-access-token", LegacyToken), credentials);
+        Assert.Equal<Builder.Core.Forges.RepositoryCredentials?>(new CloneCredentials("x-access-token", LegacyToken), credentials);
         Assert.Equal(LegacySecret, webhookSecret);
         Assert.DoesNotContain(LegacyToken, listed.Body, StringComparison.Ordinal);
 

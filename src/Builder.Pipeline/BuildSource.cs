@@ -1,0 +1,27 @@
+using Builder.Core.Builds;
+using Builder.Core.Forges;
+
+namespace Builder.Pipeline;
+
+/// <summary>
+/// Checks out a build's tag: the one place that turns a repository's stored credentials into what git clones with
+/// (a token as it is; a GitHub App's as a fresh installation token) for the plan and every part.
+/// </summary>
+public sealed class BuildSource(ISourceFetcher sources, IRepositorySecrets secrets, ICloneCredentialSource credentials)
+{
+    public async Task<SourceCheckout> FetchAsync(Build build, string directory, IBuildLog log, CancellationToken cancellationToken)
+    {
+        var repository = build.Repository ?? throw new InvalidOperationException($"build {build.Id} was loaded without its repository");
+        CloneCredentials? clone;
+        try
+        {
+            clone = await credentials.ForCloneAsync(secrets.Forge(repository), cancellationToken);
+        }
+        catch (ForgeCredentialsException ex)
+        {
+            throw new BuildStepException($"git: no credentials to clone {repository.Name}: {ex.Message}", ex);
+        }
+
+        return await sources.FetchAsync(new SourceRequest(repository.CloneUrl, build.Tag, build.CommitSha, clone), directory, log, cancellationToken);
+    }
+}
