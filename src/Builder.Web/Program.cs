@@ -57,6 +57,8 @@ else
     builder.Services.AddBuilderPipeline(builder.Configuration, JobRole.Server);
 }
 builder.Services.AddBuilderForges();
+builder.Services.AddScoped<TagBuilds>();
+builder.Services.AddScoped<WebhookIntake>();
 builder.Services.AddBuilderChangeListener(builder.Configuration);
 builder.Services.AddBuilderAccess();
 builder.Services.AddBuilderAccessWatcher();

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Builder.Access;
 using Builder.Core.Access;
 using Builder.Core.Builds;
+using Builder.Core.Forges;
 using Builder.Core.Webhooks;
 using Builder.Data;
 using Builder.Web.Access;
@@ -11,7 +12,11 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Builder.Web.Api;
 
-public sealed record CredentialsRequest(string? Username, string? Token);
+/// <summary>A GitHub App's credentials: the installation is optional (the webhook deliveries of the App name it).</summary>
+public sealed record GitHubAppRequest(long? AppId, long? InstallationId, string? PrivateKey);
+
+/// <summary>Either <c>username</c> and <c>token</c>, or <c>githubApp</c>.</summary>
+public sealed record CredentialsRequest(string? Username, string? Token, GitHubAppRequest? GitHubApp = null);
 
 public sealed record RegisterRepositoryRequest(
     string? Provider,
@@ -19,15 +24,26 @@ public sealed record RegisterRepositoryRequest(
     string? CloneUrl,
     string? WebhookSecret,
     CredentialsRequest? Credentials = null,
-    IReadOnlyList<string>? RelayProjects = null);
+    IReadOnlyList<string>? RelayProjects = null,
+    string? ApiUrl = null,
+    bool? ReportStatus = null,
+    bool? ReleaseAssets = null,
+    string? Trigger = null);
 
 /// <summary>A repository as the API shows it: no secret, only whether clone credentials are set.</summary>
+/// <param name="Credentials">What kind of credentials are set (<c>token</c>, <c>githubApp</c>), never their values; null: none.</param>
 public sealed record RepositoryResponse(
     long Id,
     string Provider,
+    string Instance,
     string Name,
     string CloneUrl,
+    string ApiUrl,
     bool HasCredentials,
+    string? Credentials,
+    bool ReportStatus,
+    bool ReleaseAssets,
+    string Trigger,
     IReadOnlyList<string>? RelayProjects,
     string WebhookUrl,
     DateTimeOffset CreatedAt,
@@ -43,7 +59,6 @@ internal static class RepositoryEndpoints
 {
     public const string Repositories = "/api/repositories";
 
-    private static readonly string[] Providers = ["github", "gitlab"];
     private static readonly string[] CloneSchemes = ["https", "http", "file"];
 
     public static void MapRepositoryApi(this IEndpointRouteBuilder app)
@@ -64,9 +79,9 @@ internal static class RepositoryEndpoints
         }
 
         var provider = body.Provider?.Trim().ToLowerInvariant();
-        if (provider is null || !Providers.Contains(provider))
+        if (provider is null || !ForgeProviders.IsKnown(provider))
         {
-            return Problem(StatusCodes.Status400BadRequest, $"'provider' must be one of: {string.Join(", ", Providers)}");
+            return Problem(StatusCodes.Status400BadRequest, $"'provider' must be one of: {string.Join(", ", ForgeProviders.All)}");
         }
 
         var name = body.Name?.Trim();
@@ -80,12 +95,12 @@ internal static class RepositoryEndpoints
             return Problem(StatusCodes.Status400BadRequest, urlProblem);
         }
 
-        if (body.WebhookSecret is { } given && given.Length < 16)
+        if (body.WebhookSecret is { } givenSecret && givenSecret.Length < 16)
         {
             return Problem(StatusCodes.Status400BadRequest, "'webhookSecret' must be at least 16 characters long (or leave it out to have one generated)");
         }
 
-        if (CredentialsProblem(body.Credentials) is { } credentialsProblem)
+        if (ReadCredentials(body.Credentials, provider, out var given) is { } credentialsProblem)
         {
             return Problem(StatusCodes.Status400BadRequest, credentialsProblem);
         }
@@ -95,19 +110,36 @@ internal static class RepositoryEndpoints
             return Problem(StatusCodes.Status400BadRequest, "'relayProjects': " + globProblem);
         }
 
-        if (await db.Repositories.AnyAsync(r => r.Name == name, cancellationToken))
+        if ((ApiUrlProblem(body.ApiUrl) ?? TriggerProblem(body.Trigger, provider)) is { } settingProblem)
         {
-            return Problem(StatusCodes.Status409Conflict, $"repository '{name}' is already registered");
+            return Problem(StatusCodes.Status400BadRequest, settingProblem);
         }
 
         var (cloneUrl, urlCredentials) = RepositorySecrets.SplitCloneUrl(body.CloneUrl!.Trim());
-        var credentials = body.Credentials is { } c ? new CloneCredentials(c.Username!, c.Token!) : urlCredentials;
+        var apiUrl = string.IsNullOrWhiteSpace(body.ApiUrl) ? null : body.ApiUrl.Trim();
+        if (provider == ForgeProviders.Gitea && apiUrl is null && !cloneUrl.StartsWith("http", StringComparison.Ordinal))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "a Gitea repository needs an 'apiUrl' (https://gitea.example/api/v1) when its 'cloneUrl' is not http(s)");
+        }
+
+        var instance = ForgeAddress.Instance(provider, cloneUrl, apiUrl);
+        if (await db.Repositories.AnyAsync(r => r.Provider == provider && r.Instance == instance && r.Name == name, cancellationToken))
+        {
+            return Problem(StatusCodes.Status409Conflict, $"repository '{name}' on {provider} at {instance} is already registered");
+        }
+
+        var credentials = given ?? urlCredentials;
         var secret = body.WebhookSecret ?? WebhookSignature.NewSecret();
         var repository = new SourceRepository
         {
             Provider = provider,
+            Instance = instance,
             Name = name,
             CloneUrl = cloneUrl,
+            ApiUrl = apiUrl,
+            ReportStatus = body.ReportStatus ?? credentials is not null,
+            ReleaseAssets = body.ReleaseAssets ?? false,
+            Trigger = body.Trigger?.Trim().ToLowerInvariant() ?? RepositoryTriggers.Tag,
             RelayProjects = relayProjects.ToStored(),
             CreatedAt = time.GetUtcNow(),
         };
@@ -115,22 +147,23 @@ internal static class RepositoryEndpoints
         secrets.SetCredentials(repository, credentials);
         db.Repositories.Add(repository);
         audit.Add(db, http.Actor(), AuditActions.RepositoryRegistered, AuditOutcomes.Ok, target: "repository:" + name,
-            detail: $"{provider} {name} from {cloneUrl}{(credentials is null ? string.Empty : " with clone credentials")}; relay reads {relayProjects}");
+            detail: $"{provider} {name} at {instance} from {cloneUrl}{(credentials is null ? string.Empty : " with " + CredentialsKind(credentials))}; relay reads {relayProjects}; "
+                + $"trigger {repository.Trigger}, statuses {(repository.ReportStatus ? "on" : "off")}, release assets {(repository.ReleaseAssets ? "on" : "off")}");
         await db.SaveChangesAsync(cancellationToken);
 
-        return TypedResults.Created($"{Repositories}/{repository.Id}", View(repository, http) with { WebhookSecret = secret });
+        return TypedResults.Created($"{Repositories}/{repository.Id}", View(repository, secrets, http) with { WebhookSecret = secret });
     }
 
-    private static async Task<Ok<List<RepositoryResponse>>> ListAsync(BuilderDbContext db, HttpContext http, CancellationToken cancellationToken)
+    private static async Task<Ok<List<RepositoryResponse>>> ListAsync(BuilderDbContext db, IRepositorySecrets secrets, HttpContext http, CancellationToken cancellationToken)
     {
         var repositories = await db.Repositories.AsNoTracking().OrderBy(r => r.Id).ToListAsync(cancellationToken);
-        return TypedResults.Ok(repositories.Select(r => View(r, http)).ToList());
+        return TypedResults.Ok(repositories.Select(r => View(r, secrets, http)).ToList());
     }
 
-    private static async Task<Results<Ok<RepositoryResponse>, ProblemHttpResult>> GetAsync(long id, BuilderDbContext db, HttpContext http, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<RepositoryResponse>, ProblemHttpResult>> GetAsync(long id, BuilderDbContext db, IRepositorySecrets secrets, HttpContext http, CancellationToken cancellationToken)
     {
         var repository = await db.Repositories.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
-        return repository is null ? Problem(StatusCodes.Status404NotFound, $"no repository {id}") : TypedResults.Ok(View(repository, http));
+        return repository is null ? Problem(StatusCodes.Status404NotFound, $"no repository {id}") : TypedResults.Ok(View(repository, secrets, http));
     }
 
     /// <summary>
@@ -153,7 +186,7 @@ internal static class RepositoryEndpoints
 
         if (body is null)
         {
-            return Problem(StatusCodes.Status400BadRequest, "the body must be a JSON object naming what to change: cloneUrl, credentials, relayProjects, webhookSecret, rotateWebhookSecret");
+            return Problem(StatusCodes.Status400BadRequest, $"the body must be a JSON object naming what to change: {ChangeableFields}");
         }
 
         var repository = await db.Repositories.SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
@@ -188,14 +221,42 @@ internal static class RepositoryEndpoints
 
                         break;
                     case "credentials":
-                        var credentials = value?.Deserialize<CredentialsRequest>(JsonSerializerOptions.Web);
-                        if (credentials is not null && CredentialsProblem(credentials) is { } credentialsProblem)
+                        var given = value?.Deserialize<CredentialsRequest>(JsonSerializerOptions.Web);
+                        if (ReadCredentials(given, repository.Provider, out var credentials) is { } credentialsProblem)
                         {
                             return Problem(StatusCodes.Status400BadRequest, credentialsProblem);
                         }
 
-                        secrets.SetCredentials(repository, credentials is null ? null : new CloneCredentials(credentials.Username!, credentials.Token!));
-                        changed.Add(credentials is null ? "clone credentials removed" : "clone credentials");
+                        secrets.SetCredentials(repository, credentials);
+                        changed.Add(credentials is null ? "clone credentials removed" : CredentialsKind(credentials));
+                        break;
+                    case "apiUrl":
+                        var api = value?.GetValue<string>();
+                        if (ApiUrlProblem(api) is { } apiProblem)
+                        {
+                            return Problem(StatusCodes.Status400BadRequest, apiProblem);
+                        }
+
+                        repository.ApiUrl = string.IsNullOrWhiteSpace(api) ? null : api.Trim();
+                        changed.Add("API URL " + (repository.ApiUrl ?? "default"));
+                        break;
+                    case "reportStatus":
+                        repository.ReportStatus = value?.GetValue<bool>() ?? throw new FormatException("'reportStatus' must be true or false");
+                        changed.Add("statuses " + (repository.ReportStatus ? "on" : "off"));
+                        break;
+                    case "releaseAssets":
+                        repository.ReleaseAssets = value?.GetValue<bool>() ?? throw new FormatException("'releaseAssets' must be true or false");
+                        changed.Add("release assets " + (repository.ReleaseAssets ? "on" : "off"));
+                        break;
+                    case "trigger":
+                        var trigger = value?.GetValue<string>();
+                        if (TriggerProblem(trigger, repository.Provider) is { } triggerProblem)
+                        {
+                            return Problem(StatusCodes.Status400BadRequest, triggerProblem);
+                        }
+
+                        repository.Trigger = trigger!.Trim().ToLowerInvariant();
+                        changed.Add("trigger " + repository.Trigger);
                         break;
                     case "relayProjects":
                         var globs = value?.Deserialize<List<string>>();
@@ -227,13 +288,24 @@ internal static class RepositoryEndpoints
 
                         break;
                     default:
-                        return Problem(StatusCodes.Status400BadRequest, $"'{key}' cannot be changed; a repository's changeable fields are cloneUrl, credentials, relayProjects, webhookSecret and rotateWebhookSecret");
+                        return Problem(StatusCodes.Status400BadRequest, $"'{key}' cannot be changed; a repository's changeable fields are {ChangeableFields}");
                 }
             }
         }
         catch (Exception ex) when (ex is InvalidOperationException or FormatException or JsonException)
         {
             return Problem(StatusCodes.Status400BadRequest, $"a field has the wrong type: {ex.Message}");
+        }
+
+        var instance = ForgeAddress.Instance(repository.Provider, repository.CloneUrl, repository.ApiUrl);
+        if (instance != repository.Instance)
+        {
+            if (await db.Repositories.AnyAsync(r => r.Id != repository.Id && r.Provider == repository.Provider && r.Instance == instance && r.Name == repository.Name, cancellationToken))
+            {
+                return Problem(StatusCodes.Status409Conflict, $"repository '{repository.Name}' on {repository.Provider} at {instance} is already registered");
+            }
+
+            repository.Instance = instance;
         }
 
         if (changed.Count > 0)
@@ -243,29 +315,112 @@ internal static class RepositoryEndpoints
             await db.SaveChangesAsync(cancellationToken);
         }
 
-        return TypedResults.Ok(View(repository, request.HttpContext) with { WebhookSecret = newSecret });
+        return TypedResults.Ok(View(repository, secrets, request.HttpContext) with { WebhookSecret = newSecret });
     }
 
-    private static RepositoryResponse View(SourceRepository r, HttpContext http) => new(
+    private const string ChangeableFields = "cloneUrl, apiUrl, credentials, reportStatus, releaseAssets, trigger, relayProjects, webhookSecret and rotateWebhookSecret";
+
+    internal static RepositoryResponse View(SourceRepository r, IRepositorySecrets secrets, HttpContext http) => new(
         r.Id,
         r.Provider,
+        r.Instance,
         r.Name,
         r.CloneUrl,
+        ForgeAddress.ApiUrl(r.Provider, r.CloneUrl, r.ApiUrl).AbsoluteUri,
         r.ProtectedCredentials is not null,
+        r.ProtectedCredentials is null ? null : CredentialsKindOrUnreadable(r, secrets),
+        r.ReportStatus,
+        r.ReleaseAssets,
+        r.Trigger,
         ProjectGlobs.FromStored(r.RelayProjects) is { IsAll: false } globs ? globs.Patterns : null,
         WebhookUrl(http, r.Provider),
         r.CreatedAt,
         r.UpdatedAt);
 
+    private static string CredentialsKindOrUnreadable(SourceRepository repository, IRepositorySecrets secrets)
+    {
+        try
+        {
+            return secrets.Credentials(repository) is { } credentials ? CredentialsKind(credentials) : "none";
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return "unreadable";
+        }
+    }
+
+    private static string CredentialsKind(RepositoryCredentials credentials) => credentials is GitHubAppCredentials ? "githubApp" : "token";
+
+    /// <summary>
+    /// The credentials a body gives: null (none), a user name and token, or a GitHub App (provider github only).
+    /// Returns the problem with them, or null.
+    /// </summary>
+    private static string? ReadCredentials(CredentialsRequest? request, string provider, out RepositoryCredentials? credentials)
+    {
+        credentials = null;
+        if (request is null)
+        {
+            return null;
+        }
+
+        if (request.GitHubApp is { } app)
+        {
+            if (provider != ForgeProviders.GitHub)
+            {
+                return "'credentials.githubApp' is for GitHub repositories; a GitLab or Gitea repository takes {\"username\", \"token\"}";
+            }
+
+            if (request.Username is not null || request.Token is not null)
+            {
+                return "'credentials' takes either 'username' and 'token' or 'githubApp', not both";
+            }
+
+            if (app.AppId is not > 0 || string.IsNullOrWhiteSpace(app.PrivateKey) || app.InstallationId is <= 0)
+            {
+                return "'credentials.githubApp' needs 'appId' (a number), 'privateKey' (the App's PEM private key) and optionally 'installationId' (a number)";
+            }
+
+            using var rsa = System.Security.Cryptography.RSA.Create();
+            try
+            {
+                rsa.ImportFromPem(app.PrivateKey);
+            }
+            catch (ArgumentException)
+            {
+                return "'credentials.githubApp.privateKey' is not a PEM RSA private key (GitHub's download starts with -----BEGIN RSA PRIVATE KEY-----)";
+            }
+
+            credentials = new GitHubAppCredentials(app.AppId.Value, app.InstallationId, app.PrivateKey);
+            return null;
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Username) || string.IsNullOrEmpty(request.Token))
+        {
+            return "'credentials' needs 'username' and 'token' (GitHub: 'x-access-token' and a fine-grained token; GitLab: the deploy or project token's user name and the token), or 'githubApp'";
+        }
+
+        credentials = new CloneCredentials(request.Username, request.Token);
+        return null;
+    }
+
+    private static string? ApiUrlProblem(string? apiUrl) =>
+        string.IsNullOrWhiteSpace(apiUrl) || (Uri.TryCreate(apiUrl.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" && string.IsNullOrEmpty(uri.UserInfo))
+            ? null
+            : "'apiUrl' must be the forge's API base as an absolute http(s) URL without credentials (https://ghe.example/api/v3, https://gitlab.example/api/v4)";
+
+    private static string? TriggerProblem(string? trigger, string provider) =>
+        (trigger?.Trim().ToLowerInvariant()) switch
+        {
+            null or RepositoryTriggers.Tag => null,
+            RepositoryTriggers.Release when provider == ForgeProviders.GitHub => null,
+            RepositoryTriggers.Release => "'trigger': 'release' is for GitHub repositories (a published GitHub release); others build on tag pushes",
+            _ => "'trigger' must be 'tag' (a tag push builds, the default) or 'release' (a published GitHub release builds)",
+        };
+
     private static string? CloneUrlProblem(string? url) =>
         Uri.TryCreate(url?.Trim(), UriKind.Absolute, out var cloneUrl) && CloneSchemes.Contains(cloneUrl.Scheme)
             ? null
             : "'cloneUrl' must be an absolute https://, http:// or file:// URL (SSH is not supported: use HTTPS with 'credentials')";
-
-    private static string? CredentialsProblem(CredentialsRequest? credentials) =>
-        credentials is null || (!string.IsNullOrWhiteSpace(credentials.Username) && !string.IsNullOrEmpty(credentials.Token))
-            ? null
-            : "'credentials' needs 'username' and 'token' (for GitHub: username 'x-access-token' and a token that can read the repository)";
 
     private static string WebhookUrl(HttpContext http, string provider) =>
         $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}/webhooks/{provider}";
