@@ -35,6 +35,7 @@ public static class AuditActions
     public const string RepositoryChanged = "repository:changed";
     public const string WebhookRefused = "webhook:refused";
     public const string BuildRetried = "build:retried";
+    public const string BuildTriggered = "build:triggered";
 }
 
 /// <summary>

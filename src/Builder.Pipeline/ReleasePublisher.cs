@@ -114,10 +114,10 @@ public sealed class ReleasePublisher(
             {
                 foreach (var file in created)
                 {
-                    await StoreAsync($"{project}/{file.Name.Filename}", file.Path, file.Sha256, written, cancellationToken);
+                    await StoreAsync(ArtifactKeys.File(project, file.Name.Filename), file.Path, file.Sha256, written, cancellationToken);
                     if (file.MetadataFile is { } sidecar)
                     {
-                        await StoreBytesAsync($"{project}/{file.Name.Filename}.metadata", sidecar, written, cancellationToken);
+                        await StoreBytesAsync(ArtifactKeys.Metadata(project, file.Name.Filename), sidecar, written, cancellationToken);
                     }
                 }
 

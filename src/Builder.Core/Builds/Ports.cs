@@ -76,8 +76,18 @@ public enum StoreOutcome
 
 public sealed record ArtifactContent(Stream Stream, long Length, DateTimeOffset LastModified);
 
+/// <summary>The one place that knows how published files are keyed in the <see cref="IArtifactStore"/>.</summary>
+public static class ArtifactKeys
+{
+    /// <summary>A distribution file: "{project}/{filename}" (the project's normalized name).</summary>
+    public static string File(string project, string filename) => $"{project}/{filename}";
+
+    /// <summary>A wheel's PEP 658 core metadata sidecar: "{project}/{filename}.metadata".</summary>
+    public static string Metadata(string project, string filename) => $"{project}/{filename}.metadata";
+}
+
 /// <summary>
-/// Where distribution files live. Keys are "{project}/{filename}"; writes are atomic, verified (the bytes stored are
+/// Where distribution files live, under <see cref="ArtifactKeys"/>; writes are atomic, verified (the bytes stored are
 /// checked against the sha256 given before they take the key) and never overwrite other bytes, except through
 /// <see cref="ReplaceAsync"/>.
 /// </summary>

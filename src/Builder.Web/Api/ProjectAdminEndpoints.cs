@@ -87,8 +87,8 @@ internal static class ProjectAdminEndpoints
         await changes.ProjectChangedAsync(normalized, cancellationToken);
         foreach (var file in files)
         {
-            await store.DeleteAsync($"{normalized}/{file.Filename}", cancellationToken);
-            await store.DeleteAsync($"{normalized}/{file.Filename}.metadata", cancellationToken);
+            await store.DeleteAsync(ArtifactKeys.File(normalized, file.Filename), cancellationToken);
+            await store.DeleteAsync(ArtifactKeys.Metadata(normalized, file.Filename), cancellationToken);
         }
 
         return TypedResults.Ok(new FilesChanged(normalized, files.Select(f => f.Filename).ToList()));

@@ -4,9 +4,11 @@ using Builder.Access;
 using Builder.Core.Access;
 using Builder.Core.Builds;
 using Builder.Core.Forges;
+using Builder.Core.Packaging;
 using Builder.Core.Webhooks;
 using Builder.Data;
 using Builder.Web.Access;
+using Builder.Web.Webhooks;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -31,7 +33,7 @@ public sealed record RegisterRepositoryRequest(
     string? Trigger = null);
 
 /// <summary>A repository as the API shows it: no secret, only whether clone credentials are set.</summary>
-/// <param name="Credentials">What kind of credentials are set (<c>token</c>, <c>githubApp</c>), never their values; null: none.</param>
+/// <param name="CredentialsKind">What kind of credentials are set (<c>token</c>, <c>githubApp</c>), never their values; null: none.</param>
 public sealed record RepositoryResponse(
     long Id,
     string Provider,
@@ -40,7 +42,7 @@ public sealed record RepositoryResponse(
     string CloneUrl,
     string ApiUrl,
     bool HasCredentials,
-    string? Credentials,
+    string? CredentialsKind,
     bool ReportStatus,
     bool ReleaseAssets,
     string Trigger,
@@ -49,6 +51,15 @@ public sealed record RepositoryResponse(
     DateTimeOffset CreatedAt,
     DateTimeOffset? UpdatedAt,
     string? WebhookSecret = null);
+
+public sealed record TriggerBuildRequest(string? Tag);
+
+/// <param name="Created">false: the tag's commit already has a build (this is it).</param>
+public sealed record TriggeredBuild(long Id, string Url, bool Created, string Commit);
+
+public sealed record DeliveryResponse(
+    long Id, string Provider, string Event, string? DeliveryId, string? IdempotencyKey, string? Tag, string? Commit,
+    string Outcome, long? BuildId, string? Detail, DateTimeOffset ReceivedAt);
 
 /// <summary>
 /// Registering and changing repositories (admin). Secrets are write-only: the webhook secret is shown once, when it
@@ -68,6 +79,84 @@ internal static class RepositoryEndpoints
         group.MapGet("/", ListAsync);
         group.MapGet("/{id:long}", GetAsync);
         group.MapMethods("/{id:long}", ["PATCH"], ChangeAsync);
+        group.MapPost("/{id:long}/builds", TriggerAsync);
+        group.MapGet("/{id:long}/deliveries", DeliveriesAsync);
+    }
+
+    /// <summary>
+    /// Builds a tag without a webhook (a forge sends none when more than three tags are pushed at once): the tag is
+    /// resolved on the repository with its credentials, and its commit builds once, as a push of it would.
+    /// </summary>
+    private static async Task<Results<Accepted<TriggeredBuild>, ProblemHttpResult>> TriggerAsync(
+        long id, TriggerBuildRequest? body, BuilderDbContext db, TagBuilds tagBuilds, AuditLog audit, TimeProvider time, HttpContext http, CancellationToken cancellationToken)
+    {
+        var tag = body?.Tag?.Trim();
+        if (string.IsNullOrEmpty(tag) || tag.StartsWith("refs/", StringComparison.Ordinal) || tag.Any(char.IsWhiteSpace))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "the body must be JSON naming the tag to build: {\"tag\": \"v1.4.0\"} (the tag's name, not refs/tags/...)");
+        }
+
+        if (!TagVersion.TryParse(tag, out _))
+        {
+            return Problem(StatusCodes.Status400BadRequest, $"tag '{tag}' does not name a PEP 440 version (expected a tag like v1.2.3)");
+        }
+
+        var repository = await db.Repositories.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
+        if (repository is null)
+        {
+            return Problem(StatusCodes.Status404NotFound, $"no repository {id}");
+        }
+
+        ResolvedTag? resolved;
+        try
+        {
+            resolved = await tagBuilds.ResolveAsync(repository, tag, cancellationToken);
+        }
+        catch (BuildStepException ex)
+        {
+            return Problem(StatusCodes.Status502BadGateway, $"the tags of '{repository.Name}' could not be read: {ex.Message}");
+        }
+
+        if (resolved is null)
+        {
+            return Problem(StatusCodes.Status404NotFound, $"'{repository.Name}' has no tag '{tag}' (push it first)");
+        }
+
+        var build = await tagBuilds.QueueAsync(repository, tag, resolved.CommitSha, deliveryId: null, cancellationToken);
+        db.WebhookDeliveries.Add(new WebhookDelivery
+        {
+            RepositoryId = repository.Id,
+            Provider = "manual",
+            Event = "build",
+            RepositoryName = repository.Name,
+            Tag = tag,
+            CommitSha = resolved.CommitSha,
+            BuildId = build.BuildId,
+            Outcome = build.Created ? WebhookOutcomes.Built : WebhookOutcomes.Duplicate,
+            Detail = (build.Created ? $"queued build {build.BuildId}" : $"duplicate of build {build.BuildId}") + $" (asked by {http.Actor().Principal})",
+            ReceivedAt = time.GetUtcNow(),
+        });
+        audit.Add(db, http.Actor(), AuditActions.BuildTriggered, AuditOutcomes.Ok, target: "repository:" + repository.Name,
+            detail: $"tag {tag} at {resolved.CommitSha}: {(build.Created ? "queued" : "already built by")} build {build.BuildId}");
+        await db.SaveChangesAsync(cancellationToken);
+
+        var url = $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}{BuildEndpoints.BuildRoute(build.BuildId)}";
+        return TypedResults.Accepted(url, new TriggeredBuild(build.BuildId, url, build.Created, resolved.CommitSha));
+    }
+
+    /// <summary>The repository's latest webhook deliveries (and manual triggers), newest first, with what each did.</summary>
+    private static async Task<Results<Ok<List<DeliveryResponse>>, ProblemHttpResult>> DeliveriesAsync(
+        long id, int? limit, BuilderDbContext db, CancellationToken cancellationToken)
+    {
+        if (!await db.Repositories.AnyAsync(r => r.Id == id, cancellationToken))
+        {
+            return Problem(StatusCodes.Status404NotFound, $"no repository {id}");
+        }
+
+        var deliveries = await db.WebhookDeliveries.AsNoTracking().Where(d => d.RepositoryId == id).OrderByDescending(d => d.Id)
+            .Take(Math.Clamp(limit ?? 50, 1, 500)).ToListAsync(cancellationToken);
+        return TypedResults.Ok(deliveries.Select(d => new DeliveryResponse(
+            d.Id, d.Provider, d.Event, d.DeliveryId, d.IdempotencyKey, d.Tag, d.CommitSha, d.Outcome, d.BuildId, d.Detail, d.ReceivedAt)).ToList());
     }
 
     private static async Task<Results<Created<RepositoryResponse>, ProblemHttpResult>> RegisterAsync(

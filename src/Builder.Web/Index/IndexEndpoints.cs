@@ -107,7 +107,7 @@ internal static class IndexEndpoints
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"no file '{filename}' in project '{project}'");
         }
 
-        var key = $"{project}/{filename}";
+        var key = ArtifactKeys.File(project, filename);
         var etag = new EntityTagHeaderValue(file.ETag(isMetadata));
         var contentType = isMetadata ? "text/plain; charset=utf-8"
             : filename.EndsWith(".tar.gz", StringComparison.Ordinal) ? "application/gzip"

@@ -99,7 +99,7 @@ internal static class PypiJsonEndpoints
     {
         // A wheel's PEP 658 sidecar is the METADATA file itself; an sdist-only release has its PKG-INFO read from the archive.
         if (files.FirstOrDefault(f => f.MetadataSha256 is not null) is { } wheel
-            && await store.OpenReadAsync($"{wheel.Project}/{wheel.Filename}.metadata", cancellationToken) is { } sidecar)
+            && await store.OpenReadAsync(ArtifactKeys.Metadata(wheel.Project, wheel.Filename), cancellationToken) is { } sidecar)
         {
             await using var stream = sidecar.Stream;
             using var reader = new StreamReader(stream, Encoding.UTF8);
@@ -107,7 +107,7 @@ internal static class PypiJsonEndpoints
         }
 
         var sdist = files.FirstOrDefault(f => f.Filename.EndsWith(".tar.gz", StringComparison.Ordinal) || f.Filename.EndsWith(".zip", StringComparison.Ordinal));
-        if (sdist is null || !DistributionFilename.TryParse(sdist.Filename, out var name) || name is null || store.LocalPath($"{sdist.Project}/{sdist.Filename}") is not { } path)
+        if (sdist is null || !DistributionFilename.TryParse(sdist.Filename, out var name) || name is null || store.LocalPath(ArtifactKeys.File(sdist.Project, sdist.Filename)) is not { } path)
         {
             return null;
         }

@@ -130,11 +130,32 @@ internal static class GitHubDeliveries
 
     internal static bool IsZero(string? sha) => string.IsNullOrEmpty(sha) || sha.All(c => c == '0');
 
+    /// <summary>
+    /// Octokit.Webhooks marks most payload fields required; Builder reads a handful, and forges differ (GitHub
+    /// Enterprise versions, Gitea, Forgejo), so a missing field Builder does not read never refuses a delivery.
+    /// </summary>
+    private static readonly JsonSerializerOptions Lenient = new()
+    {
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver
+        {
+            Modifiers =
+            {
+                type =>
+                {
+                    foreach (var property in type.Properties)
+                    {
+                        property.IsRequired = false;
+                    }
+                },
+            },
+        },
+    };
+
     internal static T Read<T>(byte[] body)
     {
         try
         {
-            return JsonSerializer.Deserialize<T>(body) ?? throw new MalformedDeliveryException("the payload must be a JSON object");
+            return JsonSerializer.Deserialize<T>(body, Lenient) ?? throw new MalformedDeliveryException("the payload must be a JSON object");
         }
         catch (JsonException ex)
         {
