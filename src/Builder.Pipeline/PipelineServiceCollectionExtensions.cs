@@ -70,6 +70,14 @@ public static class PipelineServiceCollectionExtensions
         services.AddScoped<ReleaseLifecycle>();
         // The lifecycle's outbox is delivered by every process that composes the pipeline (web and worker alike).
         services.AddScoped<IBuildEventSubscriber, IndexPublishedSubscriber>();
+        // Reports to the forges: written from the events here, sent by the reporter with the clients the host composes (AddBuilderForges).
+        services.AddScoped<IBuildEventSubscriber, ForgeReportSubscriber>();
+        services.AddOptions<ForgeOptions>().BindConfiguration(ForgeOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<ForgeOptions>, ProblemsValidator<ForgeOptions>>();
+        services.AddOptions<PublicUrlOptions>().BindConfiguration(PublicUrlOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<PublicUrlOptions>, ProblemsValidator<PublicUrlOptions>>();
+        services.AddSingleton<ForgeReporter>();
+        services.AddHostedService(sp => sp.GetRequiredService<ForgeReporter>());
         services.AddSingleton<BuildEventDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<BuildEventDispatcher>());
 

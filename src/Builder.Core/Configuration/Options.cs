@@ -213,6 +213,68 @@ public sealed class JobOptions : ISelfValidating
     }
 }
 
+/// <summary>How builds are reported back to the forges (<c>Builder:Forges</c>) and where people see them (<c>Builder:PublicUrl</c>).</summary>
+public sealed class ForgeOptions : ISelfValidating
+{
+    public const string SectionName = "Builder:Forges";
+
+    /// <summary>The commit status's name on the forge (GitHub <c>context</c>, GitLab <c>name</c>).</summary>
+    public string StatusContext { get; set; } = "builder/wheels";
+
+    /// <summary>Attempts of one report before it is given up (with backoff: 5 s, 10 s, 20 s … at most 10 minutes apart).</summary>
+    public int MaxAttempts { get; set; } = 8;
+
+    /// <summary>Per call to a forge's API; release asset uploads get this plus a second per megabyte.</summary>
+    public int TimeoutSeconds { get; set; } = 30;
+
+    /// <summary>How often the reporter looks for reports that are due.</summary>
+    public int PollMilliseconds { get; set; } = 500;
+
+    public IEnumerable<string> Problems()
+    {
+        if (string.IsNullOrWhiteSpace(StatusContext) || StatusContext.Length > 100)
+        {
+            yield return "Builder:Forges:StatusContext must be a name of 1 to 100 characters (like builder/wheels)";
+        }
+
+        if (MaxAttempts is < 1 or > 100)
+        {
+            yield return $"Builder:Forges:MaxAttempts must be between 1 and 100 (it is {MaxAttempts})";
+        }
+
+        if (TimeoutSeconds is < 1 or > 3600)
+        {
+            yield return $"Builder:Forges:TimeoutSeconds must be between 1 and 3600 (it is {TimeoutSeconds})";
+        }
+
+        if (PollMilliseconds is < 50 or > 60_000)
+        {
+            yield return $"Builder:Forges:PollMilliseconds must be between 50 and 60000 (it is {PollMilliseconds})";
+        }
+    }
+}
+
+/// <summary>The address people and forges reach Builder at (<c>Builder:PublicUrl</c>, e.g. https://builder.example/): commit statuses link to builds there.</summary>
+public sealed class PublicUrlOptions : ISelfValidating
+{
+    public const string SectionName = "Builder";
+
+    /// <summary>Empty: statuses carry no link, and GitLab release links are not made.</summary>
+    public string? PublicUrl { get; set; }
+
+    /// <summary>The base URL with a trailing slash; null when not set.</summary>
+    public Uri? BaseUri => string.IsNullOrWhiteSpace(PublicUrl) ? null : new Uri(PublicUrl.TrimEnd('/') + "/", UriKind.Absolute);
+
+    public IEnumerable<string> Problems()
+    {
+        if (!string.IsNullOrWhiteSpace(PublicUrl)
+            && !(Uri.TryCreate(PublicUrl, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && string.IsNullOrEmpty(uri.UserInfo)))
+        {
+            yield return $"Builder:PublicUrl must be an absolute http(s) URL without credentials, like https://builder.example/ (it is '{PublicUrl}')";
+        }
+    }
+}
+
 /// <summary>Settings that can say what is wrong with them: each problem a sentence naming its key.</summary>
 public interface ISelfValidating
 {
