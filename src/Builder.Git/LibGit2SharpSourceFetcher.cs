@@ -1,5 +1,6 @@
 using Builder.Core.Builds;
 using LibGit2Sharp;
+using LibGit2Sharp.Handlers;
 
 namespace Builder.Git;
 
@@ -31,7 +32,7 @@ public sealed class LibGit2SharpSourceFetcher : ISourceFetcher
         if (request.Credentials is { } credentials)
         {
             // Asked for only when the host answers 401; the token never becomes part of a URL that could be logged.
-            options.FetchOptions.CredentialsProvider = (_, _, _) => new UsernamePasswordCredentials { Username = credentials.Username, Password = credentials.Token };
+            options.FetchOptions.CredentialsProvider = Once(credentials);
         }
 
         // Clone with BranchName = tag fails ("refs/remotes/origin/<tag> not found"): clone, then check out the peeled tag.
@@ -62,15 +63,35 @@ public sealed class LibGit2SharpSourceFetcher : ISourceFetcher
     }
 
     /// <summary>
-    /// libgit2's message, with "authentication failed" said plainly when the host refused the credentials (libgit2
-    /// reports a 401 after credentials as "too many redirects or authentication replays").
+    /// The credentials for one operation, given once. libgit2 asks again after each 401 to them and gives up only after
+    /// 15 tries ("too many redirects or authentication replays") — 14 refused logins at the host, enough to trip its
+    /// lockout. Asked a second time, the host refused them: fail the operation with that said.
     /// </summary>
-    internal static string Describe(LibGit2SharpException ex) =>
-        ex.Message.Contains("authentication replays", StringComparison.OrdinalIgnoreCase)
-        || ex.Message.Contains("401", StringComparison.Ordinal)
-        || ex.Message.Contains("authentication required", StringComparison.OrdinalIgnoreCase)
-            ? $"authentication failed: the host refused the repository's credentials (or none were set) ({ex.Message})"
-            : ex.Message;
+    internal static CredentialsHandler Once(CloneCredentials credentials)
+    {
+        var asked = 0;
+        return (_, _, _) => Interlocked.Increment(ref asked) == 1
+            ? new UsernamePasswordCredentials { Username = credentials.Username, Password = credentials.Token }
+            : throw new LibGit2SharpException(CredentialsRefused);
+    }
+
+    private const string CredentialsRefused =
+        "authentication failed: the host refused the repository's credentials (wrong or expired token, or no access to the repository)";
+
+    /// <summary>
+    /// libgit2's message, with "authentication failed" said plainly when the host wanted credentials (HTTP 401):
+    /// LibGit2Sharp 0.32 says "remote authentication required but no callback set" when none were given, and, had they been
+    /// given more than once, "too many redirects or authentication replays"; <see cref="Once"/> says its own.
+    /// </summary>
+    internal static string Describe(LibGit2SharpException ex) => ex.Message switch
+    {
+        var m when m.StartsWith("authentication failed", StringComparison.Ordinal) => m,
+        var m when m.Contains("authentication required", StringComparison.OrdinalIgnoreCase)
+            => $"authentication failed: the host wants credentials and the repository has none ({m})",
+        var m when m.Contains("authentication replays", StringComparison.OrdinalIgnoreCase) || m.Contains("status code: 401", StringComparison.Ordinal)
+            => $"authentication failed: the host refused the repository's credentials ({m})",
+        var m => m,
+    };
 
     /// <summary>Keeps credentials embedded in a clone URL out of logs.</summary>
     internal static string Redact(string url) =>

@@ -13,9 +13,7 @@ public sealed class LibGit2SharpTagResolver : ITagResolver
             IEnumerable<Reference> references;
             try
             {
-                references = Repository.ListRemoteReferences(cloneUrl, credentials is null
-                    ? null
-                    : (_, _, _) => new UsernamePasswordCredentials { Username = credentials.Username, Password = credentials.Token }).ToList();
+                references = Repository.ListRemoteReferences(cloneUrl, credentials is null ? null : LibGit2SharpSourceFetcher.Once(credentials)).ToList();
             }
             catch (LibGit2SharpException ex)
             {
