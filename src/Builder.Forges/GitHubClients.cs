@@ -9,8 +9,10 @@ internal static class GitHubClients
     private static readonly ProductHeaderValue Product = new("Builder");
 
     /// <summary>
-    /// Octokit takes the server's address and adds <c>/api/v3/</c> itself for anything but api.github.com, so an
-    /// Enterprise API base (https://ghe.example/api/v3/) and its host both work.
+    /// A client on <paramref name="apiUrl"/> exactly as given (a <see cref="Connection"/> does not add <c>/api/v3/</c>
+    /// as <c>new GitHubClient(product, host)</c> would), so it must be the API base <see cref="Core.Forges.ForgeAddress.ApiUrl"/>
+    /// gives: https://api.github.com/ or https://ghe.example/api/v3/. Uploads go to the absolute <c>upload_url</c>
+    /// GitHub names in each release. <paramref name="timeout"/> bounds every request (HttpClient.Timeout, 100 s when null).
     /// </summary>
     public static GitHubClient Create(Uri apiUrl, Credentials credentials, TimeSpan? timeout = null)
     {
