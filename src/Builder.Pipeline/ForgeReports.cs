@@ -136,7 +136,7 @@ public static class ForgeReportText
         var text = state switch
         {
             ForgeReportStates.Pending => $"Queued: {build.Tag}",
-            ForgeReportStates.Running => $"Building {build.Tag}",
+            ForgeReportStates.Running => $"Running: building {build.Tag}",
             ForgeReportStates.Success => $"Published {release}",
             ForgeReportStates.Failure => $"Failed: {build.Error ?? detail ?? "see the build log"}",
             ForgeReportStates.Cancelled => $"Cancelled: {detail ?? build.Error ?? "the tag was deleted or an admin cancelled it"}",

@@ -49,7 +49,16 @@ public sealed record BuildResponse(
     string LogUrl,
     int Generation,
     long? RetryOf,
-    string EventsUrl);
+    string EventsUrl,
+    IReadOnlyList<StatusReportResponse> Statuses);
+
+/// <summary>
+/// One report to the build's forge: <c>state</c> (pending, running, success, failure, cancelled; assets for release
+/// files), <c>target</c> (github-status, gitlab-status, gitea-status, github-release, gitlab-release), <c>sentAt</c>
+/// (the last attempt; null before the first), <c>outcome</c> (null while waiting; sent, retrying, refused, gave-up,
+/// superseded) and the forge's answer.
+/// </summary>
+public sealed record StatusReportResponse(string State, string Target, string? Description, DateTimeOffset? SentAt, string? Outcome, string? Detail, int Attempts);
 
 /// <summary>One lifecycle event of a build (<c>GET /api/builds/{id}/events</c>).</summary>
 public sealed record BuildEventResponse(long Id, long? Part, string Kind, string State, string? Detail, DateTimeOffset At);
@@ -90,6 +99,7 @@ internal static class BuildEndpoints
         }
 
         var files = await db.Files.AsNoTracking().Where(f => f.BuildId == id).OrderBy(f => f.Filename).ToListAsync(cancellationToken);
+        var statuses = await db.ForgeReports.AsNoTracking().Where(r => r.BuildId == id).OrderBy(r => r.Id).ToListAsync(cancellationToken);
         return TypedResults.Ok(new BuildResponse(
             build.Id,
             build.State.ToString().ToLowerInvariant(),
@@ -114,7 +124,8 @@ internal static class BuildEndpoints
             BuildRoute(id) + "/log",
             build.Generation,
             build.RetryOf,
-            BuildRoute(id) + "/events"));
+            BuildRoute(id) + "/events",
+            statuses.Select(r => new StatusReportResponse(r.State, r.Target, r.Description, r.SentAt, r.Outcome, r.Detail, r.Attempts)).ToList()));
     }
 
     /// <summary>The build's lifecycle events in order (queued, started, planned, part-…, published / failed / cancelled).</summary>
