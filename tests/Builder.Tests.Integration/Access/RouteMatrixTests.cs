@@ -71,6 +71,11 @@ public sealed class RouteMatrixTests : IDisposable
             [202, 202, 202, 202, 202, 202, 202, 202, 202]),
         new("POST", "/webhooks/github", _ => MatrixWorld.WebhookRequest(signed: false),
             [401, 401, 401, 401, 401, 401, 401, 401, 401]),
+        // GitLab and Gitea: no such project is registered, so every request is the one 401 (a token or password does not help).
+        new("POST", "/webhooks/gitlab", _ => MatrixWorld.GitLabWebhookRequest(),
+            [401, 401, 401, 401, 401, 401, 401, 401, 401]),
+        new("POST", "/webhooks/gitea", _ => MatrixWorld.GiteaWebhookRequest(),
+            [401, 401, 401, 401, 401, 401, 401, 401, 401]),
 
         // Builds: credentials always, and read on the build's project and version (the build is of acme-app 1.0).
         new("GET", "/api/builds/{id:long}", c => Get($"/api/builds/{c.World.BuildId}"),
@@ -91,6 +96,11 @@ public sealed class RouteMatrixTests : IDisposable
         new("GET", "/api/repositories/{id:long}", c => Get($"/api/repositories/{c.World.RepositoryId}"),
             [401, 403, 403, 403, 403, 200, 200, 403, 403]),
         new("PATCH", "/api/repositories/{id:long}", c => Json($"/api/repositories/{c.World.RepositoryId}", new { relayProjects = new[] { "acme-*" } }),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+        // The manual trigger: admin; a tag that names no version is refused before the repository is read (no clone here).
+        new("POST", "/api/repositories/{id:long}/builds", c => Json($"/api/repositories/{c.World.RepositoryId}/builds", new { tag = "not-a-version" }),
+            [401, 403, 403, 403, 403, 400, 400, 403, 403]),
+        new("GET", "/api/repositories/{id:long}/deliveries", c => Get($"/api/repositories/{c.World.RepositoryId}/deliveries"),
             [401, 403, 403, 403, 403, 200, 200, 403, 403]),
 
         // Yank, unyank, delete: admin. Deletions get a release or file of their own per cell.
@@ -170,8 +180,8 @@ public sealed class RouteMatrixTests : IDisposable
 
         Assert.True(missing.Count == 0, "endpoints without a row in the matrix (add one per principal):\n" + string.Join('\n', missing));
         Assert.True(extra.Count == 0, "rows for endpoints the app does not map:\n" + string.Join('\n', extra));
-        // 31 routes, 34 (method, pattern) pairs: GET and HEAD of the three index routes count twice.
-        Assert.Equal(34, app.Count);
+        // 35 routes, 38 (method, pattern) pairs: GET and HEAD of the three index routes count twice.
+        Assert.Equal(38, app.Count);
         Assert.Equal(app.Count, table.Count);
     }
 
@@ -199,7 +209,7 @@ public sealed class RouteMatrixTests : IDisposable
                 }
 
                 // A request without credentials that needs them is challenged (pip and uv send credentials only after that).
-                if (expected == 401 && who == Who.Anonymous && row.Pattern != "/webhooks/github")
+                if (expected == 401 && who == Who.Anonymous && !row.Pattern.StartsWith("/webhooks/", StringComparison.Ordinal))
                 {
                     challenges++;
                     if (answer.Challenge != "Basic realm=\"Builder\"")
@@ -218,9 +228,9 @@ public sealed class RouteMatrixTests : IDisposable
 
         Assert.True(mismatches.Count == 0, $"{mismatches.Count} of {cells} cells differ from the design:\n" + string.Join('\n', mismatches));
         Assert.Equal(Table.Length * whos.Length, cells);
-        // Every row but the two webhook rows challenges anonymous requests: 36 of 38.
-        Assert.Equal(38, Table.Length);
-        Assert.Equal(Table.Length - 2, challenges);
+        // Every row but the four webhook rows challenges anonymous requests: 38 of 42.
+        Assert.Equal(42, Table.Length);
+        Assert.Equal(Table.Length - 4, challenges);
     }
 
     private sealed record Req(string Path, Func<HttpContent>? Content = null, Action<HttpRequestMessage>? Configure = null);
@@ -293,6 +303,32 @@ public sealed class RouteMatrixTests : IDisposable
             var version = $"1.{Next()}";
             var wheel = _host.WheelFile("acme-up", version);
             return Task.FromResult(new Req("/legacy/", () => LegacyUpload.Twine(wheel, "acme-up", version).ToContent()));
+        }
+
+        public static Task<Req> GitLabWebhookRequest()
+        {
+            var payload = """{"object_kind":"tag_push","ref":"refs/tags/v1.0.0","before":"0000000000000000000000000000000000000000","after":"82b3d5ae55f7080f1e6022629cdb57bfae7cccc7","checkout_sha":"82b3d5ae55f7080f1e6022629cdb57bfae7cccc7","project":{"path_with_namespace":"acme/matrix-gitlab","web_url":"http://gitlab.example.invalid/acme/matrix-gitlab"}}"""u8.ToArray();
+            return Task.FromResult(new Req(
+                "/webhooks/gitlab",
+                () => new ByteArrayContent(payload) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
+                r =>
+                {
+                    r.Headers.Add("X-Gitlab-Event", "Tag Push Hook");
+                    r.Headers.Add("X-Gitlab-Token", "some-token-of-sixteen-plus");
+                }));
+        }
+
+        public static Task<Req> GiteaWebhookRequest()
+        {
+            var payload = System.Text.Encoding.UTF8.GetBytes(BuilderClient.PushPayload("acme/matrix-gitea", "refs/tags/v1.0.0", new string('0', 40), new string('a', 40)));
+            return Task.FromResult(new Req(
+                "/webhooks/gitea",
+                () => new ByteArrayContent(payload) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
+                r =>
+                {
+                    r.Headers.Add("X-Gitea-Event", "push");
+                    r.Headers.Add("X-Gitea-Signature", Convert.ToHexStringLower(new byte[32]));
+                }));
         }
 
         public static Task<Req> WebhookRequest(bool signed)
