@@ -28,6 +28,13 @@ if (args is [ImportCommand.Name, .. var importArgs])
     return;
 }
 
+if (args is [BuildCommand.Name, .. var buildArgs])
+{
+    // `build --repository ID --tag TAG`: asks the running service to build a tag (no host of its own).
+    Environment.ExitCode = await BuildCommand.RunAsync(buildArgs, Console.Out, Console.Error);
+    return;
+}
+
 if (args is [TokenCommand.Name, .. var tokenArgs])
 {
     // `token create|list|revoke`: bootstrap without HTTP (the first token of an installation), no admin token needed.
