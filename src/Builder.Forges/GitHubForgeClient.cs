@@ -21,18 +21,14 @@ public sealed partial class GitHubForgeClient(IGitHubAppTokens appTokens, TimePr
 
     public async Task<ForgeCallResult> SetCommitStatusAsync(ForgeRepository repository, CommitStatus status, CancellationToken cancellationToken)
     {
-        var (credentials, token, refused) = await CredentialsAsync(repository, cancellationToken);
-        if (refused is not null)
+        var (session, refused) = await OpenAsync(repository, cancellationToken);
+        if (session is null)
         {
-            return refused;
+            return refused!;
         }
 
-        if (!TrySplit(repository.Name, out var owner, out var name))
-        {
-            return ForgeCallResult.Refused($"'{repository.Name}' is not a GitHub repository name (owner/name)");
-        }
-
-        var client = GitHubClients.Create(repository.ApiUrl, credentials!, CallTimeout);
+        var (credentials, token, owner, name) = session;
+        var client = GitHubClients.Create(repository.ApiUrl, credentials, CallTimeout);
         var state = ToGitHub(status.State);
         // GitHub shows a running build as pending: the description says that it runs.
         var description = ForgeResults.Truncate(status.State == CommitState.Running && !status.Description.Contains("running", StringComparison.OrdinalIgnoreCase)
@@ -58,18 +54,14 @@ public sealed partial class GitHubForgeClient(IGitHubAppTokens appTokens, TimePr
 
     public async Task<ForgeCallResult> AttachReleaseFilesAsync(ForgeRepository repository, string tag, IReadOnlyList<ReleaseFile> files, CancellationToken cancellationToken)
     {
-        var (credentials, token, refused) = await CredentialsAsync(repository, cancellationToken);
-        if (refused is not null)
+        var (session, refused) = await OpenAsync(repository, cancellationToken);
+        if (session is null)
         {
-            return refused;
+            return refused!;
         }
 
-        if (!TrySplit(repository.Name, out var owner, out var name))
-        {
-            return ForgeCallResult.Refused($"'{repository.Name}' is not a GitHub repository name (owner/name)");
-        }
-
-        var client = GitHubClients.Create(repository.ApiUrl, credentials!, CallTimeout);
+        var (credentials, token, owner, name) = session;
+        var client = GitHubClients.Create(repository.ApiUrl, credentials, CallTimeout);
         int uploaded = 0, replaced = 0, kept = 0;
         try
         {
@@ -104,7 +96,7 @@ public sealed partial class GitHubForgeClient(IGitHubAppTokens appTokens, TimePr
 
                 // Octokit's HttpClient timeout bounds the whole request, so the upload gets a client whose timeout fits the file.
                 var timeout = UploadTimeout(file.Size);
-                var uploader = GitHubClients.Create(repository.ApiUrl, credentials!, timeout);
+                var uploader = GitHubClients.Create(repository.ApiUrl, credentials, timeout);
                 await using var stream = await file.OpenAsync(cancellationToken);
                 await uploader.Repository.Release.UploadAsset(
                     release,
@@ -124,6 +116,22 @@ public sealed partial class GitHubForgeClient(IGitHubAppTokens appTokens, TimePr
     /// <summary>60 s plus a second per MB, at least 100 s (HttpClient's default).</summary>
     internal static TimeSpan UploadTimeout(long size) =>
         TimeSpan.FromSeconds(Math.Max(100, 60 + (size / (1024 * 1024))));
+
+    /// <summary>What every call needs: the credentials (and the token, to scrub it from messages) and the owner and name; else why not.</summary>
+    private sealed record Session(Credentials Credentials, string Token, string Owner, string Name);
+
+    private async Task<(Session? Session, ForgeCallResult? Refused)> OpenAsync(ForgeRepository repository, CancellationToken cancellationToken)
+    {
+        var (credentials, token, refused) = await CredentialsAsync(repository, cancellationToken);
+        if (refused is not null)
+        {
+            return (null, refused);
+        }
+
+        return TrySplit(repository.Name, out var owner, out var name)
+            ? (new Session(credentials!, token!, owner, name), null)
+            : (null, ForgeCallResult.Refused($"'{repository.Name}' is not a GitHub repository name (owner/name)"));
+    }
 
     private async Task<(Credentials? Credentials, string? Token, ForgeCallResult? Refused)> CredentialsAsync(ForgeRepository repository, CancellationToken cancellationToken)
     {
