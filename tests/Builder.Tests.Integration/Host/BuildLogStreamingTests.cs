@@ -91,14 +91,14 @@ public sealed class BuildLogStreamingTests
         {
             await using (var scope = factory.Services.CreateAsyncScope())
             {
-                var job = ActivatorUtilities.CreateInstance<BuildJob>(scope.ServiceProvider, new FakeSourceFetcher());
+                var job = ActivatorUtilities.CreateInstance<BuildJob>(scope.ServiceProvider, ActivatorUtilities.CreateInstance<BuildSource>(scope.ServiceProvider, new FakeSourceFetcher()));
                 await job.RunAsync(buildId, CancellationToken.None);
             }
 
             while (factory.Dispatcher.EnqueuedParts.TryDequeue(out var part))
             {
                 await using var scope = factory.Services.CreateAsyncScope();
-                var job = ActivatorUtilities.CreateInstance<BuildPartJob>(scope.ServiceProvider, new FakeSourceFetcher(), wheels);
+                var job = ActivatorUtilities.CreateInstance<BuildPartJob>(scope.ServiceProvider, ActivatorUtilities.CreateInstance<BuildSource>(scope.ServiceProvider, new FakeSourceFetcher()), wheels);
                 await job.RunAsync(part.PartId, CancellationToken.None);
             }
 

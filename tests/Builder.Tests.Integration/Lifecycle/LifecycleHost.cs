@@ -70,10 +70,10 @@ internal sealed class LifecycleHost : IAsyncDisposable
         (await sp.GetRequiredService<ReleaseLifecycle>().QueueAsync(new Build { RepositoryId = repositoryId, Tag = tag, CommitSha = new string('c', 40) }, CancellationToken.None)).Id);
 
     /// <summary>Runs the plan job once (it clones nothing: the fake fetcher leaves an empty tree, so the default matrix: one x86_64 part).</summary>
-    public Task PlanAsync(long buildId) => WithAsync(sp => ActivatorUtilities.CreateInstance<BuildJob>(sp, new EmptySourceFetcher()).RunAsync(buildId, CancellationToken.None));
+    public Task PlanAsync(long buildId) => WithAsync(sp => ActivatorUtilities.CreateInstance<BuildJob>(sp, ActivatorUtilities.CreateInstance<BuildSource>(sp, new EmptySourceFetcher())).RunAsync(buildId, CancellationToken.None));
 
     public Task RunPartAsync(long partId, IWheelBuilder wheels) =>
-        WithAsync(sp => ActivatorUtilities.CreateInstance<BuildPartJob>(sp, new EmptySourceFetcher(), wheels).RunAsync(partId, CancellationToken.None));
+        WithAsync(sp => ActivatorUtilities.CreateInstance<BuildPartJob>(sp, ActivatorUtilities.CreateInstance<BuildSource>(sp, new EmptySourceFetcher()), wheels).RunAsync(partId, CancellationToken.None));
 
     public Task PublishAsync(long buildId) => WithAsync(sp => ActivatorUtilities.CreateInstance<PublishReleaseJob>(sp).RunAsync(buildId, null, CancellationToken.None));
 
