@@ -76,6 +76,10 @@ public sealed class ForgeWebhookTests : IDisposable
         Assert.Equal("queued", build.GetProperty("state").GetString());
         Assert.Equal([id], _factory.Dispatcher.Enqueued);
 
+        // The payload names its GitHub App installation (5): the repository keeps it for the App's tokens.
+        var repository = JsonDocument.Parse(await _admin.GetStringAsync($"/api/repositories/{repo.Id}")).RootElement;
+        Assert.Equal(5, repository.GetProperty("installationId").GetInt64());
+
         var deliveries = await DeliveriesAsync(repo.Id);
         Assert.Equal(2, deliveries.Count);
         Assert.Equal("duplicate", deliveries[0].GetProperty("outcome").GetString());
