@@ -106,8 +106,11 @@ public sealed partial class BuildEventDispatcher(
     private async Task DeliverAsync(IDbContextFactory<BuilderDbContext> contexts, IBuildEventSubscriber subscriber, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var postgres = db.Database.IsNpgsql();
+        // PostgreSQL: the cursor row stays locked while its events are handled, so one process at a time delivers them.
+        // SQLite has one process (the embedded default; this process's gate serializes its deliveries), and a
+        // transaction there would hold the database's only write lock while subscribers write (forge reports): none.
+        await using var transaction = postgres ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         var cursor = await db.Database.SqlQueryRaw<long>(
             postgres
                 ? """SELECT "LastEventId" AS "Value" FROM builder_build_event_cursors WHERE "Subscriber" = {0} FOR UPDATE SKIP LOCKED"""
@@ -148,7 +151,10 @@ public sealed partial class BuildEventDispatcher(
                 .ExecuteUpdateAsync(u => u.SetProperty(c => c.LastEventId, delivered), cancellationToken);
         }
 
-        await transaction.CommitAsync(cancellationToken);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Build events: a poll failed; the next one delivers")]

@@ -145,6 +145,8 @@ public sealed class PrivateCloneFaultTests : IAsyncLifetime
             cloneUrl = AnnotatedUrl,
             webhookSecret,
             credentials = new { username = User, token = WrongToken },
+            // The git host is not a forge API: no commit statuses, so the host sees the clone's requests only.
+            reportStatus = false,
         }))
         {
             registration = await registered.Content.ReadAsStringAsync();

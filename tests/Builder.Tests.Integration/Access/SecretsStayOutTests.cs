@@ -52,6 +52,8 @@ public sealed class SecretsStayOutTests : IAsyncLifetime
             cloneUrl,
             webhookSecret = WebhookSecret,
             credentials = new { username = "git", token = CloneToken },
+            // The git host is not a forge API: no commit statuses (ForgeReportingTests cover them).
+            reportStatus = false,
         }))
         {
             var body = await registered.Content.ReadAsStringAsync();
@@ -66,6 +68,7 @@ public sealed class SecretsStayOutTests : IAsyncLifetime
             provider = "github",
             name = "acme/private-url",
             cloneUrl = new UriBuilder(cloneUrl) { UserName = "git", Password = CloneToken }.Uri.AbsoluteUri,
+            reportStatus = false,
         }))
         {
             var body = await inUrl.Content.ReadAsStringAsync();
