@@ -79,6 +79,12 @@ internal sealed class FakeForgeServer : IAsyncDisposable
     /// <summary>The GitHub App whose JWTs the server accepts: its id and public key.</summary>
     public (long AppId, RSA PublicKey)? App { get; set; }
 
+    /// <summary>
+    /// The token every installation token request is answered with (null: a fresh random one each time), so a test can
+    /// make another server (a private git host) accept the token Builder is given.
+    /// </summary>
+    public string? InstallationToken { get; set; }
+
     /// <summary>How long a minted installation token lives (GitHub: an hour).</summary>
     public TimeSpan InstallationTokenLifetime { get; set; } = TimeSpan.FromHours(1);
 
@@ -415,7 +421,7 @@ internal sealed class FakeForgeServer : IAsyncDisposable
             return (401, GitHubError("A JSON web token could not be decoded"));
         }
 
-        var token = "ghs_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(18));
+        var token = InstallationToken ?? "ghs_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(18));
         var number = Interlocked.Increment(ref _minted);
         AcceptToken(token, $"installation-{installation}-{number}");
         return (201, new JsonObject
