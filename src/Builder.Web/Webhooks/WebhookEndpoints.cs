@@ -1,12 +1,4 @@
-using System.Text.Json;
-using Builder.Access;
-using Builder.Core.Builds;
-using Builder.Core.Webhooks;
-using Builder.Data;
-using Builder.Pipeline;
-using Builder.Web.Api;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace Builder.Web.Webhooks;
 
