@@ -227,7 +227,18 @@ public sealed partial class ForgeReporter(
             return true;
         }
 
-        var result = await SendAsync(scope.ServiceProvider, db, report, cancellationToken);
+        ForgeCallResult result;
+        try
+        {
+            result = await SendAsync(scope.ServiceProvider, db, report, cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not DbUpdateException)
+        {
+            // Not the forge's answer (a stored API URL that no longer parses, a file gone from storage): counted as an
+            // attempt, so it backs off and is given up after MaxAttempts instead of waiting out its claim forever.
+            result = ForgeCallResult.Later($"the report could not be sent: {ex.GetType().Name}: {ex.Message}");
+        }
+
         var attempts = report.Attempts + 1;
         if (result.Succeeded)
         {
