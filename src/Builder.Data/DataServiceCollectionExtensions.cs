@@ -48,6 +48,7 @@ public static class DataServiceCollectionExtensions
     public static IServiceCollection AddBuilderData(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<DataOptions>().BindConfiguration(DataOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [HealthTags.Ready]);
         var postgres = configuration.IsProductionMode() ? configuration.GetConnectionString("Postgres") : null;
         services.AddDbContext<BuilderDbContext>((sp, options) =>
         {

@@ -1,4 +1,5 @@
 using Builder.Core.Builds;
+using Builder.Core.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -10,6 +11,7 @@ public static class DockerServiceCollectionExtensions
     {
         services.AddSingleton<IDockerClientFactory, DockerClientFactory>();
         services.AddSingleton<IWheelBuilder, DockerWheelBuilder>();
+        services.AddHealthChecks().AddCheck<DockerHealthCheck>("docker", tags: [HealthTags.Ready]);
         // The embedded web host registers its own (its listening address when the setting is empty).
         services.TryAddSingleton<IIndexAddress, ConfiguredIndexAddress>();
         services.TryAddSingleton(TimeProvider.System);

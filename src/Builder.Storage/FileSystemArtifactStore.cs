@@ -120,6 +120,22 @@ public sealed class FileSystemArtifactStore(IOptions<DataOptions> options) : IAr
     }
 
     /// <summary>Maps a key to a path, refusing anything that would leave the root (path traversal guard).</summary>
+    public async Task<string?> ReadinessProblemAsync(CancellationToken cancellationToken)
+    {
+        var probe = Path.Combine(_root, $".ready-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(_root);
+            await File.WriteAllBytesAsync(probe, [], cancellationToken);
+            File.Delete(probe);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return $"{_root} cannot be written: {ex.Message}";
+        }
+    }
+
     private string Resolve(string key)
     {
         var parts = key.Split('/');

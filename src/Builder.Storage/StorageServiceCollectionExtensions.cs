@@ -1,4 +1,5 @@
 using Builder.Core.Builds;
+using Builder.Core.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Builder.Storage;
@@ -8,6 +9,7 @@ public static class StorageServiceCollectionExtensions
     public static IServiceCollection AddBuilderStorage(this IServiceCollection services)
     {
         services.AddSingleton<IArtifactStore, FileSystemArtifactStore>();
+        services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: [HealthTags.Ready]);
         return services;
     }
 }

@@ -102,6 +102,7 @@ app.MapUploads();
 app.MapPypiJson();
 app.MapProjectAdmin();
 app.MapAccessApi();
+app.MapBuilderHealth();
 app.Run();
 
 /// <summary>Visible to the test host (WebApplicationFactory).</summary>

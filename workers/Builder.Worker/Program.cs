@@ -3,9 +3,12 @@ using Builder.Docker;
 using Builder.Forges;
 using Builder.Git;
 using Builder.Pipeline;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 
-// The production worker: a Hangfire server that runs builds from the PostgreSQL job store. The only process that talks to Docker.
-var builder = Host.CreateApplicationBuilder(args);
+// The production worker: a Hangfire server that runs builds from the PostgreSQL job store. The only process that talks to
+// Docker. It answers /healthz and /readyz (database, storage, Docker) at Builder:Worker:Urls.
+var builder = WebApplication.CreateSlimBuilder(args);
 bool production;
 try
 {
@@ -28,5 +31,10 @@ builder.Services.AddBuilderGit();
 builder.Services.AddBuilderDocker();
 builder.Services.AddBuilderForges();
 builder.Services.AddBuilderPipeline(builder.Configuration, JobRole.Server);
-await builder.Build().RunAsync();
+// Unset: a random loopback port, so several workers on one host never collide (and nothing outside reaches it).
+var urls = builder.Configuration["Builder:Worker:Urls"];
+builder.WebHost.UseUrls(string.IsNullOrWhiteSpace(urls) ? "http://127.0.0.1:0" : urls);
+var app = builder.Build();
+app.MapBuilderHealth();
+await app.RunAsync();
 return 0;

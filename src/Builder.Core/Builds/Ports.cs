@@ -108,6 +108,9 @@ public interface IArtifactStore
 
     /// <summary>Removes an artifact (an admin deleted it); absent is fine.</summary>
     Task DeleteAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Why the store cannot take writes now (a sentence naming the place); null when it can (<c>/readyz</c>).</summary>
+    Task<string?> ReadinessProblemAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>Tells every process that serves the index that a project's files changed (publish, yank, delete).</summary>

@@ -77,6 +77,12 @@ public sealed class RouteMatrixTests : IDisposable
         new("POST", "/webhooks/gitea", _ => MatrixWorld.GiteaWebhookRequest(),
             [401, 401, 401, 401, 401, 401, 401, 401, 401]),
 
+        // Health: no credentials needed (load balancers ask); they name no project or secret.
+        new("GET", "/healthz", _ => Get("/healthz"),
+            [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+        new("GET", "/readyz", _ => Get("/readyz"),
+            [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+
         // Builds: credentials always, and read on the build's project and version (the build is of acme-app 1.0).
         new("GET", "/api/builds/{id:long}", c => Get($"/api/builds/{c.World.BuildId}"),
             [401, 200, 404, 404, 404, 200, 200, 200, 404]),
@@ -180,8 +186,8 @@ public sealed class RouteMatrixTests : IDisposable
 
         Assert.True(missing.Count == 0, "endpoints without a row in the matrix (add one per principal):\n" + string.Join('\n', missing));
         Assert.True(extra.Count == 0, "rows for endpoints the app does not map:\n" + string.Join('\n', extra));
-        // 35 routes, 38 (method, pattern) pairs: GET and HEAD of the three index routes count twice.
-        Assert.Equal(38, app.Count);
+        // 37 routes, 40 (method, pattern) pairs: GET and HEAD of the three index routes count twice.
+        Assert.Equal(40, app.Count);
         Assert.Equal(app.Count, table.Count);
     }
 
@@ -228,9 +234,9 @@ public sealed class RouteMatrixTests : IDisposable
 
         Assert.True(mismatches.Count == 0, $"{mismatches.Count} of {cells} cells differ from the design:\n" + string.Join('\n', mismatches));
         Assert.Equal(Table.Length * whos.Length, cells);
-        // Every row but the four webhook rows challenges anonymous requests: 38 of 42.
-        Assert.Equal(42, Table.Length);
-        Assert.Equal(Table.Length - 4, challenges);
+        // Every row but the four webhook rows and the two health rows challenges anonymous requests: 38 of 44.
+        Assert.Equal(44, Table.Length);
+        Assert.Equal(Table.Length - 6, challenges);
     }
 
     private sealed record Req(string Path, Func<HttpContent>? Content = null, Action<HttpRequestMessage>? Configure = null);

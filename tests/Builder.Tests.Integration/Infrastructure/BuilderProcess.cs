@@ -20,7 +20,7 @@ public sealed class BuilderProcess : IAsyncDisposable
         BaseUrl = baseUrl;
     }
 
-    public string? BaseUrl { get; }
+    public string? BaseUrl { get; private set; }
 
     public string Output
     {
@@ -48,6 +48,35 @@ public sealed class BuilderProcess : IAsyncDisposable
 
     public static BuilderProcess StartWorker(IDictionary<string, string> environment) =>
         Start(TestPaths.WorkerAssembly, [], environment);
+
+    /// <summary>A worker answering <c>/healthz</c> and <c>/readyz</c> at <see cref="BaseUrl"/> (<c>Builder__Worker__Urls</c>); returns once it answers.</summary>
+    public static async Task<BuilderProcess> StartWorkerWithHealthAsync(IDictionary<string, string> environment)
+    {
+        var url = $"http://127.0.0.1:{FreePort()}";
+        var process = Start(TestPaths.WorkerAssembly, [], new Dictionary<string, string>(environment) { ["Builder__Worker__Urls"] = url });
+        process.BaseUrl = url;
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < deadline && !process._process.HasExited)
+        {
+            try
+            {
+                using var response = await http.GetAsync(url + "/healthz");
+                if (response.IsSuccessStatusCode)
+                {
+                    return process;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new InvalidOperationException($"the worker did not answer /healthz on {url}:\n{process.Output}");
+    }
 
     public static BuilderProcess Start(string assembly, IEnumerable<string> arguments, IDictionary<string, string> environment)
     {
