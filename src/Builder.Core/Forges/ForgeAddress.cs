@@ -37,12 +37,12 @@ public static class ForgeAddress
     {
         if (!string.IsNullOrEmpty(apiUrl) && Uri.TryCreate(apiUrl, UriKind.Absolute, out var api))
         {
-            return IsGitHubDotCom(api.Authority) ? GitHubDotCom : api.Authority.ToLowerInvariant();
+            return InstanceOf(api);
         }
 
         if (WebOrigin(cloneUrl) is { } web)
         {
-            return IsGitHubDotCom(web.Authority) ? GitHubDotCom : web.Authority.ToLowerInvariant();
+            return InstanceOf(web);
         }
 
         return provider == ForgeProviders.GitLab ? GitLabDotCom : provider == ForgeProviders.GitHub ? GitHubDotCom : string.Empty;
@@ -50,9 +50,10 @@ public static class ForgeAddress
 
     /// <summary>The instance a payload's web URL (<c>repository.html_url</c>, <c>project.web_url</c>) names; null when it names none.</summary>
     public static string? InstanceOf(string? webUrl) =>
-        Uri.TryCreate(webUrl, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
-            ? IsGitHubDotCom(uri.Authority) ? GitHubDotCom : uri.Authority.ToLowerInvariant()
-            : null;
+        Uri.TryCreate(webUrl, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? InstanceOf(uri) : null;
+
+    /// <summary>The lower-case authority; github.com for api.github.com too.</summary>
+    private static string InstanceOf(Uri uri) => IsGitHubDotCom(uri.Authority) ? GitHubDotCom : uri.Authority.ToLowerInvariant();
 
     private static Uri? WebOrigin(string cloneUrl) =>
         Uri.TryCreate(cloneUrl, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
