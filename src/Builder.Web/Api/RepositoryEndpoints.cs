@@ -133,8 +133,8 @@ internal static class RepositoryEndpoints
             Tag = tag,
             CommitSha = resolved.CommitSha,
             BuildId = build.BuildId,
-            Outcome = build.Created ? WebhookOutcomes.Built : WebhookOutcomes.Duplicate,
-            Detail = (build.Created ? $"queued build {build.BuildId}" : $"duplicate of build {build.BuildId}") + $" (asked by {http.Actor().Principal})",
+            Outcome = build.Outcome,
+            Detail = build.Detail + $" (asked by {http.Actor().Principal})",
             ReceivedAt = time.GetUtcNow(),
         });
         audit.Add(db, http.Actor(), AuditActions.BuildTriggered, AuditOutcomes.Ok, target: "repository:" + repository.Name,

@@ -7,7 +7,14 @@ using Microsoft.EntityFrameworkCore;
 namespace Builder.Web.Webhooks;
 
 /// <summary>A tag's build: the one it made (<see cref="Created"/>) or the one that already builds that tag and commit.</summary>
-internal sealed record TagBuild(long BuildId, bool Created);
+internal sealed record TagBuild(long BuildId, bool Created)
+{
+    /// <summary>What the delivery (or manual trigger) that asked did: <see cref="WebhookOutcomes.Built"/> or <see cref="WebhookOutcomes.Duplicate"/>.</summary>
+    public string Outcome => Created ? WebhookOutcomes.Built : WebhookOutcomes.Duplicate;
+
+    /// <summary>The delivery record's sentence for it.</summary>
+    public string Detail => Created ? $"queued build {BuildId}" : $"duplicate of build {BuildId}";
+}
 
 /// <summary>
 /// The one way a tag becomes a build, whatever asked (a push, a create or release event, a redelivery, the manual
@@ -20,16 +27,7 @@ internal sealed class TagBuilds(BuilderDbContext db, ReleaseLifecycle lifecycle,
     /// <exception cref="BuildStepException">The repository cannot be read (authentication, network); the message says why.</exception>
     public async Task<ResolvedTag?> ResolveAsync(SourceRepository repository, string tag, CancellationToken cancellationToken)
     {
-        CloneCredentials? clone;
-        try
-        {
-            clone = await credentials.ForCloneAsync(secrets.Forge(repository), cancellationToken);
-        }
-        catch (ForgeCredentialsException ex)
-        {
-            throw new BuildStepException($"no credentials to read {repository.Name}: {ex.Message}", ex);
-        }
-
+        var clone = await credentials.ForGitAsync(secrets, repository, cancellationToken);
         return await tags.ResolveAsync(repository.CloneUrl, tag, clone, cancellationToken);
     }
 

@@ -112,8 +112,8 @@ internal sealed partial class WebhookIntake(
 
         var build = await tagBuilds.QueueAsync(verified, delivery.Tag!, commit, delivery.DeliveryId, cancellationToken);
         record.BuildId = build.BuildId;
-        record.Outcome = build.Created ? WebhookOutcomes.Built : WebhookOutcomes.Duplicate;
-        record.Detail = build.Created ? $"queued build {build.BuildId}" : $"duplicate of build {build.BuildId}";
+        record.Outcome = build.Outcome;
+        record.Detail = build.Detail;
         await RecordAsync(record, cancellationToken);
         if (build.Created)
         {
