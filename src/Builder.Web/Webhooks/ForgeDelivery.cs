@@ -200,9 +200,9 @@ internal static class GiteaDeliveries
     {
         var eventName = headers["X-Gitea-Event"].FirstOrDefault() ?? headers["X-Forgejo-Event"].FirstOrDefault() ?? string.Empty;
         var signature = headers["X-Gitea-Signature"].FirstOrDefault() ?? headers["X-Forgejo-Signature"].FirstOrDefault();
-        using var document = ParseObject(body);
+        using var document = DeliveryJson.ParseObject(body);
         var repository = document.RootElement.TryGetProperty("repository", out var r) && r.ValueKind == JsonValueKind.Object ? r : default;
-        var name = repository.ValueKind == JsonValueKind.Object ? StringOrNull(repository, "full_name") : null;
+        var name = repository.ValueKind == JsonValueKind.Object ? DeliveryJson.StringOrNull(repository, "full_name") : null;
         if (string.IsNullOrEmpty(name))
         {
             throw new MalformedDeliveryException("the payload has no repository.full_name");
@@ -210,12 +210,16 @@ internal static class GiteaDeliveries
 
         var delivery = new ForgeDelivery(ForgeProviders.Gitea, eventName, name, DeliveryAction.Ignore, secret => WebhookSignature.IsValidGitea(secret, body, signature))
         {
-            Instance = ForgeAddress.InstanceOf(StringOrNull(repository, "html_url")),
+            Instance = ForgeAddress.InstanceOf(DeliveryJson.StringOrNull(repository, "html_url")),
             DeliveryId = headers["X-Gitea-Delivery"].FirstOrDefault() ?? headers["X-Forgejo-Delivery"].FirstOrDefault(),
         };
         return GitHubDeliveries.Classify(delivery, eventName, body);
     }
+}
 
+/// <summary>Reading the payloads Builder parses as plain JSON (GitLab's, and Gitea's repository fields).</summary>
+internal static class DeliveryJson
+{
     internal static JsonDocument ParseObject(byte[] body)
     {
         JsonDocument document;
@@ -255,10 +259,10 @@ internal static class GitLabDeliveries
     {
         var eventName = headers["X-Gitlab-Event"].FirstOrDefault() ?? string.Empty;
         var token = headers["X-Gitlab-Token"].FirstOrDefault();
-        using var document = GiteaDeliveries.ParseObject(body);
+        using var document = DeliveryJson.ParseObject(body);
         var root = document.RootElement;
         var project = root.TryGetProperty("project", out var p) && p.ValueKind == JsonValueKind.Object ? p : default;
-        var name = GiteaDeliveries.StringOrNull(project, "path_with_namespace");
+        var name = DeliveryJson.StringOrNull(project, "path_with_namespace");
         if (string.IsNullOrEmpty(name))
         {
             throw new MalformedDeliveryException("the payload has no project.path_with_namespace");
@@ -266,26 +270,26 @@ internal static class GitLabDeliveries
 
         var delivery = new ForgeDelivery(ForgeProviders.GitLab, eventName, name, DeliveryAction.Ignore, secret => WebhookSignature.IsValidToken(secret, token))
         {
-            Instance = ForgeAddress.InstanceOf(GiteaDeliveries.StringOrNull(project, "web_url")) ?? ForgeAddress.InstanceOf(headers["X-Gitlab-Instance"].FirstOrDefault()),
+            Instance = ForgeAddress.InstanceOf(DeliveryJson.StringOrNull(project, "web_url")) ?? ForgeAddress.InstanceOf(headers["X-Gitlab-Instance"].FirstOrDefault()),
             DeliveryId = headers["X-Gitlab-Event-UUID"].FirstOrDefault(),
             IdempotencyKey = headers["Idempotency-Key"].FirstOrDefault(),
         };
 
-        var kind = GiteaDeliveries.StringOrNull(root, "object_kind");
+        var kind = DeliveryJson.StringOrNull(root, "object_kind");
         if (eventName != TagPushHook && kind != "tag_push")
         {
             return delivery with { IgnoreReason = $"event '{(eventName.Length > 0 ? eventName : kind)}' does not start builds (send Tag Push Hook)" };
         }
 
-        var gitRef = GiteaDeliveries.StringOrNull(root, "ref");
+        var gitRef = DeliveryJson.StringOrNull(root, "ref");
         if (gitRef is null || !gitRef.StartsWith(TagPrefix, StringComparison.Ordinal))
         {
             return delivery with { IgnoreReason = $"a push to {gitRef ?? "no ref"}, not a tag" };
         }
 
         var tag = gitRef[TagPrefix.Length..];
-        var checkout = GiteaDeliveries.StringOrNull(root, "checkout_sha");
-        if (GitHubDeliveries.IsZero(GiteaDeliveries.StringOrNull(root, "after")) || checkout is null)
+        var checkout = DeliveryJson.StringOrNull(root, "checkout_sha");
+        if (GitHubDeliveries.IsZero(DeliveryJson.StringOrNull(root, "after")) || checkout is null)
         {
             return delivery with { Action = DeliveryAction.Delete, Tag = tag };
         }
