@@ -37,7 +37,7 @@ internal sealed record ForgeHttpAnswer(int Status, string Body, HttpResponseHead
             }
 
             var text = Body.Trim();
-            return text.Length == 0 ? ((HttpStatusCode)Status).ToString() : ForgeResults.Truncate(text, 200);
+            return text.Length == 0 ? ((HttpStatusCode)Status).ToString() : ForgeText.Truncate(text, 200);
         }
     }
 

@@ -6,13 +6,6 @@ namespace Builder.Forges;
 /// <summary>What the forge clients share when they turn an answer into a <see cref="ForgeCallResult"/>.</summary>
 internal static class ForgeResults
 {
-    /// <summary>GitHub's limit for a status description; GitLab and Gitea take longer ones, but the same text reads the same everywhere.</summary>
-    public const int DescriptionLimit = 140;
-
-    /// <summary>At most <paramref name="limit"/> characters, ending with '…' when cut.</summary>
-    public static string Truncate(string text, int limit = DescriptionLimit) =>
-        text.Length <= limit ? text : string.Concat(text.AsSpan(0, limit - 1), "…");
-
     /// <summary>
     /// The message with <paramref name="secret"/> blanked out: forges do not echo tokens, but a message is stored in
     /// the build's record, so a token that slipped into an exception's text (a URL, a proxy's error page) stays out of it.

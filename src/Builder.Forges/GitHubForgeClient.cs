@@ -30,10 +30,7 @@ public sealed partial class GitHubForgeClient(IGitHubAppTokens appTokens, TimePr
         var (credentials, token, owner, name) = session;
         var client = GitHubClients.Create(repository.ApiUrl, credentials, CallTimeout);
         var state = ToGitHub(status.State);
-        // GitHub shows a running build as pending: the description says that it runs.
-        var description = ForgeResults.Truncate(status.State == CommitState.Running && !status.Description.Contains("running", StringComparison.OrdinalIgnoreCase)
-            ? "Running: " + status.Description
-            : status.Description);
+        var description = ForgeText.DescriptionWhereRunningIsPending(status);
         try
         {
             await client.Repository.Status.Create(owner, name, status.Sha, new NewCommitStatus

@@ -33,7 +33,7 @@ public sealed partial class GitLabForgeClient(IHttpClientFactory httpClientFacto
         {
             new("state", state),
             new("name", status.Context),
-            new("description", ForgeResults.Truncate(status.Description)),
+            new("description", ForgeText.Truncate(status.Description)),
         };
         if (status.TargetUrl is { } target)
         {

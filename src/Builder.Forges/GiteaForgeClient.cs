@@ -39,9 +39,7 @@ public sealed partial class GiteaForgeClient(IHttpClientFactory httpClientFactor
             {
                 state,
                 context = status.Context,
-                description = ForgeResults.Truncate(status.State == CommitState.Running && !status.Description.Contains("running", StringComparison.OrdinalIgnoreCase)
-                    ? "Running: " + status.Description
-                    : status.Description),
+                description = ForgeText.DescriptionWhereRunningIsPending(status),
                 target_url = status.TargetUrl?.AbsoluteUri,
             }),
         };

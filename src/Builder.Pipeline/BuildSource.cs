@@ -12,16 +12,7 @@ public sealed class BuildSource(ISourceFetcher sources, IRepositorySecrets secre
     public async Task<SourceCheckout> FetchAsync(Build build, string directory, IBuildLog log, CancellationToken cancellationToken)
     {
         var repository = build.Repository ?? throw new InvalidOperationException($"build {build.Id} was loaded without its repository");
-        CloneCredentials? clone;
-        try
-        {
-            clone = await credentials.ForCloneAsync(secrets.Forge(repository), cancellationToken);
-        }
-        catch (ForgeCredentialsException ex)
-        {
-            throw new BuildStepException($"git: no credentials to clone {repository.Name}: {ex.Message}", ex);
-        }
-
+        var clone = await credentials.ForGitAsync(secrets, repository, cancellationToken);
         return await sources.FetchAsync(new SourceRequest(repository.CloneUrl, build.Tag, build.CommitSha, clone), directory, log, cancellationToken);
     }
 }

@@ -125,11 +125,9 @@ public static class ForgeReportOutcomes
     public const string Superseded = "superseded";
 }
 
-/// <summary>The one sentence a status carries: at most 140 characters (GitHub refuses longer ones), the outcome first.</summary>
+/// <summary>The one sentence a status carries (fitted by <see cref="ForgeText.Description"/>), the outcome first.</summary>
 public static class ForgeReportText
 {
-    public const int MaxLength = 140;
-
     public static string Describe(Build build, string state, string? detail)
     {
         var release = build.Project is null ? build.Tag : $"{build.Project} {build.Version}";
@@ -142,14 +140,7 @@ public static class ForgeReportText
             ForgeReportStates.Cancelled => $"Cancelled: {detail ?? build.Error ?? "the tag was deleted or an admin cancelled it"}",
             _ => state,
         };
-        return Fit(text);
-    }
-
-    /// <summary>One line, at most <see cref="MaxLength"/> characters (cut with an ellipsis).</summary>
-    public static string Fit(string text)
-    {
-        var line = string.Join(' ', text.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries)).Trim();
-        return line.Length <= MaxLength ? line : line[..(MaxLength - 1)].TrimEnd() + "…";
+        return ForgeText.Description(text);
     }
 }
 
@@ -300,7 +291,7 @@ public sealed partial class ForgeReporter(
             timeout.CancelAfter(TimeSpan.FromSeconds(options.Value.TimeoutSeconds));
             var target = baseUrl is null ? null : new Uri(baseUrl, $"api/builds/{build.Id.ToString(CultureInfo.InvariantCulture)}");
             var status = new CommitStatus(build.ResolvedCommit ?? build.CommitSha, ForgeReportStates.ToCommitState(report.State), options.Value.StatusContext,
-                ForgeReportText.Fit(report.Description ?? report.State), target);
+                ForgeText.Description(report.Description ?? report.State), target);
             return await client.SetCommitStatusAsync(forge, status, timeout.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

@@ -51,6 +51,30 @@ public enum CommitState
 /// <param name="Description">At most 140 characters (GitHub refuses longer ones with 422).</param>
 public sealed record CommitStatus(string Sha, CommitState State, string Context, string Description, Uri? TargetUrl);
 
+/// <summary>The one owner of what a commit status's description may be, for the reporter and every forge client.</summary>
+public static class ForgeText
+{
+    /// <summary>GitHub's limit for a status description (it refuses longer ones with 422); the same text reads the same on every forge.</summary>
+    public const int DescriptionLimit = 140;
+
+    /// <summary>At most <paramref name="limit"/> characters, ending with '…' when cut.</summary>
+    public static string Truncate(string text, int limit = DescriptionLimit) =>
+        text.Length <= limit ? text : string.Concat(text.AsSpan(0, limit - 1), "…");
+
+    /// <summary>A status description: one line, at most <see cref="DescriptionLimit"/> characters.</summary>
+    public static string Description(string text) =>
+        Truncate(string.Join(' ', text.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries)).Trim());
+
+    /// <summary>
+    /// The description for a forge that has no "running" state (GitHub, Gitea show a running build as pending): it
+    /// says that the build runs, at most <see cref="DescriptionLimit"/> characters.
+    /// </summary>
+    public static string DescriptionWhereRunningIsPending(CommitStatus status) =>
+        Truncate(status.State == CommitState.Running && !status.Description.Contains("running", StringComparison.OrdinalIgnoreCase)
+            ? "Running: " + status.Description
+            : status.Description);
+}
+
 /// <summary>A built file to attach to the forge's release of a tag.</summary>
 /// <param name="DownloadUrl">Where Builder serves the file (GitLab release links point there).</param>
 public sealed record ReleaseFile(string Name, long Size, string Sha256, Uri DownloadUrl, Func<CancellationToken, Task<Stream>> OpenAsync);
@@ -88,6 +112,26 @@ public interface IForgeClient
 public interface ICloneCredentialSource
 {
     Task<CloneCredentials?> ForCloneAsync(ForgeRepository repository, CancellationToken cancellationToken);
+}
+
+public static class CloneCredentialSourceExtensions
+{
+    /// <summary>
+    /// What git reads <paramref name="repository"/> with (a clone, an ls-remote); a <see cref="BuildStepException"/>
+    /// naming the repository when the forge would not give credentials, so the build or the request says why.
+    /// </summary>
+    public static async Task<CloneCredentials?> ForGitAsync(
+        this ICloneCredentialSource source, IRepositorySecrets secrets, SourceRepository repository, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await source.ForCloneAsync(secrets.Forge(repository), cancellationToken);
+        }
+        catch (ForgeCredentialsException ex)
+        {
+            throw new BuildStepException($"git: no credentials to read {repository.Name}: {ex.Message}", ex);
+        }
+    }
 }
 
 /// <summary>Mints GitHub App installation tokens (cached until shortly before they expire).</summary>
