@@ -1,4 +1,3 @@
-using System.Globalization;
 using Builder.Core.Builds;
 using Builder.Core.Configuration;
 using Builder.Core.Forges;
@@ -289,7 +288,7 @@ public sealed partial class ForgeReporter(
             }
 
             timeout.CancelAfter(TimeSpan.FromSeconds(options.Value.TimeoutSeconds));
-            var target = baseUrl is null ? null : new Uri(baseUrl, $"api/builds/{build.Id.ToString(CultureInfo.InvariantCulture)}");
+            var target = baseUrl is null ? null : PublicRoutes.Under(baseUrl, PublicRoutes.Build(build.Id));
             var status = new CommitStatus(build.ResolvedCommit ?? build.CommitSha, ForgeReportStates.ToCommitState(report.State), options.Value.StatusContext,
                 ForgeText.Description(report.Description ?? report.State), target);
             return await client.SetCommitStatusAsync(forge, status, timeout.Token);
@@ -316,7 +315,7 @@ public sealed partial class ForgeReporter(
             f.Filename,
             f.Size,
             f.Sha256,
-            baseUrl is null ? new Uri($"files/{f.Project}/{f.Filename}", UriKind.Relative) : new Uri(baseUrl, $"files/{f.Project}/{f.Filename}"),
+            baseUrl is null ? new Uri(PublicRoutes.File(f.Project, f.Filename), UriKind.Relative) : PublicRoutes.Under(baseUrl, PublicRoutes.File(f.Project, f.Filename)),
             async ct => (await store.OpenReadAsync(ArtifactKeys.File(f.Project, f.Filename), ct))?.Stream
                 ?? throw new FileNotFoundException($"{f.Filename} is missing from the artifact store"))).ToList();
     }

@@ -70,8 +70,6 @@ internal static class BuildEndpoints
     public const string Events = "/api/builds/{id:long}/events";
     public const string Retry = "/api/builds/{id:long}/retry";
 
-    public static string BuildRoute(long id) => $"/api/builds/{id.ToString(CultureInfo.InvariantCulture)}";
-
     public static void MapBuildApi(this IEndpointRouteBuilder app)
     {
         // Build status and logs need credentials (even with anonymous reads: logs show a repository's internals), and
@@ -120,11 +118,11 @@ internal static class BuildEndpoints
                 .Select(p => new PartResponse(p.Id, p.Architecture, BuildQueues.ForArchitecture(p.Architecture), p.IdentifierList, p.IncludeSdist,
                     p.State.ToString().ToLowerInvariant(), p.Attempts, p.Error, p.StartedAt, p.FinishedAt, p.LeaseOwner, p.HeartbeatAt))
                 .ToList(),
-            files.Select(f => new FileResponse(f.Filename, IndexEndpoints.FileRoute(f.Project, f.Filename), f.Sha256, f.Size, f.RequiresPython)).ToList(),
-            BuildRoute(id) + "/log",
+            files.Select(f => new FileResponse(f.Filename, PublicRoutes.File(f.Project, f.Filename), f.Sha256, f.Size, f.RequiresPython)).ToList(),
+            PublicRoutes.Build(id) + "/log",
             build.Generation,
             build.RetryOf,
-            BuildRoute(id) + "/events",
+            PublicRoutes.Build(id) + "/events",
             statuses.Select(r => new StatusReportResponse(r.State, r.Target, r.Description, r.SentAt, r.Outcome, r.Detail, r.Attempts)).ToList()));
     }
 
@@ -192,7 +190,7 @@ internal static class BuildEndpoints
             target: "build:" + again.Id.ToString(CultureInfo.InvariantCulture),
             detail: $"build again of build {id} ({build.Repository!.Name} tag {build.Tag}, commit {build.CommitSha}), generation {again.Generation}",
             cancellationToken: cancellationToken);
-        var url = BuildRoute(again.Id);
+        var url = PublicRoutes.Build(again.Id);
         return TypedResults.Created(url, new { id = again.Id, url, retryOf = id, generation = again.Generation });
     }
 

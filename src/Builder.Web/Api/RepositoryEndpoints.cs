@@ -141,7 +141,7 @@ internal static class RepositoryEndpoints
             detail: $"tag {tag} at {resolved.CommitSha}: {(build.Created ? "queued" : "already built by")} build {build.BuildId}");
         await db.SaveChangesAsync(cancellationToken);
 
-        var url = $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}{BuildEndpoints.BuildRoute(build.BuildId)}";
+        var url = $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}{PublicRoutes.Build(build.BuildId)}";
         return TypedResults.Accepted(url, new TriggeredBuild(build.BuildId, url, build.Created, resolved.CommitSha));
     }
 

@@ -27,8 +27,6 @@ internal static class IndexEndpoints
     private const string PublicFileCacheControl = "public, max-age=31536000, immutable";
     private const string PrivateFileCacheControl = "private, max-age=31536000, immutable";
 
-    public static string FileRoute(string project, string filename) => $"/files/{project}/{Uri.EscapeDataString(filename)}";
-
     public static void MapSimpleIndex(this IEndpointRouteBuilder app)
     {
         string[] methods = ["GET", "HEAD"];

@@ -192,7 +192,7 @@ internal static class PypiJsonEndpoints
             ["size"] = file.Size,
             ["upload_time"] = file.UploadedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
             ["upload_time_iso_8601"] = IndexPages.UploadTime(file.UploadedAt),
-            ["url"] = baseUrl + IndexEndpoints.FileRoute(file.Project, file.Filename),
+            ["url"] = baseUrl + PublicRoutes.File(file.Project, file.Filename),
             ["yanked"] = file.Yanked,
             ["yanked_reason"] = file.Yanked ? file.YankedReason : null,
         };

@@ -166,7 +166,7 @@ internal sealed partial class WebhookIntake(
 
     private static Accepted<BuildAccepted> Accepted(HttpRequest request, long id)
     {
-        var url = $"{request.Scheme}://{request.Host}{request.PathBase}{BuildEndpoints.BuildRoute(id)}";
+        var url = $"{request.Scheme}://{request.Host}{request.PathBase}{PublicRoutes.Build(id)}";
         return TypedResults.Accepted(url, new BuildAccepted(id, url));
     }
 

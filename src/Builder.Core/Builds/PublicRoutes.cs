@@ -1,0 +1,17 @@
+using System.Globalization;
+
+namespace Builder.Core.Builds;
+
+/// <summary>
+/// The addresses Builder serves a build and a distribution file at, relative to its base URL: the web routes and
+/// whatever links to them from elsewhere (commit statuses, release links) take them from here.
+/// </summary>
+public static class PublicRoutes
+{
+    public static string Build(long id) => $"/api/builds/{id.ToString(CultureInfo.InvariantCulture)}";
+
+    public static string File(string project, string filename) => $"/files/{project}/{Uri.EscapeDataString(filename)}";
+
+    /// <summary>The route under a base URL that may have a path of its own (https://example.com/builder/).</summary>
+    public static Uri Under(Uri baseUrl, string route) => new(baseUrl, route.TrimStart('/'));
+}
