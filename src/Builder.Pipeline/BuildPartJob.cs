@@ -22,7 +22,7 @@ public sealed partial class BuildPartJob(
     IDbContextFactory<BuilderDbContext> contexts,
     BuildSource sources,
     IWheelBuilder wheels,
-    IArtifactStore store,
+    PackageArtifacts artifacts,
     ReleaseLifecycle lifecycle,
     IOptions<BuildOptions> options,
     IOptions<JobOptions> jobs,
@@ -57,8 +57,9 @@ public sealed partial class BuildPartJob(
                 await lifecycle.PartFailedAsync(partId, build.Id, lease, failure);
             }
         }
-        catch (BuildStepException ex)
+        catch (Exception ex) when (ex is BuildStepException or ArtifactStoreUnavailableException)
         {
+            // The store's own retries already waited out Builder:Storage:RetrySeconds: building again would not help.
             log.WriteLine($"[builder] FAILED: {ex.Message}");
             await lifecycle.PartFailedAsync(partId, build.Id, lease, ex.Message);
         }
@@ -150,7 +151,7 @@ public sealed partial class BuildPartJob(
         {
             var name = Path.GetFileName(path);
             var sha256 = await FileHash.Sha256Async(path, cancellationToken);
-            await store.PutAsync(part.StagingKey(name, sha256), path, sha256, cancellationToken);
+            await artifacts.StageAsync(part, name, path, sha256, cancellationToken);
             staged.Add((name, sha256));
         }
 

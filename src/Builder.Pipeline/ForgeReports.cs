@@ -309,14 +309,14 @@ public sealed partial class ForgeReporter(
 
     private static async Task<List<ReleaseFile>> ReleaseFilesAsync(IServiceProvider services, BuilderDbContext db, Build build, Uri? baseUrl, CancellationToken cancellationToken)
     {
-        var store = services.GetRequiredService<IArtifactStore>();
+        var artifacts = services.GetRequiredService<PackageArtifacts>();
         var files = await db.Files.AsNoTracking().Where(f => f.BuildId == build.Id && f.DeletedAt == null).OrderBy(f => f.Filename).ToListAsync(cancellationToken);
         return files.Select(f => new ReleaseFile(
             f.Filename,
             f.Size,
             f.Sha256,
             baseUrl is null ? new Uri(PublicRoutes.File(f.Project, f.Filename), UriKind.Relative) : PublicRoutes.Under(baseUrl, PublicRoutes.File(f.Project, f.Filename)),
-            async ct => (await store.OpenReadAsync(ArtifactKeys.File(f.Project, f.Filename), ct))?.Stream
+            async ct => (await artifacts.OpenFileAsync(f.Project, f.Filename, ct))?.Stream
                 ?? throw new FileNotFoundException($"{f.Filename} is missing from the artifact store"))).ToList();
     }
 

@@ -19,7 +19,7 @@ namespace Builder.Pipeline;
 public sealed partial class PublishReleaseJob(
     BuilderDbContext db,
     IDbContextFactory<BuilderDbContext> contexts,
-    IArtifactStore store,
+    PackageArtifacts artifacts,
     ReleasePublisher publisher,
     ReleaseLifecycle lifecycle,
     BuildEventDispatcher events,
@@ -59,7 +59,7 @@ public sealed partial class PublishReleaseJob(
                     break;
             }
         }
-        catch (Exception ex) when (ex is BuildStepException or PublishConflictException)
+        catch (Exception ex) when (ex is BuildStepException or PublishConflictException or ArtifactStoreUnavailableException)
         {
             // A run that lost the race to a finished publication (its staged files already dropped) fails nothing.
             log.WriteLine(await lifecycle.FailAsync(buildId, ex.Message)
@@ -98,9 +98,8 @@ public sealed partial class PublishReleaseJob(
         {
             foreach (var (name, sha256) in part.StagedFiles.Where(f => seen.Add(f.Name)))
             {
-                var key = part.StagingKey(name, sha256);
-                var content = await store.OpenReadAsync(key, cancellationToken)
-                    ?? throw new BuildStepException($"staged file {name} of part {part.Id} is missing from the artifact store ({key}); build the tag again");
+                var content = await artifacts.OpenStagedAsync(part, name, sha256, cancellationToken)
+                    ?? throw new BuildStepException($"staged file {name} of part {part.Id} is missing from the artifact store ({PackageArtifacts.DescribeStaged(part, name, sha256)}); build the tag again");
                 var path = Path.Combine(directory, name);
                 string actual;
                 await using (content.Stream)

@@ -25,7 +25,7 @@ namespace Builder.Pipeline;
 public sealed partial class ReleaseLifecycle(
     IDbContextFactory<BuilderDbContext> contexts,
     IBuildDispatcher dispatcher,
-    IArtifactStore store,
+    PackageArtifacts artifacts,
     IOptions<JobOptions> jobs,
     TimeProvider time,
     ILogger<ReleaseLifecycle> logger)
@@ -512,16 +512,7 @@ public sealed partial class ReleaseLifecycle(
     }
 
     /// <summary>Removes the files the parts staged (absent ones are fine).</summary>
-    public async Task DropStagedAsync(IEnumerable<BuildPart> parts, CancellationToken cancellationToken)
-    {
-        foreach (var part in parts)
-        {
-            foreach (var (name, sha256) in part.StagedFiles.Where(f => f.Sha256.Length > 0))
-            {
-                await store.DeleteAsync(part.StagingKey(name, sha256), cancellationToken);
-            }
-        }
-    }
+    public Task DropStagedAsync(IEnumerable<BuildPart> parts, CancellationToken cancellationToken) => artifacts.DropStagedAsync(parts, cancellationToken);
 
     private async Task EnqueuePartAsync(long partId, string architecture)
     {

@@ -23,7 +23,7 @@ public enum PublishOutcome
 /// transaction, so the index shows a set of files whole or not at all. Builds, uploads and imports all publish here.
 /// </summary>
 public sealed class ReleasePublisher(
-    BuilderDbContext db, IArtifactStore store, PublishLock publishLock, ReleaseLifecycle lifecycle, IIndexChangeNotifier changes, TimeProvider time)
+    BuilderDbContext db, PackageArtifacts artifacts, PublishLock publishLock, ReleaseLifecycle lifecycle, IIndexChangeNotifier changes, TimeProvider time)
 {
     /// <summary>Checks built files against the tag: one project, and the tag's version everywhere.</summary>
     public static async Task<IReadOnlyList<CheckedFile>> CheckAsync(string tag, string tagVersion, IEnumerable<string> paths, CancellationToken cancellationToken)
@@ -114,10 +114,12 @@ public sealed class ReleasePublisher(
             {
                 foreach (var file in created)
                 {
-                    await StoreAsync(ArtifactKeys.File(project, file.Name.Filename), file.Path, file.Sha256, written, cancellationToken);
+                    // Recorded before the write: a write that fails half-way is removed with the rest.
+                    written.Add(file.Name.Filename);
+                    await artifacts.StoreFileAsync(project, file.Name.Filename, file.Path, file.Sha256, cancellationToken);
                     if (file.MetadataFile is { } sidecar)
                     {
-                        await StoreBytesAsync(ArtifactKeys.Metadata(project, file.Name.Filename), sidecar, written, cancellationToken);
+                        await artifacts.StoreMetadataAsync(project, file.Name.Filename, sidecar, cancellationToken);
                     }
                 }
 
@@ -144,7 +146,7 @@ public sealed class ReleasePublisher(
                     // Cancelled (tag deleted) or failed while this publication ran: nothing of it may become visible.
                     await transaction.RollbackAsync(CancellationToken.None);
                     db.ChangeTracker.Clear();
-                    await DeleteAsync(written);
+                    await DeleteAsync(project, written);
                     return PublishOutcome.BuildEnded;
                 }
 
@@ -170,7 +172,7 @@ public sealed class ReleasePublisher(
                 // Nothing committed: the bytes this publication stored are nobody's (the lock is still held, so no other
                 // publication can be counting on them). A crash here instead leaves them for the next one to replace.
                 db.ChangeTracker.Clear();
-                await DeleteAsync(written);
+                await DeleteAsync(project, written);
                 throw;
             }
         }
@@ -186,42 +188,15 @@ public sealed class ReleasePublisher(
     }
 
     /// <summary>
-    /// Stores a file under its final key. Other bytes already there, which no row names (checked under the lock by the
-    /// caller), were left by a publication that never committed: they are replaced.
+    /// Removes what an uncommitted publication stored (files and sidecars): no row names them, and the project's publish
+    /// lock is still held, so no other publication can be counting on them. A crash instead leaves them for the next
+    /// publication of those names to replace.
     /// </summary>
-    private async Task StoreAsync(string key, string path, string sha256, List<string> written, CancellationToken cancellationToken)
+    private async Task DeleteAsync(string project, IEnumerable<string> filenames)
     {
-        switch (await store.PutAsync(key, path, sha256, cancellationToken))
+        foreach (var filename in filenames)
         {
-            case StoreOutcome.Created:
-                written.Add(key);
-                break;
-            case StoreOutcome.Conflict:
-                await store.ReplaceAsync(key, path, sha256, cancellationToken);
-                written.Add(key);
-                break;
-        }
-    }
-
-    private async Task StoreBytesAsync(string key, byte[] bytes, List<string> written, CancellationToken cancellationToken)
-    {
-        var temp = Path.GetTempFileName();
-        try
-        {
-            await File.WriteAllBytesAsync(temp, bytes, cancellationToken);
-            await StoreAsync(key, temp, Convert.ToHexStringLower(SHA256.HashData(bytes)), written, cancellationToken);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
-    }
-
-    private async Task DeleteAsync(IEnumerable<string> keys)
-    {
-        foreach (var key in keys)
-        {
-            await store.DeleteAsync(key, CancellationToken.None);
+            await artifacts.DeleteFileAsync(project, filename, CancellationToken.None);
         }
     }
 }

@@ -10,7 +10,7 @@ public sealed class FileSystemArtifactStore(IOptions<DataOptions> options) : IAr
 {
     private readonly string _root = Path.Combine(options.Value.FullDataDir, "files");
 
-    public async Task<StoreOutcome> PutAsync(string key, string sourcePath, string sha256, CancellationToken cancellationToken)
+    public async Task<StoreOutcome> PutAsync(string key, Stream content, long length, string sha256, CancellationToken cancellationToken)
     {
         var target = Resolve(key);
         if (File.Exists(target))
@@ -18,7 +18,7 @@ public sealed class FileSystemArtifactStore(IOptions<DataOptions> options) : IAr
             return await FileHash.Sha256Async(target, cancellationToken) == sha256 ? StoreOutcome.AlreadyExists : StoreOutcome.Conflict;
         }
 
-        var temp = await CopyVerifiedAsync(target, sourcePath, sha256, cancellationToken);
+        var temp = await CopyVerifiedAsync(target, content, sha256, cancellationToken);
         try
         {
             // Atomic: readers never see a partial file. Renamed without overwrite: another writer may have won.
@@ -36,10 +36,10 @@ public sealed class FileSystemArtifactStore(IOptions<DataOptions> options) : IAr
         }
     }
 
-    public async Task ReplaceAsync(string key, string sourcePath, string sha256, CancellationToken cancellationToken)
+    public async Task ReplaceAsync(string key, Stream content, long length, string sha256, CancellationToken cancellationToken)
     {
         var target = Resolve(key);
-        var temp = await CopyVerifiedAsync(target, sourcePath, sha256, cancellationToken);
+        var temp = await CopyVerifiedAsync(target, content, sha256, cancellationToken);
         try
         {
             File.Move(temp, target, overwrite: true);
@@ -51,14 +51,13 @@ public sealed class FileSystemArtifactStore(IOptions<DataOptions> options) : IAr
     }
 
     /// <summary>Copies the source beside the target under a temporary name, hashing as it writes; throws when the bytes differ from <paramref name="sha256"/>.</summary>
-    private static async Task<string> CopyVerifiedAsync(string target, string sourcePath, string sha256, CancellationToken cancellationToken)
+    private static async Task<string> CopyVerifiedAsync(string target, Stream source, string sha256, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         var temp = target + "." + Guid.NewGuid().ToString("N") + ".tmp";
         try
         {
             string written;
-            await using (var source = File.OpenRead(sourcePath))
             await using (var destination = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
             {
                 written = await FileHash.CopyAsync(source, destination, cancellationToken);
@@ -94,6 +93,11 @@ public sealed class FileSystemArtifactStore(IOptions<DataOptions> options) : IAr
 
     public string? LocalPath(string key) => Resolve(key);
 
+    /// <summary>No URL serves these files but Builder's own routes.</summary>
+    public Task<Uri?> DownloadUrlAsync(string key, string filename, TimeSpan lifetime, CancellationToken cancellationToken) => Task.FromResult<Uri?>(null);
+
+    public Task<bool> ExistsAsync(string key, CancellationToken cancellationToken) => Task.FromResult(File.Exists(Resolve(key)));
+
     public Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
         var path = Resolve(key);
@@ -119,7 +123,6 @@ public sealed class FileSystemArtifactStore(IOptions<DataOptions> options) : IAr
         return Task.CompletedTask;
     }
 
-    /// <summary>Maps a key to a path, refusing anything that would leave the root (path traversal guard).</summary>
     public async Task<string?> ReadinessProblemAsync(CancellationToken cancellationToken)
     {
         var probe = Path.Combine(_root, $".ready-{Guid.NewGuid():N}");
@@ -136,6 +139,7 @@ public sealed class FileSystemArtifactStore(IOptions<DataOptions> options) : IAr
         }
     }
 
+    /// <summary>Maps a key to a path, refusing anything that would leave the root (path traversal guard).</summary>
     private string Resolve(string key)
     {
         var parts = key.Split('/');

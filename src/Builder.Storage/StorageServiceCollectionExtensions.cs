@@ -1,14 +1,23 @@
 using Builder.Core.Builds;
 using Builder.Core.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Builder.Storage;
 
 public static class StorageServiceCollectionExtensions
 {
+    /// <summary>The artifact store <c>Builder:Storage:Provider</c> names, and the layout over it (<see cref="PackageArtifacts"/>).</summary>
     public static IServiceCollection AddBuilderStorage(this IServiceCollection services)
     {
-        services.AddSingleton<IArtifactStore, FileSystemArtifactStore>();
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+        services.AddSingleton<IArtifactStore>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.Provider switch
+        {
+            StorageOptions.S3Provider => ActivatorUtilities.CreateInstance<S3ArtifactStore>(sp),
+            _ => ActivatorUtilities.CreateInstance<FileSystemArtifactStore>(sp),
+        });
+        services.AddSingleton<PackageArtifacts>();
         services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: [HealthTags.Ready]);
         return services;
     }

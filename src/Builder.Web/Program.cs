@@ -78,7 +78,7 @@ builder.Services.AddBuilderForwardedHeaders(builder.Configuration);
 // Embedded builds reach this process's own index (through each container's relay) at the address it listens on.
 builder.Services.AddSingleton<IIndexAddress, ServerIndexAddress>();
 builder.Services.AddProblemDetails();
-builder.Services.AddExceptionHandler<Builder.Web.Http.DatabaseUnavailableHandler>();
+builder.Services.AddExceptionHandler<Builder.Web.Http.UnavailableHandler>();
 builder.Services.AddOptions<IndexOptions>().BindConfiguration(IndexOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<IndexCache>();
 builder.Services.AddSingleton<FileContentCache>();
@@ -87,7 +87,7 @@ builder.Services.AddHostedService<IndexWarmer>();
 var app = builder.Build();
 app.UseForwardedHeaders();
 // Unhandled exceptions become problems: a bad parameter (BadHttpRequestException, thrown in Development) keeps its
-// 400, the database being away is a 503 (DatabaseUnavailableHandler), anything else a 500.
+// 400, the database or the artifact store being away is a 503 (UnavailableHandler), anything else a 500.
 app.UseExceptionHandler(new ExceptionHandlerOptions
 {
     StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,

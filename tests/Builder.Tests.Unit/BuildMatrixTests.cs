@@ -340,7 +340,7 @@ public sealed class BuildPartsTests
     {
         var part = new BuildPart { Id = 12, BuildId = 7, Architecture = "x86_64", Identifiers = "" };
 
-        Assert.Equal("_staging-7/ab12-acme-1.0.tar.gz", part.StagingKey("acme-1.0.tar.gz", "ab12"));
+        Assert.Equal("_staging-7/ab12-acme-1.0.tar.gz", PackageArtifacts.DescribeStaged(part, "acme-1.0.tar.gz", "ab12"));
         Assert.Equal("arch-aarch64", BuildQueues.ForArchitecture("aarch64"));
     }
 }

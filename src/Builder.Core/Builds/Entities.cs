@@ -200,7 +200,7 @@ public sealed class BuildPart
 
     public string? Error { get; set; }
 
-    /// <summary>Space-separated file names staged in the artifact store under <see cref="StagingKey"/>.</summary>
+    /// <summary>Space-separated file names staged in the artifact store (<c>PackageArtifacts.StageAsync</c>).</summary>
     public string Files { get; set; } = string.Empty;
 
     /// <summary>Space-separated sha256 digests of <see cref="Files"/>, in the same order: the staged bytes, by content.</summary>
@@ -233,14 +233,6 @@ public sealed class BuildPart
             return names.Select((name, i) => (name, i < digests.Length ? digests[i] : string.Empty)).ToList();
         }
     }
-
-    /// <summary>
-    /// Where a built file waits until the release is published, by content: a key no project can own (normalized names
-    /// never start with "_"), never listed or served by the index, and never overwritten with other bytes (another run
-    /// of the part that built other bytes stages them under another key).
-    /// </summary>
-    public string StagingKey(string filename, string sha256) =>
-        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"_staging-{BuildId}/{sha256}-{filename}");
 }
 
 /// <summary>Hangfire queue names: builds are planned on <see cref="Plan"/>, and built on their architecture's queue.</summary>

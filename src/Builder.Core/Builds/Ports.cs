@@ -67,52 +67,6 @@ public interface IWheelBuilder
     Task<WheelBuildResult> BuildAsync(WheelBuildRequest request, IBuildLog log, CancellationToken cancellationToken);
 }
 
-public enum StoreOutcome
-{
-    Created,
-    AlreadyExists,
-    Conflict,
-}
-
-public sealed record ArtifactContent(Stream Stream, long Length, DateTimeOffset LastModified);
-
-/// <summary>The one place that knows how published files are keyed in the <see cref="IArtifactStore"/>.</summary>
-public static class ArtifactKeys
-{
-    /// <summary>A distribution file: "{project}/{filename}" (the project's normalized name).</summary>
-    public static string File(string project, string filename) => $"{project}/{filename}";
-
-    /// <summary>A wheel's PEP 658 core metadata sidecar: "{project}/{filename}.metadata".</summary>
-    public static string Metadata(string project, string filename) => $"{project}/{filename}.metadata";
-}
-
-/// <summary>
-/// Where distribution files live, under <see cref="ArtifactKeys"/>; writes are atomic, verified (the bytes stored are
-/// checked against the sha256 given before they take the key) and never overwrite other bytes, except through
-/// <see cref="ReplaceAsync"/>.
-/// </summary>
-public interface IArtifactStore
-{
-    Task<StoreOutcome> PutAsync(string key, string sourcePath, string sha256, CancellationToken cancellationToken);
-
-    /// <summary>
-    /// Stores the bytes under the key whatever is there: only for bytes no published file names, left by a publication
-    /// that never committed, and only while holding the project's publish lock (<c>ReleasePublisher</c>).
-    /// </summary>
-    Task ReplaceAsync(string key, string sourcePath, string sha256, CancellationToken cancellationToken);
-
-    Task<ArtifactContent?> OpenReadAsync(string key, CancellationToken cancellationToken);
-
-    /// <summary>The file's path when the store keeps artifacts on a local file system (served with sendfile); else null.</summary>
-    string? LocalPath(string key);
-
-    /// <summary>Removes an artifact (an admin deleted it); absent is fine.</summary>
-    Task DeleteAsync(string key, CancellationToken cancellationToken);
-
-    /// <summary>Why the store cannot take writes now (a sentence naming the place); null when it can (<c>/readyz</c>).</summary>
-    Task<string?> ReadinessProblemAsync(CancellationToken cancellationToken);
-}
-
 /// <summary>Tells every process that serves the index that a project's files changed (publish, yank, delete).</summary>
 public interface IIndexChangeNotifier
 {

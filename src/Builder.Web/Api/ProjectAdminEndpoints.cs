@@ -28,10 +28,10 @@ internal static class ProjectAdminEndpoints
             SetYankedAsync(project, null, filename, true, body?.Reason, http, db, audit, changes, ct));
         group.MapPost("/files/{filename}/unyank", (string project, string filename, HttpContext http, BuilderDbContext db, AuditLog audit, IIndexChangeNotifier changes, CancellationToken ct) =>
             SetYankedAsync(project, null, filename, false, null, http, db, audit, changes, ct));
-        group.MapDelete("/releases/{version}", (string project, string version, HttpContext http, BuilderDbContext db, AuditLog audit, IArtifactStore store, IIndexChangeNotifier changes, TimeProvider time, CancellationToken ct) =>
-            DeleteAsync(project, version, null, http, db, audit, store, changes, time, ct));
-        group.MapDelete("/files/{filename}", (string project, string filename, HttpContext http, BuilderDbContext db, AuditLog audit, IArtifactStore store, IIndexChangeNotifier changes, TimeProvider time, CancellationToken ct) =>
-            DeleteAsync(project, null, filename, http, db, audit, store, changes, time, ct));
+        group.MapDelete("/releases/{version}", (string project, string version, HttpContext http, BuilderDbContext db, AuditLog audit, PackageArtifacts artifacts, IIndexChangeNotifier changes, TimeProvider time, CancellationToken ct) =>
+            DeleteAsync(project, version, null, http, db, audit, artifacts, changes, time, ct));
+        group.MapDelete("/files/{filename}", (string project, string filename, HttpContext http, BuilderDbContext db, AuditLog audit, PackageArtifacts artifacts, IIndexChangeNotifier changes, TimeProvider time, CancellationToken ct) =>
+            DeleteAsync(project, null, filename, http, db, audit, artifacts, changes, time, ct));
     }
 
     private static async Task<Results<Ok<FilesChanged>, ProblemHttpResult>> SetYankedAsync(
@@ -65,7 +65,7 @@ internal static class ProjectAdminEndpoints
 
     /// <summary>Deletes files: their bytes go, their rows stay as tombstones so the names can never be used again.</summary>
     private static async Task<Results<Ok<FilesChanged>, ProblemHttpResult>> DeleteAsync(
-        string project, string? version, string? filename, HttpContext http, BuilderDbContext db, AuditLog audit, IArtifactStore store, IIndexChangeNotifier changes, TimeProvider time, CancellationToken cancellationToken)
+        string project, string? version, string? filename, HttpContext http, BuilderDbContext db, AuditLog audit, PackageArtifacts artifacts, IIndexChangeNotifier changes, TimeProvider time, CancellationToken cancellationToken)
     {
         var (normalized, files, problem) = await FindAsync(project, version, filename, db, cancellationToken);
         if (problem is not null)
@@ -87,8 +87,7 @@ internal static class ProjectAdminEndpoints
         await changes.ProjectChangedAsync(normalized, cancellationToken);
         foreach (var file in files)
         {
-            await store.DeleteAsync(ArtifactKeys.File(normalized, file.Filename), cancellationToken);
-            await store.DeleteAsync(ArtifactKeys.Metadata(normalized, file.Filename), cancellationToken);
+            await artifacts.DeleteFileAsync(normalized, file.Filename, cancellationToken);
         }
 
         return TypedResults.Ok(new FilesChanged(normalized, files.Select(f => f.Filename).ToList()));

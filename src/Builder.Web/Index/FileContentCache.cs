@@ -30,18 +30,36 @@ public sealed class FileContentCache(IOptions<IndexOptions> options) : IDisposab
     private readonly bool _enabled = options.Value.FileCacheBytes > 0;
     private readonly int _maxFileBytes = options.Value.FileCacheMaxFileBytes;
 
-    public bool TryGet(string key, out byte[] content) => _cache.TryGetValue(key, out content!);
+    /// <summary>A served file: a distribution, or its metadata sidecar (<paramref name="Filename"/> ends in ".metadata").</summary>
+    public readonly record struct Key(string Project, string Filename);
+
+    public bool TryGet(Key key, out byte[] content) => _cache.TryGetValue(key, out content!);
+
+    /// <summary>Whether a file of this length is kept.</summary>
+    public bool Fits(long length) => _enabled && length <= _maxFileBytes;
 
     /// <summary>Reads a file that fits the cache from <paramref name="path"/> and keeps it; null when it does not fit.</summary>
-    public async Task<byte[]?> LoadAsync(string key, string path, CancellationToken cancellationToken)
+    public async Task<byte[]?> LoadAsync(Key key, string path, CancellationToken cancellationToken)
     {
-        if (!_enabled || new FileInfo(path) is not { Exists: true } info || info.Length > _maxFileBytes)
+        if (new FileInfo(path) is not { Exists: true } info || !Fits(info.Length))
         {
             return null;
         }
 
-        var content = await File.ReadAllBytesAsync(path, cancellationToken);
-        _cache.Set(key, content, new MemoryCacheEntryOptions { Size = content.Length });
+        return Keep(key, await File.ReadAllBytesAsync(path, cancellationToken));
+    }
+
+    /// <summary>Reads a stream of a length that <see cref="Fits"/> to its end and keeps the bytes.</summary>
+    public async Task<byte[]> LoadAsync(Key key, Stream stream, long length, CancellationToken cancellationToken)
+    {
+        var content = new byte[length];
+        await stream.ReadExactlyAsync(content, cancellationToken);
+        return Keep(key, content);
+    }
+
+    private byte[] Keep(Key key, byte[] content)
+    {
+        _cache.Set(key, content, new MemoryCacheEntryOptions { Size = Math.Max(1, content.Length) });
         return content;
     }
 

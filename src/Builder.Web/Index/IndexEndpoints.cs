@@ -1,7 +1,9 @@
 using Builder.Core.Builds;
 using Builder.Core.Index;
 using Builder.Core.Packaging;
+using Builder.Storage;
 using Builder.Web.Access;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace Builder.Web.Index;
@@ -26,6 +28,9 @@ internal static class IndexEndpoints
     private const string PrivatePageCacheControl = "private, max-age=60";
     private const string PublicFileCacheControl = "public, max-age=31536000, immutable";
     private const string PrivateFileCacheControl = "private, max-age=31536000, immutable";
+
+    /// <summary>How long a presigned download URL (<c>Builder:Storage:S3:RedirectDownloads</c>) serves its file.</summary>
+    private static readonly TimeSpan DownloadUrlLifetime = TimeSpan.FromMinutes(5);
 
     public static void MapSimpleIndex(this IEndpointRouteBuilder app)
     {
@@ -86,7 +91,7 @@ internal static class IndexEndpoints
         return new PageResult(SimpleContentType.IsJson(contentType) ? pages.Json : pages.Html, contentType, principal.IsAnonymous);
     }
 
-    private static async Task<IResult> FileAsync(string project, string filename, HttpContext context, IndexCache cache, FileContentCache contents, IArtifactStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> FileAsync(string project, string filename, HttpContext context, IndexCache cache, FileContentCache contents, PackageArtifacts artifacts, IOptions<StorageOptions> redirects, CancellationToken cancellationToken)
     {
         var principal = context.Principal();
         if (principal.IsAnonymous && !principal.Rights.ReadsEverything)
@@ -105,30 +110,51 @@ internal static class IndexEndpoints
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"no file '{filename}' in project '{project}'");
         }
 
-        var key = ArtifactKeys.File(project, filename);
+        var key = new FileContentCache.Key(project, filename);
         var etag = new EntityTagHeaderValue(file.ETag(isMetadata));
         var contentType = isMetadata ? "text/plain; charset=utf-8"
             : filename.EndsWith(".tar.gz", StringComparison.Ordinal) ? "application/gzip"
             : filename.EndsWith(".zip", StringComparison.Ordinal) ? "application/zip"
             : "application/octet-stream";
-        var path = store.LocalPath(key);
-        var cached = contents.TryGet(key, out var hit) ? hit
-            : path is not null ? await contents.LoadAsync(key, path, cancellationToken)
-            : null;
         IResult result;
-        if (cached is not null)
+        if (contents.TryGet(key, out var hit))
         {
             // Small hot files from memory; Range, If-None-Match, If-Range and HEAD as for files on disk.
-            result = TypedResults.File(cached, contentType, lastModified: file.UploadedAt, entityTag: etag, enableRangeProcessing: true);
+            result = TypedResults.File(hit, contentType, lastModified: file.UploadedAt, entityTag: etag, enableRangeProcessing: true);
         }
-        else if (path is not null)
+        else if (artifacts.LocalPath(project, distribution, isMetadata) is { } path)
         {
             // sendfile, Range, If-None-Match, If-Range and HEAD are handled by the physical file result.
-            result = TypedResults.PhysicalFile(path, contentType, lastModified: file.UploadedAt, entityTag: etag, enableRangeProcessing: true);
+            result = await contents.LoadAsync(key, path, cancellationToken) is { } loaded
+                ? TypedResults.File(loaded, contentType, lastModified: file.UploadedAt, entityTag: etag, enableRangeProcessing: true)
+                : TypedResults.PhysicalFile(path, contentType, lastModified: file.UploadedAt, entityTag: etag, enableRangeProcessing: true);
         }
-        else if (await store.OpenReadAsync(key, cancellationToken) is { } content)
+        else if (redirects.Value.S3.RedirectDownloads && HttpMethods.IsGet(context.Request.Method) && context.Request.Headers.IfNoneMatch.Count == 0
+            && await artifacts.DownloadUrlAsync(project, distribution, isMetadata, DownloadUrlLifetime, cancellationToken) is { } url)
         {
-            result = TypedResults.Stream(content.Stream, contentType, lastModified: file.UploadedAt, entityTag: etag, enableRangeProcessing: true);
+            // Access was checked above; the store serves the bytes (and their ranges) for a few minutes to whoever
+            // follows. HEAD and revalidations stay here: a URL signed for GET refuses HEAD.
+            context.Response.Headers.CacheControl = "private, no-store";
+            return TypedResults.Redirect(url.AbsoluteUri);
+        }
+        else if (await artifacts.OpenServedAsync(project, distribution, isMetadata, cancellationToken) is { } content)
+        {
+            // A store without local files: small files are read once and then served from memory; larger ones are
+            // streamed, and a Range request reads only its range from the store.
+            if (contents.Fits(content.Length))
+            {
+                byte[] loaded;
+                await using (content.Stream)
+                {
+                    loaded = await contents.LoadAsync(key, content.Stream, content.Length, cancellationToken);
+                }
+
+                result = TypedResults.File(loaded, contentType, lastModified: file.UploadedAt, entityTag: etag, enableRangeProcessing: true);
+            }
+            else
+            {
+                result = TypedResults.Stream(content.Stream, contentType, lastModified: file.UploadedAt, entityTag: etag, enableRangeProcessing: true);
+            }
         }
         else
         {

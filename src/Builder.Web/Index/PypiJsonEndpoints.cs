@@ -19,13 +19,13 @@ internal static class PypiJsonEndpoints
 
     public static void MapPypiJson(this IEndpointRouteBuilder app)
     {
-        app.MapGet(Project, (string project, HttpContext context, BuilderDbContext db, IArtifactStore store, CancellationToken ct) =>
-            RenderAsync(project, null, context, db, store, ct));
-        app.MapGet(Release, (string project, string version, HttpContext context, BuilderDbContext db, IArtifactStore store, CancellationToken ct) =>
-            RenderAsync(project, version, context, db, store, ct));
+        app.MapGet(Project, (string project, HttpContext context, BuilderDbContext db, PackageArtifacts artifacts, CancellationToken ct) =>
+            RenderAsync(project, null, context, db, artifacts, ct));
+        app.MapGet(Release, (string project, string version, HttpContext context, BuilderDbContext db, PackageArtifacts artifacts, CancellationToken ct) =>
+            RenderAsync(project, version, context, db, artifacts, ct));
     }
 
-    private static async Task<IResult> RenderAsync(string project, string? version, HttpContext context, BuilderDbContext db, IArtifactStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> RenderAsync(string project, string? version, HttpContext context, BuilderDbContext db, PackageArtifacts artifacts, CancellationToken cancellationToken)
     {
         var request = context.Request;
         var principal = context.Principal();
@@ -65,7 +65,7 @@ internal static class PypiJsonEndpoints
         }
 
         var baseUrl = $"{request.Scheme}://{request.Host}{request.PathBase}";
-        var metadata = await ReadMetadataAsync(chosenFiles, store, cancellationToken);
+        var metadata = await ReadMetadataAsync(chosenFiles, artifacts, cancellationToken);
         var result = new JsonObject
         {
             ["info"] = Info(normalized, chosen, chosenFiles, metadata, baseUrl),
@@ -95,11 +95,11 @@ internal static class PypiJsonEndpoints
         return ordered.LastOrDefault(v => !Pep440Comparer.IsPrerelease(v) && releases[v].Any(f => !f.Yanked)) ?? ordered[^1];
     }
 
-    private static async Task<CoreMetadataDocument?> ReadMetadataAsync(List<PackageFile> files, IArtifactStore store, CancellationToken cancellationToken)
+    private static async Task<CoreMetadataDocument?> ReadMetadataAsync(List<PackageFile> files, PackageArtifacts artifacts, CancellationToken cancellationToken)
     {
         // A wheel's PEP 658 sidecar is the METADATA file itself; an sdist-only release has its PKG-INFO read from the archive.
         if (files.FirstOrDefault(f => f.MetadataSha256 is not null) is { } wheel
-            && await store.OpenReadAsync(ArtifactKeys.Metadata(wheel.Project, wheel.Filename), cancellationToken) is { } sidecar)
+            && await artifacts.OpenMetadataAsync(wheel.Project, wheel.Filename, cancellationToken) is { } sidecar)
         {
             await using var stream = sidecar.Stream;
             using var reader = new StreamReader(stream, Encoding.UTF8);
@@ -107,19 +107,44 @@ internal static class PypiJsonEndpoints
         }
 
         var sdist = files.FirstOrDefault(f => f.Filename.EndsWith(".tar.gz", StringComparison.Ordinal) || f.Filename.EndsWith(".zip", StringComparison.Ordinal));
-        if (sdist is null || !DistributionFilename.TryParse(sdist.Filename, out var name) || name is null || store.LocalPath(ArtifactKeys.File(sdist.Project, sdist.Filename)) is not { } path)
+        if (sdist is null || !DistributionFilename.TryParse(sdist.Filename, out var name) || name is null)
         {
             return null;
         }
 
+        // The archive is read from a file: the store's own, or a temporary copy of it.
+        var path = artifacts.LocalPath(sdist.Project, sdist.Filename, metadata: false);
+        string? copy = null;
         try
         {
+            if (path is null)
+            {
+                if (await artifacts.OpenFileAsync(sdist.Project, sdist.Filename, cancellationToken) is not { } content)
+                {
+                    return null;
+                }
+
+                copy = path = Path.Combine(Path.GetTempPath(), $"builder-sdist-{Guid.NewGuid():N}-{sdist.Filename}");
+                await using (content.Stream)
+                await using (var file = File.Create(copy))
+                {
+                    await content.Stream.CopyToAsync(file, cancellationToken);
+                }
+            }
+
             var read = await DistributionReader.ReadAsync(path, name, cancellationToken);
             return CoreMetadataDocument.Parse(Encoding.UTF8.GetString(read.Raw));
         }
         catch (InvalidDistributionException)
         {
             return null;
+        }
+        finally
+        {
+            if (copy is not null)
+            {
+                File.Delete(copy);
+            }
         }
     }
 

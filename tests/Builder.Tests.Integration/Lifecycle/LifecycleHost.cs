@@ -84,7 +84,8 @@ internal sealed class LifecycleHost : IAsyncDisposable
     public Task<List<PackageFile>> FilesAsync(string project, string version) => WithAsync(sp =>
         sp.GetRequiredService<BuilderDbContext>().Files.AsNoTracking().Where(f => f.Project == project && f.Version == version).ToListAsync());
 
-    public Task<ArtifactContent?> StoredAsync(string key) => WithAsync(sp => sp.GetRequiredService<IArtifactStore>().OpenReadAsync(key, CancellationToken.None));
+    /// <summary>A published file's bytes in the artifact store (null: none).</summary>
+    public Task<ArtifactContent?> StoredAsync(string project, string filename) => WithAsync(sp => sp.GetRequiredService<PackageArtifacts>().OpenFileAsync(project, filename, CancellationToken.None));
 
     /// <summary>The versions the index lists for a project (PEP 691 JSON; an unknown project: none).</summary>
     public async Task<List<string>> IndexedVersionsAsync(string project)

@@ -53,13 +53,13 @@ public sealed class ReleaseLifecycleFaultTests(ITestOutputHelper output)
             var files = await host.FilesAsync(Project, version);
             var finals = events.Where(e => e.PartId is null && BuildEventKinds.IsFinal(e.Kind)).ToList();
             Assert.Single(finals);
-            var key = $"{Project}/{Project.Replace('-', '_')}-{version}-py3-none-any.whl";
+            var wheel = $"{Project.Replace('-', '_')}-{version}-py3-none-any.whl";
             if (build.State == BuildState.Succeeded)
             {
                 Assert.Equal(BuildEventKinds.Published, finals[0].Kind);
                 Assert.Empty(cancelledNow);
                 var file = Assert.Single(files);
-                var stored = await host.StoredAsync(key);
+                var stored = await host.StoredAsync(Project, wheel);
                 Assert.NotNull(stored);
                 await using (stored.Stream)
                 {
@@ -74,7 +74,7 @@ public sealed class ReleaseLifecycleFaultTests(ITestOutputHelper output)
                 Assert.Equal(BuildEventKinds.Cancelled, finals[0].Kind);
                 Assert.Equal([buildId], cancelledNow);
                 Assert.Empty(files);
-                Assert.Null(await host.StoredAsync(key));
+                Assert.Null(await host.StoredAsync(Project, wheel));
                 cancelled++;
             }
         }
@@ -191,8 +191,8 @@ public sealed class ReleaseLifecycleFaultTests(ITestOutputHelper output)
 
         // A publication that stored its file and died before its rows committed left other bytes under the final name.
         var orphan = Distributions.Wheel(TestPaths.NewTempDirectory("orphan"), Project, "4.0.0", payloadBytes: 32);
-        var key = $"{Project}/{Path.GetFileName(orphan)}";
-        await host.WithAsync(sp => sp.GetRequiredService<IArtifactStore>().PutAsync(key, orphan, Distributions.Sha256(orphan), CancellationToken.None));
+        var name = Path.GetFileName(orphan);
+        await host.WithAsync(sp => sp.GetRequiredService<PackageArtifacts>().StoreFileAsync(Project, name, orphan, Distributions.Sha256(orphan), CancellationToken.None));
 
         await host.PublishAsync(buildId);
 
@@ -200,7 +200,7 @@ public sealed class ReleaseLifecycleFaultTests(ITestOutputHelper output)
         Assert.Equal(BuildState.Succeeded, build.State);
         var file = Assert.Single(await host.FilesAsync(Project, "4.0.0"));
         Assert.Equal(wheels.LastSha256, file.Sha256);
-        var stored = await host.StoredAsync(key);
+        var stored = await host.StoredAsync(Project, name);
         Assert.NotNull(stored);
         await using (stored.Stream)
         {

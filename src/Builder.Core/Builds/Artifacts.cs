@@ -1,0 +1,181 @@
+namespace Builder.Core.Builds;
+
+public enum StoreOutcome
+{
+    Created,
+    AlreadyExists,
+    Conflict,
+}
+
+/// <summary>
+/// Bytes read from the store. <see cref="Stream"/> is seekable: on a remote store a seek costs nothing, and the reads
+/// after it fetch only the bytes from there on (a Range request is one short read).
+/// </summary>
+public sealed record ArtifactContent(Stream Stream, long Length, DateTimeOffset LastModified);
+
+/// <summary>
+/// The store cannot be reached or does not answer (an S3 server down, a volume gone): a temporary condition that callers
+/// answer with 503 and <c>Retry-After</c>, or wait out; never a reason to record anything as missing.
+/// </summary>
+public sealed class ArtifactStoreUnavailableException(string message, Exception? inner = null) : IOException(message, inner);
+
+/// <summary>
+/// Where bytes live, by opaque key: narrow and package-agnostic (<see cref="PackageArtifacts"/> alone knows what the keys
+/// mean). Writes are verified (the bytes stored are checked against the sha256 given before they count) and never
+/// overwrite other bytes, except through <see cref="ReplaceAsync"/>. A partly written object is never readable.
+/// </summary>
+public interface IArtifactStore
+{
+    /// <summary>Stores the bytes when the key is free; the same bytes already there are fine; other bytes are a conflict.</summary>
+    Task<StoreOutcome> PutAsync(string key, Stream content, long length, string sha256, CancellationToken cancellationToken);
+
+    /// <summary>Stores the bytes under the key whatever is there (see <see cref="PackageArtifacts.StoreFileAsync"/>).</summary>
+    Task ReplaceAsync(string key, Stream content, long length, string sha256, CancellationToken cancellationToken);
+
+    /// <summary>The bytes, or null when the key holds nothing.</summary>
+    Task<ArtifactContent?> OpenReadAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>A short-lived URL that serves the bytes to anyone who has it, where the store has such URLs; else null.</summary>
+    Task<Uri?> DownloadUrlAsync(string key, string filename, TimeSpan lifetime, CancellationToken cancellationToken);
+
+    /// <summary>The file's path when the store keeps artifacts on a local file system (served with sendfile); else null.</summary>
+    string? LocalPath(string key);
+
+    Task<bool> ExistsAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Removes the bytes; absent is fine.</summary>
+    Task DeleteAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Why the store cannot take writes now (a sentence naming the place); null when it can (<c>/readyz</c>).</summary>
+    Task<string?> ReadinessProblemAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The one owner of the storage layout: distribution files under "{project}/{filename}", their PEP 658 core metadata
+/// sidecars under "{project}/{filename}.metadata", and a build part's staged files under
+/// "_staging-{build}/{sha256}-{filename}" (a key no project can own: normalized names never start with "_"). Nothing
+/// else formats a key; projects are normalized names.
+/// </summary>
+public sealed class PackageArtifacts(IArtifactStore store)
+{
+    private const string MetadataSuffix = ".metadata";
+
+    private static string FileKey(string project, string filename) => $"{project}/{filename}";
+
+    private static string MetadataKey(string project, string filename) => $"{project}/{filename}{MetadataSuffix}";
+
+    /// <summary>
+    /// Where a built file waits until the release is published, by content: never listed or served by the index, and
+    /// never overwritten with other bytes (another run of the part that built other bytes stages them under another key).
+    /// </summary>
+    private static string StagingKey(BuildPart part, string filename, string sha256) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"_staging-{part.BuildId}/{sha256}-{filename}");
+
+    /// <summary>The store the layout lives in (readiness, tests).</summary>
+    public IArtifactStore Store => store;
+
+    /// <summary>
+    /// Stores a distribution file under its final name; true when this call wrote bytes (which a publication that does not
+    /// commit must remove again with <see cref="DeleteFileAsync"/>). Other bytes already there, which no published row
+    /// names (the caller checks that under the project's publish lock), were left by a publication that never committed:
+    /// they are replaced.
+    /// </summary>
+    public Task<bool> StoreFileAsync(string project, string filename, string path, string sha256, CancellationToken cancellationToken) =>
+        StoreAsync(FileKey(project, filename), path, sha256, cancellationToken);
+
+    /// <summary>Stores a wheel's core metadata sidecar, under the same rules as <see cref="StoreFileAsync"/>.</summary>
+    public async Task<bool> StoreMetadataAsync(string project, string filename, byte[] metadata, CancellationToken cancellationToken)
+    {
+        var sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(metadata));
+        var key = MetadataKey(project, filename);
+        switch (await store.PutAsync(key, new MemoryStream(metadata, writable: false), metadata.Length, sha256, cancellationToken))
+        {
+            case StoreOutcome.AlreadyExists:
+                return false;
+            case StoreOutcome.Conflict:
+                await store.ReplaceAsync(key, new MemoryStream(metadata, writable: false), metadata.Length, sha256, cancellationToken);
+                return true;
+            default:
+                return true;
+        }
+    }
+
+    private async Task<bool> StoreAsync(string key, string path, string sha256, CancellationToken cancellationToken)
+    {
+        StoreOutcome outcome;
+        await using (var source = OpenSource(path))
+        {
+            outcome = await store.PutAsync(key, source, source.Length, sha256, cancellationToken);
+        }
+
+        switch (outcome)
+        {
+            case StoreOutcome.AlreadyExists:
+                return false;
+            case StoreOutcome.Conflict:
+                await using (var source = OpenSource(path))
+                {
+                    await store.ReplaceAsync(key, source, source.Length, sha256, cancellationToken);
+                }
+
+                return true;
+            default:
+                return true;
+        }
+    }
+
+    private static FileStream OpenSource(string path) => new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true);
+
+    /// <summary>A distribution file's bytes (null: not stored).</summary>
+    public Task<ArtifactContent?> OpenFileAsync(string project, string filename, CancellationToken cancellationToken) =>
+        store.OpenReadAsync(FileKey(project, filename), cancellationToken);
+
+    /// <summary>A wheel's core metadata sidecar (null: not stored).</summary>
+    public Task<ArtifactContent?> OpenMetadataAsync(string project, string filename, CancellationToken cancellationToken) =>
+        store.OpenReadAsync(MetadataKey(project, filename), cancellationToken);
+
+    /// <summary>The bytes the index serves for a file name: the distribution, or its sidecar when <paramref name="metadata"/>.</summary>
+    public Task<ArtifactContent?> OpenServedAsync(string project, string filename, bool metadata, CancellationToken cancellationToken) =>
+        metadata ? OpenMetadataAsync(project, filename, cancellationToken) : OpenFileAsync(project, filename, cancellationToken);
+
+    /// <summary>Where the served bytes lie on a local file system (sendfile); null on other stores.</summary>
+    public string? LocalPath(string project, string filename, bool metadata) =>
+        store.LocalPath(metadata ? MetadataKey(project, filename) : FileKey(project, filename));
+
+    /// <summary>A short-lived URL for the served bytes, where the store has one (S3 presigned); else null.</summary>
+    public Task<Uri?> DownloadUrlAsync(string project, string filename, bool metadata, TimeSpan lifetime, CancellationToken cancellationToken) =>
+        store.DownloadUrlAsync(metadata ? MetadataKey(project, filename) : FileKey(project, filename), metadata ? filename + MetadataSuffix : filename, lifetime, cancellationToken);
+
+    /// <summary>Removes a distribution file and its sidecar (absent ones are fine).</summary>
+    public async Task DeleteFileAsync(string project, string filename, CancellationToken cancellationToken)
+    {
+        await store.DeleteAsync(FileKey(project, filename), cancellationToken);
+        await store.DeleteAsync(MetadataKey(project, filename), cancellationToken);
+    }
+
+    /// <summary>Stages a file a part built, by content (the same bytes staged twice are one object).</summary>
+    public async Task StageAsync(BuildPart part, string filename, string path, string sha256, CancellationToken cancellationToken)
+    {
+        await using var source = OpenSource(path);
+        await store.PutAsync(StagingKey(part, filename, sha256), source, source.Length, sha256, cancellationToken);
+    }
+
+    /// <summary>A staged file's bytes (null: not staged, or already dropped).</summary>
+    public Task<ArtifactContent?> OpenStagedAsync(BuildPart part, string filename, string sha256, CancellationToken cancellationToken) =>
+        store.OpenReadAsync(StagingKey(part, filename, sha256), cancellationToken);
+
+    /// <summary>Where a staged file is, for messages ("staged file X is missing (KEY)").</summary>
+    public static string DescribeStaged(BuildPart part, string filename, string sha256) => StagingKey(part, filename, sha256);
+
+    /// <summary>Removes the files the parts staged (absent ones are fine).</summary>
+    public async Task DropStagedAsync(IEnumerable<BuildPart> parts, CancellationToken cancellationToken)
+    {
+        foreach (var part in parts)
+        {
+            foreach (var (name, sha256) in part.StagedFiles.Where(f => f.Sha256.Length > 0))
+            {
+                await store.DeleteAsync(StagingKey(part, name, sha256), cancellationToken);
+            }
+        }
+    }
+}
