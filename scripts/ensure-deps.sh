@@ -3,7 +3,7 @@
 #   - the Docker engine (docker.io) and a running dockerd;
 #   - the local build image(s) (build-images/make-local-images.sh);
 #   - with --postgres: a PostgreSQL 15 server on 127.0.0.1 for the tests (prints nothing; writes its
-#     admin connection string to $BUILDER_STATE/postgres.conn);
+#     admin connection string to $BUILDER_STATE/postgres.conn), and a check that moto's S3 server is there;
 #   - with --aarch64: qemu-user-static + binfmt-support, the binfmt_misc mount and the enabled
 #     qemu-aarch64 handler (checked on every run: a reboot drops the registration, not the image), and
 #     the local aarch64 build image (debootstrap arm64 the first time: 5-10 minutes on 2 cores).
@@ -75,4 +75,10 @@ if [ $want_postgres = 1 ]; then
     runuser -u postgres -- pg_ctl -D "$PGDATA" -o "-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1" -l "$STATE/postgres.log" -w start >/dev/null
   fi
   echo "Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Pooling=true" > "$STATE/postgres.conn"
+fi
+
+# --- an S3 API server for the tests (moto, in pyenv's Python 3.11; the tests start their own on loopback) ---
+if [ $want_postgres = 1 ]; then
+  MOTO="${PYENV_ROOT:-$HOME/.pyenv}/versions/3.11.7/bin/moto_server"
+  [ -x "$MOTO" ] || { log "$MOTO not found: the S3 tests need moto's server in pyenv's Python 3.11 (pip install 'moto[server]')"; exit 1; }
 fi

@@ -39,8 +39,8 @@ public sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
         {
             ForcePathStyle = s3.ForcePathStyle,
             Timeout = TimeSpan.FromSeconds(s3.TimeoutSeconds),
-            // Builder retries writes itself (up to RetrySeconds); reads answer 503 rather than keep a client waiting.
-            MaxErrorRetry = 1,
+            // Builder retries writes itself (up to RetrySeconds); reads answer 503 at once rather than keep a client waiting.
+            MaxErrorRetry = 0,
             // Recent SDKs add checksums to every request and check them on answers; servers other than AWS refuse or
             // lack them. Builder verifies what was stored through the sha256 it keeps with each object instead.
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,

@@ -12,7 +12,7 @@ namespace Builder.Tests.Integration.Infrastructure;
 /// which connections are accepted and never answered, objects kept. When moto_server is missing the test fails (it never
 /// skips): scripts/ensure-deps.sh checks for it.
 /// </summary>
-internal sealed class S3Server : IAsyncDisposable
+public sealed class S3Server : IAsyncDisposable
 {
     public const string AccessKey = "builder-test-key";
     public const string SecretKey = "builder-test-secret";
