@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts, idempotently, what Builder and its tests need on a Debian 12 machine:
-#   - the Docker engine (docker.io) and a running dockerd;
+#   - the Docker engine (docker.io) and a running dockerd; docker-compose (1.29, which validates docker-compose.yml:
+#     the v2 plugin is not packaged here);
 #   - the local build image(s) (build-images/make-local-images.sh);
 #   - with --postgres: a PostgreSQL 15 server on 127.0.0.1 for the tests (prints nothing; writes its
 #     admin connection string to $BUILDER_STATE/postgres.conn), and a check that moto's S3 server is there;
@@ -36,7 +37,7 @@ apt_install() {  # package... (only those missing)
 }
 
 # --- Docker engine ---
-apt_install docker.io debootstrap git curl python3-wheel-whl twine python3-poetry slapd ldap-utils libldap-2.5-0
+apt_install docker.io docker-compose debootstrap git curl python3-wheel-whl twine python3-poetry slapd ldap-utils libldap-2.5-0
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd (log: $STATE/dockerd.log)"
   setsid dockerd >"$STATE/dockerd.log" 2>&1 < /dev/null &
