@@ -41,7 +41,7 @@ public sealed partial class BuildJob(
         }
 
         var build = await db.Builds.AsNoTracking().Include(b => b.Repository).SingleAsync(b => b.Id == buildId, cancellationToken);
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["BuildId"] = buildId });
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["BuildId"] = buildId, ["Repository"] = build.Repository!.Name });
         var work = options.Value.NewWorkDirectory(buildId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await using var log = new DbBuildLog(contexts, buildId);
         await using var heartbeat = new LeaseHeartbeat(jobs.Value.Heartbeat, ct => lifecycle.PlanHeartbeatAsync(buildId, lease, ct), time);

@@ -40,7 +40,7 @@ public sealed partial class BuildPartJob(
             return;
         }
 
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["BuildId"] = build.Id, ["PartId"] = partId });
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["BuildId"] = build.Id, ["PartId"] = partId, ["Repository"] = build.Repository?.Name ?? "?" });
         await db.BuildTargets.Where(t => t.BuildId == build.Id && t.PartId == partId).ExecuteDeleteAsync(cancellationToken);
         var work = options.Value.NewWorkDirectory(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{build.Id}-part-{partId}-{lease[^12..]}"));
         await using var log = new DbBuildLog(contexts, build.Id);

@@ -72,6 +72,7 @@ public static class PipelineServiceCollectionExtensions
         services.AddScoped<IBuildEventSubscriber, IndexPublishedSubscriber>();
         // Reports to the forges: written from the events here, sent by the reporter with the clients the host composes (AddBuilderForges).
         services.AddScoped<IBuildEventSubscriber, ForgeReportSubscriber>();
+        services.AddScoped<IBuildEventSubscriber, BuildEventLog>();
         services.AddOptions<ForgeOptions>().BindConfiguration(ForgeOptions.SectionName).ValidateOnStart();
         services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<ForgeOptions>, ProblemsValidator<ForgeOptions>>();
         services.AddOptions<PublicUrlOptions>().BindConfiguration(PublicUrlOptions.SectionName).ValidateOnStart();

@@ -36,7 +36,8 @@ public sealed partial class PublishReleaseJob(
             return;
         }
 
-        var build = await db.Builds.AsNoTracking().SingleAsync(b => b.Id == buildId, cancellationToken);
+        var build = await db.Builds.AsNoTracking().Include(b => b.Repository).SingleAsync(b => b.Id == buildId, cancellationToken);
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["BuildId"] = buildId, ["Repository"] = build.Repository?.Name ?? "?" });
         var parts = await db.BuildParts.AsNoTracking().Where(p => p.BuildId == buildId).OrderBy(p => p.Id).ToListAsync(cancellationToken);
         var attempt = (context?.GetJobParameter<int>("RetryCount") ?? 0) + 1;
         var work = options.Value.NewWorkDirectory(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{buildId}-publish-{Guid.NewGuid():N}"));

@@ -89,7 +89,7 @@ internal static class BuildEndpoints
 
     private static async Task<Results<Ok<BuildResponse>, ProblemHttpResult>> GetAsync(long id, HttpContext context, BuilderDbContext db, CancellationToken cancellationToken)
     {
-        var build = await db.Builds.AsNoTracking().Include(b => b.Repository).Include(b => b.Targets).Include(b => b.Parts)
+        var build = await db.Builds.AsNoTracking().Include(b => b.Repository).Include(b => b.Targets).Include(b => b.Parts).AsSplitQuery()
             .SingleOrDefaultAsync(b => b.Id == id, cancellationToken);
         if (build is null || !MaySee(context.Principal(), build))
         {
