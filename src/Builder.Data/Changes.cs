@@ -1,5 +1,7 @@
+using Builder.Core.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Builder.Data;
@@ -50,7 +52,9 @@ internal sealed class LocalChangeNotifier(ChangeFeed feed) : IChangeNotifier
 
 /// <summary>
 /// Production: this process's caches learn at once; other processes through PostgreSQL NOTIFY on <see cref="Channel"/>
-/// (payload "topic|key"), which <see cref="PostgresChangeListener"/> receives.
+/// (payload "serial|topic|key", see <see cref="ChangeMessage"/>), which <see cref="PostgresChangeListener"/> receives.
+/// Every notification takes the next number of the change serial (<see cref="ChangeSerial"/>), so a listener that
+/// missed one finds out by reading the serial.
 /// </summary>
 internal sealed class PostgresChangeNotifier(ChangeFeed feed, PostgresConnectionString connection) : IChangeNotifier
 {
@@ -61,9 +65,28 @@ internal sealed class PostgresChangeNotifier(ChangeFeed feed, PostgresConnection
         feed.Raise(topic, key);
         await using var conn = new NpgsqlConnection(connection.Value);
         await conn.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand("SELECT pg_notify(@channel, @payload)", conn);
+        try
+        {
+            await SendAsync(conn, topic, key, cancellationToken);
+        }
+        catch (PostgresException ex) when (ChangeSerial.IsMissing(ex))
+        {
+            // The first change of a new database, before any web process listened (a worker's publication, an import).
+            await ChangeSerial.EnsureAsync(conn, cancellationToken);
+            await SendAsync(conn, topic, key, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// One statement, one round trip: the number is taken and the notification sent together (delivered when the
+    /// statement commits), so a number is never taken without its notification unless the statement failed.
+    /// </summary>
+    private static async Task SendAsync(NpgsqlConnection conn, string topic, string key, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            $"SELECT pg_notify(@channel, nextval('{ChangeSerial.Sequence}')::text || '{ChangeMessage.Separator}' || @payload)", conn);
         command.Parameters.AddWithValue("channel", Channel);
-        command.Parameters.AddWithValue("payload", topic + "|" + key);
+        command.Parameters.AddWithValue("payload", topic + ChangeMessage.Separator + key);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }
@@ -71,51 +94,165 @@ internal sealed class PostgresChangeNotifier(ChangeFeed feed, PostgresConnection
 public sealed record PostgresConnectionString(string Value);
 
 /// <summary>
-/// LISTENs for changes published by other processes. After a lost connection every cache is told to forget everything
-/// (a change may have been missed), then it listens again.
+/// LISTENs for changes published by other processes, and checks that it hears them all: every
+/// <see cref="ChangeOptions.PollMilliseconds"/> it reads the change serial (<see cref="ChangeSerialCheck"/>). A number
+/// still unheard one poll after the database handed it out means notifications are being lost (a connection dead
+/// without an error: a half-open TCP connection, a proxy or firewall that dropped it): every cache forgets everything
+/// and the LISTEN connection is replaced. After a lost connection (an error) every cache forgets everything too, and
+/// it listens again. Either way a change is missed for at most two polls, never for good.
 /// </summary>
-internal sealed partial class PostgresChangeListener(ChangeFeed feed, PostgresConnectionString connection, ILogger<PostgresChangeListener> logger) : BackgroundService
+internal sealed partial class PostgresChangeListener(
+    ChangeFeed feed, PostgresConnectionString connection, IOptions<ChangeOptions> options, TimeProvider time, ILogger<PostgresChangeListener> logger)
+    : BackgroundService
 {
+    /// <summary>The LISTEN connection's application_name (in pg_stat_activity); it is a connection of its own, never pooled.</summary>
+    public const string ApplicationName = "builder-change-listener";
+
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
+
+    private readonly ChangeSerialCheck _check = new();
+    private CancellationTokenSource? _replace;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Two loops, one service: should either end with a fault, the other stops too and the fault surfaces.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var loops = new[] { ListenAsync(stop.Token), PollAsync(stop.Token) };
+        await Task.WhenAny(loops);
+        await stop.CancelAsync();
+        await Task.WhenAll(loops);
+    }
+
+    private async Task ListenAsync(CancellationToken stoppingToken)
+    {
+        // Not pooled: a connection given up as dead must really be closed, not handed to the next caller.
+        var listenConnection = new NpgsqlConnectionStringBuilder(connection.Value) { Pooling = false, ApplicationName = ApplicationName }.ConnectionString;
         while (!stoppingToken.IsCancellationRequested)
         {
+            using var replace = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             try
             {
-                await using var conn = new NpgsqlConnection(connection.Value);
-                await conn.OpenAsync(stoppingToken);
-                conn.Notification += (_, e) =>
-                {
-                    var separator = e.Payload.IndexOf('|', StringComparison.Ordinal);
-                    if (separator > 0)
-                    {
-                        feed.Raise(e.Payload[..separator], e.Payload[(separator + 1)..]);
-                    }
-                };
+                await using var conn = new NpgsqlConnection(listenConnection);
+                await conn.OpenAsync(replace.Token);
+                conn.Notification += (_, e) => OnNotification(e.Payload);
+                await ChangeSerial.EnsureAsync(conn, replace.Token);
                 await using (var listen = new NpgsqlCommand($"LISTEN {PostgresChangeNotifier.Channel}", conn))
                 {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                    await listen.ExecuteNonQueryAsync(replace.Token);
                 }
 
+                // From here on every change is heard; those before, up to this serial, caches re-read.
+                var serial = await ChangeSerial.ReadAsync(conn, replace.Token);
+                _check.Restart(serial);
                 feed.RaiseEverything();
-                while (!stoppingToken.IsCancellationRequested)
+                Volatile.Write(ref _replace, replace);
+                LogListening(logger, serial);
+                while (true)
                 {
-                    await conn.WaitAsync(stoppingToken);
+                    await conn.WaitAsync(replace.Token);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
             }
+            catch (OperationCanceledException)
+            {
+                // Replaced by the poll (notifications were lost): connect again at once.
+            }
             catch (NpgsqlException ex)
             {
                 LogListenFailed(logger, ex);
                 feed.RaiseEverything();
-                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
+                await Task.Delay(RetryDelay, time, stoppingToken);
+            }
+            finally
+            {
+                Interlocked.CompareExchange(ref _replace, null, replace);
             }
         }
     }
 
+    private void OnNotification(string payload)
+    {
+        if (!ChangeMessage.TryParse(payload, out var message))
+        {
+            return;
+        }
+
+        feed.Raise(message.Topic, message.Key);
+        if (message.Serial is { } serial)
+        {
+            _check.Hear(serial);
+        }
+    }
+
+    private async Task PollAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.PollInterval, time);
+        var failing = false;
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            long serial;
+            try
+            {
+                await using var conn = new NpgsqlConnection(connection.Value);
+                await conn.OpenAsync(stoppingToken);
+                serial = await ChangeSerial.ReadAsync(conn, stoppingToken);
+            }
+            catch (NpgsqlException ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The database is away (or the listener has not created the serial yet): the listener's own connection
+                // fails too, and caches forget everything when it is back. Said once, not every poll.
+                if (!failing)
+                {
+                    LogPollFailed(logger, ex);
+                    failing = true;
+                }
+
+                continue;
+            }
+
+            if (failing)
+            {
+                LogPollRecovered(logger);
+                failing = false;
+            }
+
+            var heard = _check.Heard;
+            if (_check.Check(serial) == ChangeSerialVerdict.Lost)
+            {
+                feed.RaiseEverything();
+                // Not listening (connecting, or waiting to retry after an error already logged): nothing to replace,
+                // and caches forget everything again once it listens.
+                if (Volatile.Read(ref _replace) is { } replace)
+                {
+                    LogNotificationsLost(logger, heard, serial);
+                    try
+                    {
+                        await replace.CancelAsync();
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // That connection ended meanwhile; the next one starts from the database's serial anyway.
+                    }
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listening for changes from serial {Serial}")]
+    private static partial void LogListening(ILogger logger, long serial);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the change listener connection; retrying")]
     private static partial void LogListenFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Change notifications were lost (heard up to serial {Heard}, the database is at {Serial}): every cache starts over and the listener connects again")]
+    private static partial void LogNotificationsLost(ILogger logger, long heard, long serial);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read the change serial; trying again every poll")]
+    private static partial void LogPollFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reading the change serial again")]
+    private static partial void LogPollRecovered(ILogger logger);
 }

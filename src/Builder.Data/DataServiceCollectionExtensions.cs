@@ -2,6 +2,7 @@ using Builder.Core.Configuration;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Builder.Data;
@@ -80,12 +81,16 @@ public static class DataServiceCollectionExtensions
 
     /// <summary>
     /// For processes that cache what other processes change (web processes: index pages, verified credentials): in
-    /// production, listen to the other processes' changes. The embedded default is one process and needs nothing.
+    /// production, listen to the other processes' changes, and check the change serial every
+    /// <c>Builder:Changes:PollMilliseconds</c> so a dead listener connection costs a second or two, not correctness.
+    /// The embedded default is one process and needs nothing.
     /// </summary>
     public static IServiceCollection AddBuilderChangeListener(this IServiceCollection services, IConfiguration configuration)
     {
         if (configuration.IsProductionMode())
         {
+            services.AddOptions<ChangeOptions>().BindConfiguration(ChangeOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+            services.TryAddSingleton(TimeProvider.System);
             services.AddHostedService<PostgresChangeListener>();
         }
 

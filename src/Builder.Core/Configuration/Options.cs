@@ -280,3 +280,18 @@ public interface ISelfValidating
 {
     IEnumerable<string> Problems();
 }
+
+/// <summary>How a web process in production checks that it hears every change (<c>Builder:Changes</c>).</summary>
+public sealed class ChangeOptions
+{
+    public const string SectionName = "Builder:Changes";
+
+    /// <summary>
+    /// How often the change serial is read. Default 1000: a process whose notification connection died silently
+    /// notices within two of these (one of grace for a notification in flight) and forgets its caches.
+    /// </summary>
+    [Range(50, 60_000, ErrorMessage = "Builder:Changes:PollMilliseconds must be between 50 and 60000.")]
+    public int PollMilliseconds { get; set; } = 1000;
+
+    public TimeSpan PollInterval => TimeSpan.FromMilliseconds(PollMilliseconds);
+}

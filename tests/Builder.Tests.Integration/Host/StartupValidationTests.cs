@@ -74,6 +74,24 @@ public sealed class StartupValidationTests : IDisposable
     }
 
     [Fact]
+    public async Task A_change_poll_too_frequent_for_the_database_refuses_to_start()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["Builder__DataDir"] = _dataDir,
+            ["Builder__AdminToken"] = BuilderInstance.AdminToken,
+            ["Builder__Database"] = "postgres",
+            ["ConnectionStrings__Postgres"] = "Host=127.0.0.1;Port=1;Username=x",
+            ["Builder__Changes__PollMilliseconds"] = "10",
+        };
+
+        await using var web = BuilderProcess.Start(TestPaths.WebAssembly, ["--urls", "http://127.0.0.1:0"], environment);
+
+        Assert.NotEqual(0, await web.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("Builder:Changes:PollMilliseconds must be between 50 and 60000", web.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_worker_refuses_to_start_without_PostgreSQL()
     {
         await using var worker = BuilderProcess.Start(TestPaths.WorkerAssembly, [], new Dictionary<string, string> { ["Builder__DataDir"] = _dataDir });
