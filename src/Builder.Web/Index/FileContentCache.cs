@@ -1,3 +1,4 @@
+using Builder.Pipeline;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
@@ -23,14 +24,25 @@ public sealed class IndexOptions
 /// <summary>
 /// The bytes of recently downloaded small files, bounded in total size. Files are immutable (a file name is never
 /// reused), so entries need no invalidation: a deleted file is no longer listed, and the file route checks the list first.
+/// Counted (<c>builder_cache_requests_total{cache="file"}</c>): a hit for each answer from memory, a miss for each file
+/// that fits the cache but had to be read from storage; files too large for it (or the cache off) count neither.
 /// </summary>
-public sealed class FileContentCache(IOptions<IndexOptions> options) : IDisposable
+public sealed class FileContentCache(IOptions<IndexOptions> options, BuilderMetrics metrics) : IDisposable
 {
     private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = Math.Max(1, options.Value.FileCacheBytes) });
     private readonly bool _enabled = options.Value.FileCacheBytes > 0;
     private readonly int _maxFileBytes = options.Value.FileCacheMaxFileBytes;
 
-    public bool TryGet(string key, out byte[] content) => _cache.TryGetValue(key, out content!);
+    public bool TryGet(string key, out byte[] content)
+    {
+        if (_cache.TryGetValue(key, out content!))
+        {
+            metrics.CountCacheLookup(BuilderMetrics.FileCache, hit: true);
+            return true;
+        }
+
+        return false;
+    }
 
     /// <summary>Reads a file that fits the cache from <paramref name="path"/> and keeps it; null when it does not fit.</summary>
     public async Task<byte[]?> LoadAsync(string key, string path, CancellationToken cancellationToken)
@@ -40,6 +52,7 @@ public sealed class FileContentCache(IOptions<IndexOptions> options) : IDisposab
             return null;
         }
 
+        metrics.CountCacheLookup(BuilderMetrics.FileCache, hit: false);
         var content = await File.ReadAllBytesAsync(path, cancellationToken);
         _cache.Set(key, content, new MemoryCacheEntryOptions { Size = content.Length });
         return content;
