@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts, idempotently, what Builder and its tests need on a Debian 12 machine:
 #   - the Docker engine (docker.io) and a running dockerd; docker-compose (1.29, which validates docker-compose.yml:
-#     the v2 plugin is not packaged here);
+#     the v2 plugin is not packaged here); the clients and servers tests run (twine, poetry, slapd, prometheus: its
+#     packaged service is stopped, the tests start their own);
 #   - the local build image(s) (build-images/make-local-images.sh);
 #   - with --postgres: a PostgreSQL 15 server on 127.0.0.1 for the tests (prints nothing; writes its
 #     admin connection string to $BUILDER_STATE/postgres.conn), and a check that moto's S3 server is there;
@@ -37,7 +38,15 @@ apt_install() {  # package... (only those missing)
 }
 
 # --- Docker engine ---
-apt_install docker.io docker-compose debootstrap git curl python3-wheel-whl twine python3-poetry slapd ldap-utils libldap-2.5-0
+apt_install docker.io docker-compose debootstrap git curl python3-wheel-whl twine python3-poetry slapd ldap-utils libldap-2.5-0 prometheus
+# The metrics tests start their own Prometheus on a free port. Where the package's postinst started its service (on
+# :9090, with its node exporter), stop them: nothing but the tests should scrape here.
+for service in prometheus prometheus-node-exporter; do
+  if command -v service >/dev/null 2>&1 && service "$service" status >/dev/null 2>&1; then
+    log "stopping the packaged $service service"
+    service "$service" stop >&2 || true
+  fi
+done
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd (log: $STATE/dockerd.log)"
   setsid dockerd >"$STATE/dockerd.log" 2>&1 < /dev/null &

@@ -22,7 +22,7 @@ public sealed record Authentication(Principal? Principal, int Status, string? Re
 }
 
 /// <summary>
-/// Turns an <c>Authorization</c> header into a principal: the configured admin token, an API token (<c>bld_...</c>) as
+/// Turns an <c>Authorization</c> header into a principal: the configured admin token (or metrics token), an API token (<c>bld_...</c>) as
 /// bearer or as HTTP Basic password with any user name, a person's password (HTTP Basic with their user name), or a
 /// build relay's credentials. Successful checks are remembered per process, keyed by a keyed hash of the header (so the
 /// cache holds no password), until the token's or login's cache time; failures never are. Revocations and changes of
@@ -53,6 +53,7 @@ public sealed partial class CredentialVerifier : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly byte[] _adminTokenHash;
+    private readonly MetricsOptions _metrics;
     private readonly TimeSpan _directoryRecheck;
 
     public CredentialVerifier(
@@ -65,6 +66,7 @@ public sealed partial class CredentialVerifier : IDisposable
         ChangeFeed feed,
         IOptions<AdminOptions> admin,
         IOptions<AccessOptions> access,
+        IOptions<MetricsOptions> metrics,
         TimeProvider time,
         ILogger<CredentialVerifier> logger)
     {
@@ -78,6 +80,7 @@ public sealed partial class CredentialVerifier : IDisposable
         _time = time;
         _logger = logger;
         _adminTokenHash = SHA256.HashData(Encoding.UTF8.GetBytes(admin.Value.AdminToken));
+        _metrics = metrics.Value;
         _directoryRecheck = TimeSpan.FromSeconds(access.Value.Ldap.CacheSeconds);
         _feed.Changed += OnChanged;
     }
@@ -113,6 +116,10 @@ public sealed partial class CredentialVerifier : IDisposable
         if (CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(secret)), _adminTokenHash))
         {
             (entry, failure) = (new Entry(Principal.AdminToken, DateTimeOffset.MaxValue.UtcTicks), null);
+        }
+        else if (_metrics.IsToken(secret))
+        {
+            (entry, failure) = (new Entry(Principal.MetricsToken, DateTimeOffset.MaxValue.UtcTicks), null);
         }
         else if (userName == IBuildCredentialIssuer.UserName)
         {
@@ -170,7 +177,7 @@ public sealed partial class CredentialVerifier : IDisposable
     public void Dispose() => _feed.Changed -= OnChanged;
 
     /// <summary>"Basic base64(user:secret)" or "Bearer secret".</summary>
-    internal static bool TryParse(string header, out string? userName, out string secret, out string? problem)
+    public static bool TryParse(string header, out string? userName, out string secret, out string? problem)
     {
         userName = null;
         secret = string.Empty;

@@ -81,6 +81,10 @@ public static class PipelineServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ForgeReporter>());
         services.AddSingleton<BuildEventDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<BuildEventDispatcher>());
+        // GET /metrics (each host maps it): the series, their scrape-time readings, and durations from the events.
+        services.AddSingleton<BuilderMetrics>();
+        services.AddScoped<IBuildEventSubscriber, DurationSubscriber>();
+        services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         if (role == JobRole.Server)
         {

@@ -23,7 +23,7 @@ public enum PublishOutcome
 /// transaction, so the index shows a set of files whole or not at all. Builds, uploads and imports all publish here.
 /// </summary>
 public sealed class ReleasePublisher(
-    BuilderDbContext db, PackageArtifacts artifacts, PublishLock publishLock, ReleaseLifecycle lifecycle, IIndexChangeNotifier changes, TimeProvider time)
+    BuilderDbContext db, PackageArtifacts artifacts, PublishLock publishLock, ReleaseLifecycle lifecycle, IIndexChangeNotifier changes, BuilderMetrics metrics, TimeProvider time)
 {
     /// <summary>Checks built files against the tag: one project, and the tag's version everywhere.</summary>
     public static async Task<IReadOnlyList<CheckedFile>> CheckAsync(string tag, string tagVersion, IEnumerable<string> paths, CancellationToken cancellationToken)
@@ -84,6 +84,23 @@ public sealed class ReleasePublisher(
     /// (<see cref="PublishOutcome.BuildEnded"/>).
     /// </summary>
     public async Task<PublishOutcome> PublishAsync(IReadOnlyList<CheckedFile> files, long? buildId, CancellationToken cancellationToken)
+    {
+        PublishOutcome outcome;
+        try
+        {
+            outcome = await PublishOnceAsync(files, buildId, cancellationToken);
+        }
+        catch (PublishConflictException)
+        {
+            metrics.CountPublishConflict();
+            throw;
+        }
+
+        metrics.CountPublish(outcome);
+        return outcome;
+    }
+
+    private async Task<PublishOutcome> PublishOnceAsync(IReadOnlyList<CheckedFile> files, long? buildId, CancellationToken cancellationToken)
     {
         var project = files[0].Project;
         var names = files.Select(f => f.Name.Filename).ToList();

@@ -85,6 +85,8 @@ builder.Services.AddSingleton<FileContentCache>();
 builder.Services.AddHostedService<IndexWarmer>();
 
 var app = builder.Build();
+// First: request counts and latencies by route template include the answers of everything below (401, 429, 503, 500).
+app.UseBuilderHttpMetrics();
 app.UseForwardedHeaders();
 // Unhandled exceptions become problems: a bad parameter (BadHttpRequestException, thrown in Development) keeps its
 // 400, the database or the artifact store being away is a 503 (UnavailableHandler), anything else a 500.
@@ -103,6 +105,7 @@ app.MapPypiJson();
 app.MapProjectAdmin();
 app.MapAccessApi();
 app.MapBuilderHealth();
+app.MapBuilderMetrics().AddEndpointFilter(new RequireMetricsReader());
 app.Run();
 
 /// <summary>Visible to the test host (WebApplicationFactory).</summary>

@@ -5,9 +5,10 @@ using Builder.Git;
 using Builder.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 
 // The production worker: a Hangfire server that runs builds from the PostgreSQL job store. The only process that talks to
-// Docker. It answers /healthz and /readyz (database, storage, Docker) at Builder:Worker:Urls.
+// Docker. It answers /healthz and /readyz (database, storage, Docker) and /metrics at Builder:Worker:Urls.
 var builder = WebApplication.CreateSlimBuilder(args);
 bool production;
 try
@@ -36,5 +37,6 @@ var urls = builder.Configuration["Builder:Worker:Urls"];
 builder.WebHost.UseUrls(string.IsNullOrWhiteSpace(urls) ? "http://127.0.0.1:0" : urls);
 var app = builder.Build();
 app.MapBuilderHealth();
+app.MapBuilderMetrics().AddEndpointFilter(ActivatorUtilities.CreateInstance<RequireMetricsToken>(app.Services));
 await app.RunAsync();
 return 0;

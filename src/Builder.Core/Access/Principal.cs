@@ -19,6 +19,9 @@ public enum PrincipalKind
 
     /// <summary>The command line on the server (bootstrap without HTTP).</summary>
     CommandLine,
+
+    /// <summary>The configured metrics secret, <c>Builder:Metrics:Token</c>: reads <c>/metrics</c>, nothing else.</summary>
+    MetricsToken,
 }
 
 /// <summary>Who is asking, and what they may do. <see cref="Id"/> is what the audit log records ("token:12", "person:alice").</summary>
@@ -30,6 +33,12 @@ public sealed record Principal(string Id, PrincipalKind Kind, AccessRights Right
     private static readonly Principal AnonymousNobody = new("anonymous", PrincipalKind.Anonymous, AccessRights.None);
 
     public static Principal AdminToken { get; } = new("admin-token", PrincipalKind.AdminToken, AccessRights.Administrator);
+
+    /// <summary>Prometheus, with <c>Builder:Metrics:Token</c>: no rights on projects or the API.</summary>
+    public static Principal MetricsToken { get; } = new("metrics-token", PrincipalKind.MetricsToken, AccessRights.None);
+
+    /// <summary>May read <c>GET /metrics</c>: admins and the metrics token.</summary>
+    public bool MayReadMetrics => Rights.IsAdmin || Kind == PrincipalKind.MetricsToken;
 
     public long? TokenId { get; init; }
 

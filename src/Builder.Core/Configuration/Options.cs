@@ -24,6 +24,29 @@ public sealed class AdminOptions
     public string AdminToken { get; set; } = string.Empty;
 }
 
+/// <summary>
+/// Who may read <c>GET /metrics</c> besides admins (<c>Builder:Metrics</c>): a separate secret for Prometheus, so its
+/// scrape configuration holds no key that can do anything else.
+/// </summary>
+public sealed class MetricsOptions
+{
+    public const string SectionName = "Builder:Metrics";
+
+    /// <summary>
+    /// The bearer secret (or HTTP Basic password) that may read <c>/metrics</c> and nothing else; empty: only admins, and on
+    /// a worker anyone who reaches its <c>Builder:Worker:Urls</c>.
+    /// </summary>
+    [RegularExpression(@"^\S{16,}$", ErrorMessage = "Builder:Metrics:Token must be empty or a secret of 16 characters or more, without spaces.")]
+    public string? Token { get; set; }
+
+    /// <summary>Whether <paramref name="secret"/> is the configured token (constant time; false when none is set).</summary>
+    public bool IsToken(string secret) =>
+        Token is { Length: > 0 } token
+        && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(secret)),
+            System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
+}
+
 /// <summary>How builds run (<c>Builder:Build</c>).</summary>
 public sealed partial class BuildOptions : ISelfValidating
 {

@@ -67,3 +67,21 @@ internal sealed class RequireCredentials : IEndpointFilter
         return await next(context);
     }
 }
+
+/// <summary>
+/// <c>GET /metrics</c>: admins and the metrics token (<c>Builder:Metrics:Token</c>, for Prometheus); 401 without
+/// credentials, 403 for anyone else. The series name no project, but how busy a private index is stays private.
+/// </summary>
+internal sealed class RequireMetricsReader : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        if (!http.Principal().MayReadMetrics)
+        {
+            return http.ChallengeOrForbid($"GET {Builder.Pipeline.MetricsEndpoints.Route} needs an admin or the metrics token (Builder:Metrics:Token)");
+        }
+
+        return await next(context);
+    }
+}

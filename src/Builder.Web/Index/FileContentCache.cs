@@ -1,3 +1,4 @@
+using Builder.Pipeline;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
@@ -23,8 +24,10 @@ public sealed class IndexOptions
 /// <summary>
 /// The bytes of recently downloaded small files, bounded in total size. Files are immutable (a file name is never
 /// reused), so entries need no invalidation: a deleted file is no longer listed, and the file route checks the list first.
+/// Counted (<c>builder_cache_requests_total{cache="file"}</c>): a hit for each answer from memory, a miss for each file
+/// that fits the cache but had to be read from storage; files too large for it (or the cache off) count neither.
 /// </summary>
-public sealed class FileContentCache(IOptions<IndexOptions> options) : IDisposable
+public sealed class FileContentCache(IOptions<IndexOptions> options, BuilderMetrics metrics) : IDisposable
 {
     private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = Math.Max(1, options.Value.FileCacheBytes) });
     private readonly bool _enabled = options.Value.FileCacheBytes > 0;
@@ -33,7 +36,16 @@ public sealed class FileContentCache(IOptions<IndexOptions> options) : IDisposab
     /// <summary>A served file: a distribution, or its metadata sidecar (<paramref name="Filename"/> ends in ".metadata").</summary>
     public readonly record struct Key(string Project, string Filename);
 
-    public bool TryGet(Key key, out byte[] content) => _cache.TryGetValue(key, out content!);
+    public bool TryGet(Key key, out byte[] content)
+    {
+        if (_cache.TryGetValue(key, out content!))
+        {
+            metrics.CountCacheLookup(BuilderMetrics.FileCache, hit: true);
+            return true;
+        }
+
+        return false;
+    }
 
     /// <summary>Whether a file of this length is kept.</summary>
     public bool Fits(long length) => _enabled && length <= _maxFileBytes;
@@ -59,6 +71,7 @@ public sealed class FileContentCache(IOptions<IndexOptions> options) : IDisposab
 
     private byte[] Keep(Key key, byte[] content)
     {
+        metrics.CountCacheLookup(BuilderMetrics.FileCache, hit: false);
         _cache.Set(key, content, new MemoryCacheEntryOptions { Size = Math.Max(1, content.Length) });
         return content;
     }

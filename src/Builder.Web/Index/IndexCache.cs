@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Builder.Core.Access;
 using Builder.Data;
+using Builder.Pipeline;
 using Microsoft.EntityFrameworkCore;
 
 namespace Builder.Web.Index;
@@ -15,6 +16,7 @@ namespace Builder.Web.Index;
 /// Principals that read everything get the one full rendering. Principals limited to some projects or versions get
 /// pages rendered for what they may see, cached per distinct rights (<see cref="AccessRights.ReadKey"/> for the list,
 /// <see cref="ReadAccess.Key"/> per project), so a hundred customers with the same token shape share one rendering.
+/// Each lookup a request makes counts as a hit or a miss (<c>builder_cache_requests_total{cache="index"}</c>); warming does not.
 /// </remarks>
 public sealed class IndexCache : IDisposable
 {
@@ -28,6 +30,7 @@ public sealed class IndexCache : IDisposable
     private readonly ConcurrentDictionary<string, RootPages> _filteredRoots = new(StringComparer.Ordinal);
     private readonly IServiceScopeFactory _scopes;
     private readonly ChangeFeed _feed;
+    private readonly BuilderMetrics _metrics;
     private readonly Lock _gate = new();
     private long _generation;
     private int _negativeEntries;
@@ -35,10 +38,11 @@ public sealed class IndexCache : IDisposable
     private RootPages? _root;
     private Catalog? _catalog;
 
-    public IndexCache(IServiceScopeFactory scopes, ChangeFeed feed)
+    public IndexCache(IServiceScopeFactory scopes, ChangeFeed feed, BuilderMetrics metrics)
     {
         _scopes = scopes;
         _feed = feed;
+        _metrics = metrics;
         _feed.Changed += OnChanged;
     }
 
@@ -55,9 +59,11 @@ public sealed class IndexCache : IDisposable
             return await GetRootAsync(cancellationToken);
         }
 
-        if (_filteredRoots.TryGetValue(rights.ReadKey, out var cached))
+        var hit = _filteredRoots.TryGetValue(rights.ReadKey, out var cached);
+        _metrics.CountCacheLookup(BuilderMetrics.IndexCache, hit);
+        if (hit)
         {
-            return cached;
+            return cached!;
         }
 
         var generation = Volatile.Read(ref _generation);
@@ -84,7 +90,9 @@ public sealed class IndexCache : IDisposable
     /// <summary>The full project list (every project), for principals that read everything.</summary>
     public async ValueTask<RootPages> GetRootAsync(CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _root) is { } cached)
+        var cached = Volatile.Read(ref _root);
+        _metrics.CountCacheLookup(BuilderMetrics.IndexCache, cached is not null);
+        if (cached is not null)
         {
             return cached;
         }
@@ -130,7 +138,10 @@ public sealed class IndexCache : IDisposable
             return null;
         }
 
-        if (_filteredProjects.TryGetValue(project, out var views) && views.TryGetValue(access.Key, out var cached))
+        ProjectPages? cached = null;
+        var hit = _filteredProjects.TryGetValue(project, out var views) && views.TryGetValue(access.Key, out cached);
+        _metrics.CountCacheLookup(BuilderMetrics.IndexCache, hit);
+        if (hit)
         {
             return cached;
         }
@@ -160,9 +171,20 @@ public sealed class IndexCache : IDisposable
     }
 
     /// <summary>The project's full pages, or null when no file of it is published. <paramref name="project"/> is normalized.</summary>
-    public async ValueTask<ProjectPages?> GetProjectAsync(string project, CancellationToken cancellationToken)
+    public ValueTask<ProjectPages?> GetProjectAsync(string project, CancellationToken cancellationToken) => GetProjectAsync(project, countLookup: true, cancellationToken);
+
+    /// <summary>Renders the project's pages into the cache unless they are there (start-up warming: not a lookup anyone waits for).</summary>
+    public async Task WarmProjectAsync(string project, CancellationToken cancellationToken) => await GetProjectAsync(project, countLookup: false, cancellationToken);
+
+    private async ValueTask<ProjectPages?> GetProjectAsync(string project, bool countLookup, CancellationToken cancellationToken)
     {
-        if (_projects.TryGetValue(project, out var cached))
+        var hit = _projects.TryGetValue(project, out var cached);
+        if (countLookup)
+        {
+            _metrics.CountCacheLookup(BuilderMetrics.IndexCache, hit);
+        }
+
+        if (hit)
         {
             return cached;
         }

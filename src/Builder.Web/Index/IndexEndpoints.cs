@@ -2,6 +2,7 @@ using Builder.Core.Builds;
 using Builder.Core.Index;
 using Builder.Core.Packaging;
 using Builder.Storage;
+using Builder.Pipeline;
 using Builder.Web.Access;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -91,7 +92,8 @@ internal static class IndexEndpoints
         return new PageResult(SimpleContentType.IsJson(contentType) ? pages.Json : pages.Html, contentType, principal.IsAnonymous);
     }
 
-    private static async Task<IResult> FileAsync(string project, string filename, HttpContext context, IndexCache cache, FileContentCache contents, PackageArtifacts artifacts, IOptions<StorageOptions> redirects, CancellationToken cancellationToken)
+    private static async Task<IResult> FileAsync(string project, string filename, HttpContext context, IndexCache cache, FileContentCache contents, PackageArtifacts artifacts,
+        IOptions<StorageOptions> redirects, BuilderMetrics metrics, CancellationToken cancellationToken)
     {
         var principal = context.Principal();
         if (principal.IsAnonymous && !principal.Rights.ReadsEverything)
@@ -161,7 +163,7 @@ internal static class IndexEndpoints
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"file '{filename}' is listed but missing from storage");
         }
 
-        return new WithHeaders(result, principal.IsAnonymous ? PublicFileCacheControl : PrivateFileCacheControl);
+        return new FileAnswer(result, principal.IsAnonymous ? PublicFileCacheControl : PrivateFileCacheControl, metrics);
     }
 
     /// <summary>The one answer for a project that does not exist and for one the principal may not see.</summary>
@@ -230,12 +232,23 @@ internal static class IndexEndpoints
         }
     }
 
-    private sealed class WithHeaders(IResult inner, string cacheControl) : IResult
+    /// <summary>
+    /// A file's answer with its Cache-Control; once written, its bytes count as served
+    /// (<c>builder_served_bytes_total</c>): the Content-Length of a complete 200 or 206 answer to a GET. HEAD, 304 and
+    /// 416 answers send no body; an answer cut off by the client ends in an exception here and counts nothing.
+    /// </summary>
+    private sealed class FileAnswer(IResult inner, string cacheControl, BuilderMetrics metrics) : IResult
     {
-        public Task ExecuteAsync(HttpContext httpContext)
+        public async Task ExecuteAsync(HttpContext httpContext)
         {
-            httpContext.Response.Headers.CacheControl = cacheControl;
-            return inner.ExecuteAsync(httpContext);
+            var response = httpContext.Response;
+            response.Headers.CacheControl = cacheControl;
+            await inner.ExecuteAsync(httpContext);
+            if (HttpMethods.IsGet(httpContext.Request.Method) && response.StatusCode is StatusCodes.Status200OK or StatusCodes.Status206PartialContent
+                && response.ContentLength is { } length and > 0)
+            {
+                metrics.CountServedBytes(length);
+            }
         }
     }
 }

@@ -21,7 +21,7 @@ internal sealed partial class IndexWarmer(IndexCache cache, IOptions<IndexOption
         var projects = await cache.ListProjectsAsync(stoppingToken);
         foreach (var project in projects)
         {
-            await cache.GetProjectAsync(project, stoppingToken);
+            await cache.WarmProjectAsync(project, stoppingToken);
         }
 
         var elapsed = TimeProvider.System.GetElapsedTime(started);

@@ -29,9 +29,18 @@ internal static partial class UploadEndpoints
     public static void MapUploads(this IEndpointRouteBuilder app)
     {
         // Routing matches "/legacy" too, so clients configured without the trailing slash work as well.
-        app.MapPost(Legacy, (HttpContext context, IOptions<UploadOptions> options, IOptions<DataOptions> data,
-            ReleasePublisher publisher, AuditLog audit, ILoggerFactory loggers, CancellationToken cancellationToken) =>
-            UploadAsync(context, options.Value, data.Value, publisher, audit, loggers.CreateLogger(typeof(UploadEndpoints).FullName!), cancellationToken));
+        app.MapPost(Legacy, async (HttpContext context, IOptions<UploadOptions> options, IOptions<DataOptions> data,
+            ReleasePublisher publisher, AuditLog audit, BuilderMetrics metrics, ILoggerFactory loggers, CancellationToken cancellationToken) =>
+        {
+            var answer = await UploadAsync(context, options.Value, data.Value, publisher, audit, metrics, loggers.CreateLogger(typeof(UploadEndpoints).FullName!), cancellationToken);
+            // Published uploads are counted where the publisher answered; every refusal (a 4xx problem) here.
+            if (answer is PhrasedProblem)
+            {
+                metrics.CountUpload(BuilderMetrics.UploadOutcomes.Refused);
+            }
+
+            return answer;
+        });
     }
 
     public static PhrasedProblem UnknownAction(string? action) => new(StatusCodes.Status400BadRequest, action is null
@@ -39,7 +48,7 @@ internal static partial class UploadEndpoints
         : $"unknown {ActionField} '{action}'; this index only accepts '{ActionField}={FileUploadAction}'");
 
     private static async Task<IResult> UploadAsync(HttpContext context, UploadOptions options, DataOptions data,
-        ReleasePublisher publisher, AuditLog audit, ILogger logger, CancellationToken cancellationToken)
+        ReleasePublisher publisher, AuditLog audit, BuilderMetrics metrics, ILogger logger, CancellationToken cancellationToken)
     {
         var request = context.Request;
         var principal = context.Principal();
@@ -71,7 +80,7 @@ internal static partial class UploadEndpoints
         var directory = Path.Combine(data.FullDataDir, UploadsDirectory, Guid.NewGuid().ToString("N"));
         try
         {
-            var result = await ReceiveAndPublishAsync(context, directory, options, publisher, audit, logger, cancellationToken);
+            var result = await ReceiveAndPublishAsync(context, directory, options, publisher, audit, metrics, logger, cancellationToken);
             if (result is PhrasedProblem problem)
             {
                 LogRefused(logger, problem.StatusCode, problem.Detail);
@@ -90,7 +99,8 @@ internal static partial class UploadEndpoints
     }
 
     private static async Task<IResult> ReceiveAndPublishAsync(
-        HttpContext context, string directory, UploadOptions options, ReleasePublisher publisher, AuditLog audit, ILogger logger, CancellationToken cancellationToken)
+        HttpContext context, string directory, UploadOptions options, ReleasePublisher publisher, AuditLog audit, BuilderMetrics metrics, ILogger logger,
+        CancellationToken cancellationToken)
     {
         var request = context.Request;
         UploadForm? form;
@@ -163,6 +173,7 @@ internal static partial class UploadEndpoints
         {
             var outcome = await publisher.PublishAsync([checkedFile], buildId: null, cancellationToken);
             LogUploaded(logger, file.FileName, checkedFile.Project, checkedFile.Name.Version, outcome);
+            metrics.CountUpload(outcome == PublishOutcome.Published ? BuilderMetrics.UploadOutcomes.Published : BuilderMetrics.UploadOutcomes.AlreadyPublished);
             if (outcome == PublishOutcome.Published)
             {
                 await audit.RecordAsync(context.Actor(), AuditActions.FileUploaded, AuditOutcomes.Ok, checkedFile.Project, "file:" + file.FileName,

@@ -26,6 +26,7 @@ public sealed class RouteMatrixTests : IDisposable
         Bootstrap,     // the configured Builder:AdminToken
         Reader,        // local person, reader of acme-* (HTTP Basic user:password)
         NoRole,        // local person without any role
+        Metrics,       // the configured Builder:Metrics:Token (for Prometheus)
     }
 
     private const string App = "acme-app";
@@ -33,123 +34,128 @@ public sealed class RouteMatrixTests : IDisposable
     private const string Wheel2 = "acme_app-2.0-py3-none-any.whl";
     private const string Repository = "acme/app";
     private const string WebhookSecret = "matrix-webhook-secret-0123456789";
+    private const string MetricsToken = "matrix-metrics-token-0123456789";
 
     // One row per route (some routes have a second row for a second case). Columns:
-    //     Anon RdAcme RdOther RdV2 UpAcme AdmTok Boot Reader NoRole
+    //     Anon RdAcme RdOther RdV2 UpAcme AdmTok Boot Reader NoRole Metrics
     private static readonly Row[] Table =
     [
         // The simple index, files and the JSON API: 401 without credentials (private by default), 404 for what the principal may not see.
         new("GET", "/simple/", _ => Get("/simple/"),
-            [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+            [401, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
         new("HEAD", "/simple/", _ => Get("/simple/"),
-            [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+            [401, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
         new("GET", "/simple/{project}/", _ => Get($"/simple/{App}/"),
-            [401, 200, 404, 200, 404, 200, 200, 200, 404]),
+            [401, 200, 404, 200, 404, 200, 200, 200, 404, 404]),
         new("HEAD", "/simple/{project}/", _ => Get($"/simple/{App}/"),
-            [401, 200, 404, 200, 404, 200, 200, 200, 404]),
+            [401, 200, 404, 200, 404, 200, 200, 200, 404, 404]),
         new("GET", "/files/{project}/{filename}", _ => Get($"/files/{App}/{Wheel1}"),
-            [401, 200, 404, 404, 404, 200, 200, 200, 404]),
+            [401, 200, 404, 404, 404, 200, 200, 200, 404, 404]),
         new("GET", "/files/{project}/{filename}", _ => Get($"/files/{App}/{Wheel2}"),
-            [401, 200, 404, 200, 404, 200, 200, 200, 404]),
+            [401, 200, 404, 200, 404, 200, 200, 200, 404, 404]),
         new("GET", "/files/{project}/{filename}", _ => Get($"/files/{App}/{Wheel1}.metadata"),
-            [401, 200, 404, 404, 404, 200, 200, 200, 404]),
+            [401, 200, 404, 404, 404, 200, 200, 200, 404, 404]),
         new("HEAD", "/files/{project}/{filename}", _ => Get($"/files/{App}/{Wheel1}"),
-            [401, 200, 404, 404, 404, 200, 200, 200, 404]),
+            [401, 200, 404, 404, 404, 200, 200, 200, 404, 404]),
         new("GET", "/pypi/{project}/json", _ => Get($"/pypi/{App}/json"),
-            [401, 200, 404, 200, 404, 200, 200, 200, 404]),
+            [401, 200, 404, 200, 404, 200, 200, 200, 404, 404]),
         new("GET", "/pypi/{project}/{version}/json", _ => Get($"/pypi/{App}/1.0/json"),
-            [401, 200, 404, 404, 404, 200, 200, 200, 404]),
+            [401, 200, 404, 404, 404, 200, 200, 200, 404, 404]),
         new("GET", "/pypi/{project}/{version}/json", _ => Get($"/pypi/{App}/2.0/json"),
-            [401, 200, 404, 200, 404, 200, 200, 200, 404]),
+            [401, 200, 404, 200, 404, 200, 200, 200, 404, 404]),
 
         // Uploads: the upload scope for the project (or admin); a person needs the publisher role.
         new("POST", "/legacy/", c => c.World.UploadRequest(),
-            [401, 403, 403, 403, 200, 200, 200, 403, 403]),
+            [401, 403, 403, 403, 200, 200, 200, 403, 403, 403]),
 
         // Webhooks: the signature decides, whoever else the request claims to be.
         new("POST", "/webhooks/github", _ => MatrixWorld.WebhookRequest(signed: true),
-            [202, 202, 202, 202, 202, 202, 202, 202, 202]),
+            [202, 202, 202, 202, 202, 202, 202, 202, 202, 202]),
         new("POST", "/webhooks/github", _ => MatrixWorld.WebhookRequest(signed: false),
-            [401, 401, 401, 401, 401, 401, 401, 401, 401]),
+            [401, 401, 401, 401, 401, 401, 401, 401, 401, 401]),
         // GitLab and Gitea: no such project is registered, so every request is the one 401 (a token or password does not help).
         new("POST", "/webhooks/gitlab", _ => MatrixWorld.GitLabWebhookRequest(),
-            [401, 401, 401, 401, 401, 401, 401, 401, 401]),
+            [401, 401, 401, 401, 401, 401, 401, 401, 401, 401]),
         new("POST", "/webhooks/gitea", _ => MatrixWorld.GiteaWebhookRequest(),
-            [401, 401, 401, 401, 401, 401, 401, 401, 401]),
+            [401, 401, 401, 401, 401, 401, 401, 401, 401, 401]),
 
         // Health: no credentials needed (load balancers ask); they name no project or secret.
         new("GET", "/healthz", _ => Get("/healthz"),
-            [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+            [200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
         new("GET", "/readyz", _ => Get("/readyz"),
-            [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+            [200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+
+        // Metrics: admins and the metrics token (which may do nothing else: an empty listing, 403 or 404 everywhere else).
+        new("GET", "/metrics", _ => Get("/metrics"),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403, 200]),
 
         // Builds: credentials always, and read on the build's project and version (the build is of acme-app 1.0).
         new("GET", "/api/builds/{id:long}", c => Get($"/api/builds/{c.World.BuildId}"),
-            [401, 200, 404, 404, 404, 200, 200, 200, 404]),
+            [401, 200, 404, 404, 404, 200, 200, 200, 404, 404]),
         new("GET", "/api/builds/{id:long}/log", c => Get($"/api/builds/{c.World.BuildId}/log?follow=false"),
-            [401, 200, 404, 404, 404, 200, 200, 200, 404]),
+            [401, 200, 404, 404, 404, 200, 200, 200, 404, 404]),
         new("GET", "/api/builds/{id:long}/events", c => Get($"/api/builds/{c.World.BuildId}/events"),
-            [401, 200, 404, 404, 404, 200, 200, 200, 404]),
+            [401, 200, 404, 404, 404, 200, 200, 200, 404, 404]),
         // Build again: admin; the matrix's build is still queued, so even an admin gets 409 (nothing is built twice).
         new("POST", "/api/builds/{id:long}/retry", c => Task.FromResult(new Req($"/api/builds/{c.World.BuildId}/retry")),
-            [401, 403, 403, 403, 403, 409, 409, 403, 403]),
+            [401, 403, 403, 403, 403, 409, 409, 403, 403, 403]),
 
         // Repositories: admin.
         new("POST", "/api/repositories/", c => Json($"/api/repositories/", new { provider = "github", name = $"acme/matrix-{c.World.Next()}", cloneUrl = "https://git.example.invalid/m.git" }),
-            [401, 403, 403, 403, 403, 201, 201, 403, 403]),
+            [401, 403, 403, 403, 403, 201, 201, 403, 403, 403]),
         new("GET", "/api/repositories/", _ => Get("/api/repositories/"),
-            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
         new("GET", "/api/repositories/{id:long}", c => Get($"/api/repositories/{c.World.RepositoryId}"),
-            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
         new("PATCH", "/api/repositories/{id:long}", c => Json($"/api/repositories/{c.World.RepositoryId}", new { relayProjects = new[] { "acme-*" } }),
-            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
         // The manual trigger: admin; a tag that names no version is refused before the repository is read (no clone here).
         new("POST", "/api/repositories/{id:long}/builds", c => Json($"/api/repositories/{c.World.RepositoryId}/builds", new { tag = "not-a-version" }),
-            [401, 403, 403, 403, 403, 400, 400, 403, 403]),
+            [401, 403, 403, 403, 403, 400, 400, 403, 403, 403]),
         new("GET", "/api/repositories/{id:long}/deliveries", c => Get($"/api/repositories/{c.World.RepositoryId}/deliveries"),
-            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
 
         // Yank, unyank, delete: admin. Deletions get a release or file of their own per cell.
         new("POST", "/api/projects/{project}/releases/{version}/yank", _ => Json("/api/projects/acme-mut/releases/1.0/yank", new { reason = "matrix" }),
-            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
         new("POST", "/api/projects/{project}/releases/{version}/unyank", _ => Json("/api/projects/acme-mut/releases/1.0/unyank", new { }),
-            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
         new("POST", "/api/projects/{project}/files/{filename}/yank", _ => Json("/api/projects/acme-mut/files/acme_mut-1.0-py3-none-any.whl/yank", new { }),
-            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
         new("POST", "/api/projects/{project}/files/{filename}/unyank", _ => Json("/api/projects/acme-mut/files/acme_mut-1.0-py3-none-any.whl/unyank", new { }),
-            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
         new("DELETE", "/api/projects/{project}/releases/{version}", async c => new Req($"/api/projects/acme-del/releases/{await c.World.FreshReleaseAsync("acme-del")}"),
-            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
         new("DELETE", "/api/projects/{project}/files/{filename}", async c => new Req($"/api/projects/acme-delf/files/{await c.World.FreshFileAsync("acme-delf")}"),
-            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
 
         // Tokens: admins (any token) and people (their own); never other tokens, nor a person without a role (such a
         // token could do nothing). The token asked for is the reader's own.
         new("POST", "/api/tokens/", c => Json("/api/tokens/", new { name = $"matrix-{c.World.Next()}", scopes = new[] { "read" }, projects = new[] { "acme-*" } }),
-            [401, 403, 403, 403, 403, 201, 201, 201, 403]),
+            [401, 403, 403, 403, 403, 201, 201, 201, 403, 403]),
         new("GET", "/api/tokens/", _ => Get("/api/tokens/"),
-            [401, 403, 403, 403, 403, 200, 200, 200, 200]),
+            [401, 403, 403, 403, 403, 200, 200, 200, 200, 403]),
         new("GET", "/api/tokens/{id:long}", c => Get($"/api/tokens/{c.World.ReadersTokenId}"),
-            [401, 403, 403, 403, 403, 200, 200, 200, 404]),
+            [401, 403, 403, 403, 403, 200, 200, 200, 404, 403]),
         new("DELETE", "/api/tokens/{id:long}", async c => new Req($"/api/tokens/{await c.World.FreshReadersTokenAsync()}"),
-            [401, 403, 403, 403, 403, 200, 200, 200, 404]),
+            [401, 403, 403, 403, 403, 200, 200, 200, 404, 403]),
 
         // People and the audit log: admin.
         new("POST", "/api/people/", c => Json("/api/people/", new { userName = $"matrix-{c.World.Next()}", password = "a-long-enough-password", roles = Array.Empty<object>() }),
-            [401, 403, 403, 403, 403, 201, 201, 403, 403]),
+            [401, 403, 403, 403, 403, 201, 201, 403, 403, 403]),
         new("GET", "/api/people/", _ => Get("/api/people/"),
-            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
         new("GET", "/api/people/{userName}", _ => Get("/api/people/reader"),
-            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
         new("PATCH", "/api/people/{userName}", c => Json("/api/people/patchme", new { displayName = $"Patched {c.World.Next()}" }),
-            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
         new("GET", "/api/audit", _ => Get("/api/audit"),
-            [401, 403, 403, 403, 403, 200, 200, 403, 403]),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
         new("GET", "/api/whoami", _ => Get("/api/whoami"),
-            [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+            [401, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
     ];
 
-    private readonly AccessHost _host = new();
+    private readonly AccessHost _host = new(settings: new() { ["Builder:Metrics:Token"] = MetricsToken });
 
     public void Dispose() => _host.Dispose();
 
@@ -186,8 +192,8 @@ public sealed class RouteMatrixTests : IDisposable
 
         Assert.True(missing.Count == 0, "endpoints without a row in the matrix (add one per principal):\n" + string.Join('\n', missing));
         Assert.True(extra.Count == 0, "rows for endpoints the app does not map:\n" + string.Join('\n', extra));
-        // 37 routes, 40 (method, pattern) pairs: GET and HEAD of the three index routes count twice.
-        Assert.Equal(40, app.Count);
+        // 38 routes, 41 (method, pattern) pairs: GET and HEAD of the three index routes count twice.
+        Assert.Equal(41, app.Count);
         Assert.Equal(app.Count, table.Count);
     }
 
@@ -234,8 +240,8 @@ public sealed class RouteMatrixTests : IDisposable
 
         Assert.True(mismatches.Count == 0, $"{mismatches.Count} of {cells} cells differ from the design:\n" + string.Join('\n', mismatches));
         Assert.Equal(Table.Length * whos.Length, cells);
-        // Every row but the four webhook rows and the two health rows challenges anonymous requests: 38 of 44.
-        Assert.Equal(44, Table.Length);
+        // Every row but the four webhook rows and the two health rows challenges anonymous requests: 39 of 45.
+        Assert.Equal(45, Table.Length);
         Assert.Equal(Table.Length - 6, challenges);
     }
 
@@ -280,6 +286,7 @@ public sealed class RouteMatrixTests : IDisposable
             world._credentials[Who.Bootstrap] = AccessHost.Admin;
             world._credentials[Who.Reader] = AccessHost.BasicOf("reader", "reader-password-1");
             world._credentials[Who.NoRole] = AccessHost.BasicOf("norole", "norole-password-1");
+            world._credentials[Who.Metrics] = AccessHost.BearerOf(MetricsToken);
             world.ReadersTokenId = await world.FreshReadersTokenAsync();
 
             world.RepositoryId = await host.RegisterRepositoryAsync(Repository, WebhookSecret);
