@@ -1,8 +1,8 @@
 using Builder.Core.Builds;
 using Builder.Core.Index;
 using Builder.Core.Packaging;
-using Builder.Storage;
 using Builder.Pipeline;
+using Builder.Storage;
 using Builder.Web.Access;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
