@@ -64,6 +64,7 @@ public static class PipelineServiceCollectionExtensions
                 config.UseInMemoryStorage();
             }
         });
+        services.AddHostedService<JobStorageOpener>();
         services.AddSingleton<IBuildDispatcher, HangfireBuildDispatcher>();
         services.AddSingleton<IIndexChangeNotifier, IndexChangeNotifier>();
         services.AddScoped<ReleasePublisher>();

@@ -61,13 +61,13 @@ public sealed class BuilderClient(HttpClient http, string adminToken)
         }.ToJsonString();
     }
 
-    public async Task<HttpResponseMessage> SendWebhookAsync(string payload, string? secret, string gitHubEvent = "push", string? signature = null)
+    public async Task<HttpResponseMessage> SendWebhookAsync(string payload, string? secret, string gitHubEvent = "push", string? signature = null, string? deliveryId = null)
     {
         var bytes = Encoding.UTF8.GetBytes(payload);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/github") { Content = new ByteArrayContent(bytes) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Headers.Add("X-GitHub-Event", gitHubEvent);
-        request.Headers.Add("X-GitHub-Delivery", Guid.NewGuid().ToString());
+        request.Headers.Add("X-GitHub-Delivery", deliveryId ?? Guid.NewGuid().ToString());
         request.Headers.UserAgent.ParseAdd("GitHub-Hookshot/test");
         var header = signature ?? (secret is null ? null : WebhookSignature.Compute(secret, bytes));
         if (header is not null)

@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Xml.Linq;
+using Amazon.Runtime;
+using Amazon.S3;
 
 namespace Builder.Tests.Integration.Infrastructure;
 
@@ -106,6 +108,24 @@ public sealed class S3Server : IAsyncDisposable
         var xml = XDocument.Parse(await http.GetStringAsync($"{Url}/{bucket}?list-type=2&prefix={Uri.EscapeDataString(prefix)}"));
         XNamespace ns = "http://s3.amazonaws.com/doc/2006-03-01/";
         return xml.Descendants(ns + "Contents").ToDictionary(c => c.Element(ns + "Key")!.Value, c => long.Parse(c.Element(ns + "Size")!.Value, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>An object's bytes, read straight from the server with the SDK (not through Builder; moto refuses unsigned object reads).</summary>
+    public async Task<byte[]> ReadAsync(string bucket, string key)
+    {
+        var config = new AmazonS3Config
+        {
+            ServiceURL = Url,
+            ForcePathStyle = true,
+            AuthenticationRegion = "us-east-1",
+            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+        };
+        using var client = new AmazonS3Client(new BasicAWSCredentials(AccessKey, SecretKey), config);
+        using var response = await client.GetObjectAsync(bucket, key);
+        using var bytes = new MemoryStream();
+        await response.ResponseStream.CopyToAsync(bytes);
+        return bytes.ToArray();
     }
 
     /// <summary>Builder's settings for this server and bucket.</summary>
