@@ -1,4 +1,7 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -38,13 +41,18 @@ internal sealed partial class DatabaseMigrator(IServiceScopeFactory scopes, ILog
             LogBaselined(logger, baseline);
         }
 
-        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
-        await db.Database.MigrateAsync(cancellationToken);
-        if (pending.Count > 0)
+        if (db.Database.IsNpgsql() && await db.GetService<IRelationalDatabaseCreator>().ExistsAsync(cancellationToken))
         {
-            // Another process may have applied some of them meanwhile: these were pending when this one looked.
-            LogMigrated(logger, pending);
+            // Npgsql's migrator reads the history before it makes the table, and on a new database EF logs that failed
+            // read as an error (then ignores it); making the table first (safe when processes race) spares operators it.
+            await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
         }
+
+        // EF Core logs each migration it applies (category Microsoft.EntityFrameworkCore.Migrations): only the process
+        // that applied it does.
+        await db.Database.MigrateAsync(cancellationToken);
+        var migration = db.Database.GetMigrations().Last();
+        LogMigrated(logger, migration);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -52,6 +60,6 @@ internal sealed partial class DatabaseMigrator(IServiceScopeFactory scopes, ILog
     [LoggerMessage(Level = LogLevel.Information, Message = "Database made before migrations: brought to and recorded as migration {Migration}")]
     private static partial void LogBaselined(ILogger logger, string migration);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Database migrations pending at start, now applied: {Migrations}")]
-    private static partial void LogMigrated(ILogger logger, IReadOnlyList<string> migrations);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database schema at migration {Migration}")]
+    private static partial void LogMigrated(ILogger logger, string migration);
 }
