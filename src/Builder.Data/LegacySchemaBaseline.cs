@@ -14,8 +14,8 @@ namespace Builder.Data;
 /// until then created the tables from EF's create script and added the columns each release introduced. Such a
 /// database is brought to the schema of the <see cref="InitialMigration"/> migration with those same additive steps
 /// (a database from an older release may lack tables, columns and indexes added since), and Initial is recorded as
-/// applied; migrations after it then apply as on any database. One transaction, under a PostgreSQL advisory lock so
-/// that processes starting together baseline once. Nothing else uses this code.
+/// applied; migrations after it then apply as on any database. One transaction, which processes starting together
+/// take in turn (see <see cref="ApplyIfNeededAsync"/>). Nothing else uses this code.
 /// </summary>
 internal static partial class LegacySchemaBaseline
 {
@@ -51,13 +51,18 @@ internal static partial class LegacySchemaBaseline
                 await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_lock({PostgresLockKey})", cancellationToken);
             }
 
-            // Under the lock: a process that baselined before this one took it left a history, so this one finds none to do.
+            // The check and the baseline in one transaction, so processes starting together baseline once (a process
+            // that baselined first left a history, which the next finds): on PostgreSQL they wait for the advisory lock
+            // above, on SQLite for the transaction's write lock (BEGIN IMMEDIATE). A baseline cut short leaves nothing.
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             if (!await IsLegacyAsync(db, postgres, cancellationToken))
             {
                 return null;
             }
 
-            return await BaselineAsync(db, postgres, cancellationToken);
+            var id = await BaselineAsync(db, postgres, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return id;
         }
         finally
         {
@@ -93,7 +98,6 @@ internal static partial class LegacySchemaBaseline
         var generator = db.GetService<IMigrationsSqlGenerator>();
         IEnumerable<string> Statements(MigrationOperation operation) => generator.Generate([operation], model).Select(c => c.CommandText.Trim());
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // Initial's tables made idempotent (a database from an older release gets the tables added since); then the
         // columns added since; then the indexes (which may name those columns); then the rest (the append-only triggers,
         // idempotent themselves).
@@ -124,7 +128,6 @@ internal static partial class LegacySchemaBaseline
         var history = db.GetService<IHistoryRepository>();
         await db.Database.ExecuteSqlRawAsync(history.GetCreateIfNotExistsScript(), cancellationToken);
         await db.Database.ExecuteSqlRawAsync(history.GetInsertScript(new HistoryRow(id, ProductInfo.GetVersion())), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
         return id;
     }
 
