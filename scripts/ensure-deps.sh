@@ -5,7 +5,7 @@
 #     packaged service is stopped, the tests start their own);
 #   - the local build image(s) (build-images/make-local-images.sh);
 #   - with --postgres: a PostgreSQL 15 server on 127.0.0.1 for the tests (prints nothing; writes its
-#     admin connection string to $BUILDER_STATE/postgres.conn), and a check that moto's S3 server is there;
+#     admin connection string to $BUILDER_STATE/postgres.conn) and its client psql, and a check that moto's S3 server is there;
 #   - with --aarch64: qemu-user-static + binfmt-support, the binfmt_misc mount and the enabled
 #     qemu-aarch64 handler (checked on every run: a reboot drops the registration, not the image), and
 #     the local aarch64 build image (debootstrap arm64 the first time: 5-10 minutes on 2 cores).
@@ -74,6 +74,8 @@ fi
 
 # --- PostgreSQL for the tests ---
 if [ $want_postgres = 1 ]; then
+  # psql restores the schema upgrade tests' database dumps.
+  apt_install postgresql-client-15
   PGDATA="$STATE/pgdata"
   if ! runuser -u postgres -- pg_ctl -D "$PGDATA" status >/dev/null 2>&1; then
     if [ ! -f "$PGDATA/PG_VERSION" ]; then

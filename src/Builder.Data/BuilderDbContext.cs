@@ -4,9 +4,17 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Builder.Data;
 
-public sealed class BuilderDbContext(DbContextOptions<BuilderDbContext> options) : DbContext(options)
+/// <summary>
+/// Builder's model: the one context type the rest of the code injects. It is abstract because each database provider
+/// has its own migrations (the SQL differs), so each has its own derived type that they belong to:
+/// <see cref="SqliteBuilderDbContext"/> (the embedded default) and <see cref="PostgresBuilderDbContext"/> (production).
+/// </summary>
+public abstract class BuilderDbContext(DbContextOptions options) : DbContext(options)
 {
-    /// <summary>The tables whose rows are never updated or deleted (the database refuses it; see <see cref="DatabaseInitializer"/>).</summary>
+    /// <summary>
+    /// The tables whose rows are never updated or deleted: the database refuses it through triggers that the migration
+    /// creating the table adds (<see cref="AppendOnlyTriggers"/>).
+    /// </summary>
     internal static readonly string[] AppendOnlyTables = ["builder_audit"];
 
     public DbSet<SourceRepository> Repositories => Set<SourceRepository>();

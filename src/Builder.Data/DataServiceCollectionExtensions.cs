@@ -45,25 +45,30 @@ public static class DataServiceCollectionExtensions
         }
     }
 
-    /// <summary>PostgreSQL in production mode (<see cref="IsProductionMode"/>), else a SQLite file in the data directory.</summary>
+    /// <summary>
+    /// PostgreSQL in production mode (<see cref="IsProductionMode"/>), else a SQLite file in the data directory:
+    /// <see cref="BuilderDbContext"/> and its factory, and the schema brought up to date at start (<see cref="DatabaseMigrator"/>).
+    /// </summary>
     public static IServiceCollection AddBuilderData(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<DataOptions>().BindConfiguration(DataOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [HealthTags.Ready]);
         var postgres = configuration.IsProductionMode() ? configuration.GetConnectionString("Postgres") : null;
-        services.AddDbContext<BuilderDbContext>((sp, options) =>
+        if (!string.IsNullOrWhiteSpace(postgres))
         {
-            if (!string.IsNullOrWhiteSpace(postgres))
+            AddContext<PostgresBuilderDbContext>(services, (_, options) => options.UseNpgsql(postgres));
+        }
+        else
+        {
+            AddContext<SqliteBuilderDbContext>(services, (sp, options) =>
             {
-                options.UseNpgsql(postgres);
-                return;
-            }
+                var dataDir = sp.GetRequiredService<IOptions<DataOptions>>().Value.FullDataDir;
+                Directory.CreateDirectory(dataDir);
+                options.UseSqlite($"Data Source={Path.Combine(dataDir, "builder.db")};Default Timeout=60");
+            });
+        }
 
-            var dataDir = sp.GetRequiredService<IOptions<DataOptions>>().Value.FullDataDir;
-            Directory.CreateDirectory(dataDir);
-            options.UseSqlite($"Data Source={Path.Combine(dataDir, "builder.db")};Default Timeout=60");
-        });
-        services.AddHostedService<DatabaseInitializer>();
+        services.AddHostedService<DatabaseMigrator>();
         services.AddSingleton<ChangeFeed>();
         services.AddSingleton<PublishLock>();
         if (!string.IsNullOrWhiteSpace(postgres))
@@ -77,6 +82,25 @@ public static class DataServiceCollectionExtensions
         }
 
         return services;
+    }
+
+    /// <summary>
+    /// <see cref="BuilderDbContext"/> (scoped) and <see cref="IDbContextFactory{BuilderDbContext}"/>, both made as the
+    /// provider's own context type <typeparamref name="TContext"/>, the type its migrations belong to.
+    /// </summary>
+    private static void AddContext<TContext>(IServiceCollection services, Action<IServiceProvider, DbContextOptionsBuilder> configure)
+        where TContext : BuilderDbContext
+    {
+        services.AddDbContext<BuilderDbContext, TContext>(configure);
+        // The factory's contexts take the configuration above; scoped, as the options are.
+        services.AddDbContextFactory<TContext>(lifetime: ServiceLifetime.Scoped);
+        services.AddScoped<IDbContextFactory<BuilderDbContext>, ProviderContextFactory<TContext>>();
+    }
+
+    private sealed class ProviderContextFactory<TContext>(IDbContextFactory<TContext> contexts) : IDbContextFactory<BuilderDbContext>
+        where TContext : BuilderDbContext
+    {
+        public BuilderDbContext CreateDbContext() => contexts.CreateDbContext();
     }
 
     /// <summary>

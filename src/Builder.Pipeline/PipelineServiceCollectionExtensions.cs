@@ -32,7 +32,6 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddBuilderData(configuration);
         services.AddBuilderSecrets(configuration);
-        services.AddDbContextFactory<BuilderDbContext>(lifetime: ServiceLifetime.Scoped);
         services.AddBuilderStorage();
         services.AddOptions<BuildOptions>().BindConfiguration(BuildOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<BuildOptions>, ProblemsValidator<BuildOptions>>();

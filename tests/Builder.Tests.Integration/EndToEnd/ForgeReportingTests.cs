@@ -326,8 +326,8 @@ public sealed class ForgeReportingTests(ForgeReportingFixture fixture) : IClassF
 
         // The report is sent again (as after a process that sent it died before recording it: its claim ran out and it
         // is due again): every file is already there, nothing is uploaded or deleted.
-        var options = new DbContextOptionsBuilder<BuilderDbContext>().UseSqlite($"Data Source={Path.Combine(fixture.DataDir, "builder.db")};Default Timeout=60").Options;
-        await using (var db = new BuilderDbContext(options))
+        var options = new DbContextOptionsBuilder<SqliteBuilderDbContext>().UseSqlite($"Data Source={Path.Combine(fixture.DataDir, "builder.db")};Default Timeout=60").Options;
+        await using (var db = new SqliteBuilderDbContext(options))
         {
             var due = await db.ForgeReports.Where(r => r.BuildId == build.Id && r.Target == "github-release")
                 .ExecuteUpdateAsync(u => u.SetProperty(r => r.DueAt, DateTimeOffset.UtcNow).SetProperty(r => r.Outcome, (string?)null));

@@ -32,7 +32,7 @@ public sealed class BuildLogStreamingTests
         {
             var database = postgres ? await PostgresDatabase.CreateAsync() : null;
             var factory = new BuilderWebFactory(postgres: database?.ConnectionString) { TestServices = services };
-            _ = factory.Services; // starts the host: the database initializer creates the tables
+            _ = factory.Services; // starts the host: its migrations make the tables
             return new Host(factory, database);
         }
 

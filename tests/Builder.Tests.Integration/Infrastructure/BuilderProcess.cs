@@ -71,6 +71,10 @@ public sealed class BuilderProcess : IAsyncDisposable
             {
                 // Not listening yet.
             }
+            catch (TaskCanceledException)
+            {
+                // Listening, but slow to answer its first request (a busy machine, several processes starting): ask again.
+            }
 
             await Task.Delay(200);
         }
@@ -185,6 +189,10 @@ public sealed class BuilderProcess : IAsyncDisposable
             catch (HttpRequestException)
             {
                 // Not listening yet.
+            }
+            catch (TaskCanceledException)
+            {
+                // Listening, but slow to answer its first request (a busy machine, several processes starting): ask again.
             }
 
             await Task.Delay(200);

@@ -64,6 +64,25 @@ public sealed class PostgresDatabase : IAsyncDisposable
         await command.ExecuteNonQueryAsync();
     }
 
+    /// <summary>Runs a text dump (<c>pg_dump</c>'s output) into this database with <c>psql</c>, stopping at the first error.</summary>
+    public async Task RestoreAsync(string dumpPath)
+    {
+        var connection = new NpgsqlConnectionStringBuilder(ConnectionString);
+        var environment = new Dictionary<string, string>
+        {
+            ["PGHOST"] = connection.Host!,
+            ["PGPORT"] = connection.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["PGUSER"] = connection.Username!,
+            ["PGDATABASE"] = Name,
+        };
+        if (connection.Password is { } password)
+        {
+            environment["PGPASSWORD"] = password;
+        }
+
+        (await Shell.RunAsync("psql", ["-q", "-v", "ON_ERROR_STOP=1", "-f", dumpPath], environment: environment)).EnsureSuccess($"psql -f {dumpPath}");
+    }
+
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();

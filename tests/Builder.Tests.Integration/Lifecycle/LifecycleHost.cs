@@ -37,7 +37,7 @@ internal sealed class LifecycleHost : IAsyncDisposable
     {
         var database = postgres ? await PostgresDatabase.CreateAsync() : null;
         var factory = new BuilderWebFactory(postgres: database?.ConnectionString) { Settings = settings ?? [] };
-        _ = factory.Services; // starts the host: the database initializer creates the tables
+        _ = factory.Services; // starts the host: its migrations make the tables
         return new LifecycleHost(factory, database);
     }
 
