@@ -3,7 +3,7 @@
 #   bench/storage-bench.sh [small|large] [ROUNDS]
 # 1. builds the Release web host; 2. makes the harness's data set; 3. starts moto's S3 server on loopback and makes a
 # bucket; 4. imports the data set twice with `Builder.Web import DIR`: into a file-system data dir, and into the bucket
-# (a data dir of its own for the SQLite database); 5. starts three servers with anonymous reads on and logging at
+# (on a fresh PostgreSQL database: the production shape); 5. starts three servers with anonymous reads on and logging at
 # Warning: `fs` (file system), `s3` (bucket; small files then served from the download cache, as in production), and
 # `s3-stream` (bucket, Builder__Index__FileCacheBytes=0: every download streamed from the bucket); 6. runs compare.sh
 # with all three in each interleaved round; 7. times cold single downloads (a file not read before) from fs and s3.
@@ -19,7 +19,10 @@ WORK=$(mktemp -d /tmp/builder-storage-bench.XXXXXX)
 MOTO=${MOTO:-${PYENV_ROOT:-$HOME/.pyenv}/versions/3.11.7/bin/moto_server}
 mkdir -p "$OUT"
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"
+  [ -z "${PG_DB:-}" ] || psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -q -c "DROP DATABASE IF EXISTS $PG_DB" postgres || true
+}
 trap cleanup EXIT
 
 . "$HERE/bench/lib.sh"
@@ -32,7 +35,14 @@ S3_PORT=$(bench_free_port)
 PIDS+=($!)
 for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$S3_PORT/" && break; sleep 0.2; done
 curl -sf -X PUT "http://127.0.0.1:$S3_PORT/bench" >/dev/null
-S3_SETTINGS=(Builder__Storage__Provider=s3 Builder__Storage__S3__Bucket=bench Builder__Storage__S3__ServiceUrl="http://127.0.0.1:$S3_PORT"
+# The S3 servers run in the production shape, on PostgreSQL (scripts/ensure-deps.sh --postgres starts one): a fresh
+# database for this run. (Embedded SQLite would serialize the import's publications on its write lock while they write
+# to S3: see the README's known limits.)
+PG_CONN=$(cat "${BUILDER_STATE:-/var/tmp/builder-dev}/postgres.conn")
+PG_PORT=$(sed -n 's/.*Port=\([0-9]*\).*/\1/p' <<<"$PG_CONN")
+PG_DB=bench_s3_$(date +%s)
+psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -q -c "CREATE DATABASE $PG_DB" postgres
+S3_SETTINGS=(Builder__Database=postgres "ConnectionStrings__Postgres=$PG_CONN;Database=$PG_DB" Builder__Storage__Provider=s3 Builder__Storage__S3__Bucket=bench Builder__Storage__S3__ServiceUrl="http://127.0.0.1:$S3_PORT"
   Builder__Storage__S3__ForcePathStyle=true Builder__Storage__S3__AccessKey=bench Builder__Storage__S3__SecretKey=bench)
 
 # The file-system copy: lib.sh's import into $WORK/data.
