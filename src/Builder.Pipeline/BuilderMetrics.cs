@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
+using Builder.Core;
 using Builder.Core.Builds;
 using Builder.Core.Configuration;
 using Builder.Data;
@@ -161,20 +162,6 @@ public sealed partial class BuilderMetrics
 
     private static string StateName(BuildState state) => state.ToString().ToLowerInvariant();
 
-    /// <summary>The database (or the job storage on it) failed the query: a provider error anywhere in the chain.</summary>
-    private static bool IsDatabaseFault(Exception exception)
-    {
-        for (Exception? e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is DbException)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     /// <summary>Builds by state: one GROUP BY over the builds table per scrape. The database away: the series are withdrawn (not left stale).</summary>
     private async Task CountBuildsAsync(CancellationToken cancellationToken)
     {
@@ -188,7 +175,7 @@ public sealed partial class BuilderMetrics
                 _builds.WithLabels(StateName(state)).Set(counts.FirstOrDefault(c => c.State == state)?.Count ?? 0);
             }
         }
-        catch (Exception ex) when (IsDatabaseFault(ex))
+        catch (Exception ex) when (ex.Contains<DbException>())
         {
             LogScrapeFailed(_logger, ex, "builds by state");
             foreach (var state in Enum.GetValues<BuildState>())
@@ -230,7 +217,7 @@ public sealed partial class BuilderMetrics
                 _queueOldestAge.WithLabels(queue).Set(0);
             }
         }
-        catch (Exception ex) when (IsDatabaseFault(ex))
+        catch (Exception ex) when (ex.Contains<DbException>())
         {
             LogScrapeFailed(_logger, ex, "job queues");
             foreach (var queue in _queues.Keys)

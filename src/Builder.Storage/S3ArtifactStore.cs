@@ -68,10 +68,11 @@ public sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
 
     private string ObjectKey(string key) => _prefix + key;
 
-    public Task<StoreOutcome> PutAsync(string key, Stream content, long length, string sha256, CancellationToken cancellationToken) =>
-        WriteAsync($"storing {key}", async ct =>
+    public async Task<StoreOutcome> PutAsync(string key, Stream content, long length, string sha256, CancellationToken cancellationToken)
+    {
+        await VerifySourceAsync(key, content, sha256, cancellationToken);
+        return await WriteAsync($"storing {key}", async ct =>
         {
-            await VerifySourceAsync(key, content, sha256, ct);
             try
             {
                 await PutObjectAsync(key, content, length, sha256, conditional: true, ct);
@@ -85,17 +86,23 @@ public sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
             await VerifyStoredAsync(key, length, sha256, ct);
             return StoreOutcome.Created;
         }, cancellationToken);
+    }
 
-    public Task ReplaceAsync(string key, Stream content, long length, string sha256, CancellationToken cancellationToken) =>
-        WriteAsync($"replacing {key}", async ct =>
+    public async Task ReplaceAsync(string key, Stream content, long length, string sha256, CancellationToken cancellationToken)
+    {
+        await VerifySourceAsync(key, content, sha256, cancellationToken);
+        await WriteAsync($"replacing {key}", async ct =>
         {
-            await VerifySourceAsync(key, content, sha256, ct);
             await PutObjectAsync(key, content, length, sha256, conditional: false, ct);
             await VerifyStoredAsync(key, length, sha256, ct);
             return true;
         }, cancellationToken);
+    }
 
-    /// <summary>The bytes about to be sent must be the ones named (the source may have changed since it was hashed).</summary>
+    /// <summary>
+    /// The bytes about to be sent must be the ones named (the source may have changed since it was hashed): checked once
+    /// per write, before its attempts, which each send the stream from its start.
+    /// </summary>
     private static async Task VerifySourceAsync(string key, Stream content, string sha256, CancellationToken cancellationToken)
     {
         content.Position = 0;
@@ -132,12 +139,12 @@ public sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
     /// <summary>What the server stored must be what was sent: a server that ignored the condition may have replaced bytes.</summary>
     private async Task VerifyStoredAsync(string key, long length, string sha256, CancellationToken cancellationToken)
     {
-        var head = await _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _bucket, Key = ObjectKey(key) }, cancellationToken);
-        var stored = head.Metadata[Sha256Metadata];
-        if (head.ContentLength != length || !string.Equals(stored, sha256, StringComparison.OrdinalIgnoreCase))
+        var head = await HeadAsync(key, cancellationToken);
+        var stored = head?.Metadata[Sha256Metadata];
+        if (head is null || head.ContentLength != length || !string.Equals(stored, sha256, StringComparison.OrdinalIgnoreCase))
         {
             throw new InvalidDataException(
-                $"{_where} holds {head.ContentLength} bytes with sha256 '{stored}' under {key} after storing {length} bytes with sha256 {sha256}: another writer replaced them (does the server honour If-None-Match?)");
+                $"{_where} holds {head?.ContentLength ?? 0} bytes with sha256 '{stored}' under {key} after storing {length} bytes with sha256 {sha256}: another writer replaced them (does the server honour If-None-Match?)");
         }
     }
 

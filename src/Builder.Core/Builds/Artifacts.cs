@@ -81,29 +81,18 @@ public sealed class PackageArtifacts(IArtifactStore store)
     /// they are replaced.
     /// </summary>
     public Task<bool> StoreFileAsync(string project, string filename, string path, string sha256, CancellationToken cancellationToken) =>
-        StoreAsync(FileKey(project, filename), path, sha256, cancellationToken);
+        StoreAsync(FileKey(project, filename), () => OpenSource(path), sha256, cancellationToken);
 
     /// <summary>Stores a wheel's core metadata sidecar, under the same rules as <see cref="StoreFileAsync"/>.</summary>
-    public async Task<bool> StoreMetadataAsync(string project, string filename, byte[] metadata, CancellationToken cancellationToken)
-    {
-        var sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(metadata));
-        var key = MetadataKey(project, filename);
-        switch (await store.PutAsync(key, new MemoryStream(metadata, writable: false), metadata.Length, sha256, cancellationToken))
-        {
-            case StoreOutcome.AlreadyExists:
-                return false;
-            case StoreOutcome.Conflict:
-                await store.ReplaceAsync(key, new MemoryStream(metadata, writable: false), metadata.Length, sha256, cancellationToken);
-                return true;
-            default:
-                return true;
-        }
-    }
+    public Task<bool> StoreMetadataAsync(string project, string filename, byte[] metadata, CancellationToken cancellationToken) =>
+        StoreAsync(MetadataKey(project, filename), () => new MemoryStream(metadata, writable: false),
+            Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(metadata)), cancellationToken);
 
-    private async Task<bool> StoreAsync(string key, string path, string sha256, CancellationToken cancellationToken)
+    /// <summary>Puts the bytes <paramref name="open"/> reads; replaces other bytes found there (see <see cref="StoreFileAsync"/>).</summary>
+    private async Task<bool> StoreAsync(string key, Func<Stream> open, string sha256, CancellationToken cancellationToken)
     {
         StoreOutcome outcome;
-        await using (var source = OpenSource(path))
+        await using (var source = open())
         {
             outcome = await store.PutAsync(key, source, source.Length, sha256, cancellationToken);
         }
@@ -113,7 +102,7 @@ public sealed class PackageArtifacts(IArtifactStore store)
             case StoreOutcome.AlreadyExists:
                 return false;
             case StoreOutcome.Conflict:
-                await using (var source = OpenSource(path))
+                await using (var source = open())
                 {
                     await store.ReplaceAsync(key, source, source.Length, sha256, cancellationToken);
                 }

@@ -40,11 +40,7 @@ public sealed class MetricsOptions
     public string? Token { get; set; }
 
     /// <summary>Whether <paramref name="secret"/> is the configured token (constant time; false when none is set).</summary>
-    public bool IsToken(string secret) =>
-        Token is { Length: > 0 } token
-        && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
-            System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(secret)),
-            System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
+    public bool IsToken(string secret) => Access.SecretComparison.Matches(Token, secret);
 }
 
 /// <summary>How builds run (<c>Builder:Build</c>).</summary>

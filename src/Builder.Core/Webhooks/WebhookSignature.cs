@@ -42,9 +42,7 @@ public static class WebhookSignature
         header is not null && !header.StartsWith(Prefix, StringComparison.Ordinal) && IsValid(secret, body, Prefix + header);
 
     /// <summary>GitLab: X-Gitlab-Token carries the secret itself; compared as SHA-256 digests so the time says nothing of either length.</summary>
-    public static bool IsValidToken(string secret, string? header) =>
-        !string.IsNullOrEmpty(secret) && header is not null
-        && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(secret)), SHA256.HashData(Encoding.UTF8.GetBytes(header)));
+    public static bool IsValidToken(string secret, string? header) => Access.SecretComparison.Matches(secret, header);
 
     public static string NewSecret() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
 }

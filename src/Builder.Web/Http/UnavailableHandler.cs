@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Builder.Core;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace Builder.Web.Http;
@@ -15,8 +16,10 @@ internal sealed partial class UnavailableHandler(IProblemDetailsService problems
 
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        var what = IsDatabaseUnavailable(exception) ? "the database"
-            : IsStoreUnavailable(exception) ? "the artifact store"
+        // A transient database error anywhere in the chain (the provider says so: connection refused or lost, the server
+        // shutting down or starting, a busy database; a constraint violation or a bad query is not one), or the store away.
+        var what = exception.Contains<DbException>(e => e.IsTransient) ? "the database"
+            : exception.Contains<Builder.Core.Builds.ArtifactStoreUnavailableException>() ? "the artifact store"
             : null;
         if (what is null || httpContext.Response.HasStarted)
         {
@@ -37,36 +40,6 @@ internal sealed partial class UnavailableHandler(IProblemDetailsService problems
                 Detail = $"{what} is unavailable right now; try again in {RetryAfterSeconds} seconds",
             },
         });
-    }
-
-    /// <summary>
-    /// A transient database error anywhere in the exception's chain (the provider says so: connection refused or lost,
-    /// the server shutting down or starting, a busy database); a constraint violation or a bad query is not one.
-    /// </summary>
-    internal static bool IsDatabaseUnavailable(Exception exception)
-    {
-        for (Exception? e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is DbException { IsTransient: true })
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static bool IsStoreUnavailable(Exception exception)
-    {
-        for (Exception? e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is Builder.Core.Builds.ArtifactStoreUnavailableException)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path}: {What} is unavailable; answered 503")]
