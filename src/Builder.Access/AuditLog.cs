@@ -36,6 +36,9 @@ public static class AuditActions
     public const string WebhookRefused = "webhook:refused";
     public const string BuildRetried = "build:retried";
     public const string BuildTriggered = "build:triggered";
+    public const string UpstreamAllowed = "upstream:allowed";
+    public const string UpstreamReserved = "upstream:reserved";
+    public const string UpstreamRuleRemoved = "upstream:rule_removed";
 }
 
 /// <summary>

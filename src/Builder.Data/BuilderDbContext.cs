@@ -1,5 +1,6 @@
 using Builder.Core.Access;
 using Builder.Core.Builds;
+using Builder.Core.Index;
 using Microsoft.EntityFrameworkCore;
 
 namespace Builder.Data;
@@ -38,6 +39,8 @@ public abstract class BuilderDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<BuildEventCursor> BuildEventCursors => Set<BuildEventCursor>();
 
     public DbSet<PackageFile> Files => Set<PackageFile>();
+
+    public DbSet<UpstreamRule> UpstreamRules => Set<UpstreamRule>();
 
     public DbSet<ApiToken> Tokens => Set<ApiToken>();
 
@@ -156,6 +159,17 @@ public abstract class BuilderDbContext(DbContextOptions options) : DbContext(opt
             e.ToTable("builder_files");
             e.HasIndex(f => f.Filename).IsUnique();
             e.HasIndex(f => new { f.Project, f.DeletedAt });
+        });
+
+        modelBuilder.Entity<UpstreamRule>(e =>
+        {
+            e.ToTable("builder_upstream_rules");
+            e.Property(r => r.Kind).HasMaxLength(16);
+            e.Property(r => r.Project).HasMaxLength(256);
+            e.Property(r => r.Version).HasMaxLength(128);
+            e.Property(r => r.CreatedBy).HasMaxLength(300);
+            e.Property(r => r.CreatedAt).HasConversion(UtcTicks);
+            e.HasIndex(r => new { r.Project, r.Kind });
         });
 
         modelBuilder.Entity<ApiToken>(e =>

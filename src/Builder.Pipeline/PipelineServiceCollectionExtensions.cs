@@ -140,7 +140,7 @@ public static class PipelineServiceCollectionExtensions
 }
 
 /// <summary>Names every bad setting of a section at start (its <see cref="ISelfValidating.Problems"/>), so the process stops with a message that says what to fix.</summary>
-internal sealed class ProblemsValidator<T> : Microsoft.Extensions.Options.IValidateOptions<T>
+public sealed class ProblemsValidator<T> : Microsoft.Extensions.Options.IValidateOptions<T>
     where T : class, ISelfValidating
 {
     public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, T options)

@@ -14,6 +14,7 @@ using Builder.Web.Api;
 using Builder.Web.Import;
 using Builder.Web.Index;
 using Builder.Web.Upload;
+using Builder.Web.Upstream;
 using Builder.Web.Webhooks;
 
 if (args is [ImportCommand.Name, .. var importArgs])
@@ -83,6 +84,7 @@ builder.Services.AddOptions<IndexOptions>().BindConfiguration(IndexOptions.Secti
 builder.Services.AddSingleton<IndexCache>();
 builder.Services.AddSingleton<FileContentCache>();
 builder.Services.AddHostedService<IndexWarmer>();
+builder.Services.AddBuilderUpstream();
 
 var app = builder.Build();
 // First: request counts and latencies by route template include the answers of everything below (401, 429, 503, 500).
@@ -103,6 +105,7 @@ app.MapSimpleIndex();
 app.MapUploads();
 app.MapPypiJson();
 app.MapProjectAdmin();
+app.MapUpstreamAdmin();
 app.MapAccessApi();
 app.MapBuilderHealth();
 app.MapBuilderMetrics().AddEndpointFilter(new RequireMetricsReader());

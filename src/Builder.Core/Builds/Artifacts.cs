@@ -56,6 +56,12 @@ public interface IArtifactStore
 /// "_staging-{build}/{sha256}-{filename}" (a key no project can own: normalized names never start with "_"). Nothing
 /// else formats a key; projects are normalized names.
 /// </summary>
+/// <summary>
+/// One file the index serves: a distribution or, with <see cref="Metadata"/>, its core metadata sidecar; published here,
+/// or (with <see cref="UpstreamSha256"/>: the sha256 of the served bytes) fetched from the upstream index.
+/// </summary>
+public readonly record struct ServedArtifact(string Project, string Filename, bool Metadata, string? UpstreamSha256 = null);
+
 public sealed class PackageArtifacts(IArtifactStore store)
 {
     private const string MetadataSuffix = ".metadata";
@@ -123,17 +129,39 @@ public sealed class PackageArtifacts(IArtifactStore store)
     public Task<ArtifactContent?> OpenMetadataAsync(string project, string filename, CancellationToken cancellationToken) =>
         store.OpenReadAsync(MetadataKey(project, filename), cancellationToken);
 
-    /// <summary>The bytes the index serves for a file name: the distribution, or its sidecar when <paramref name="metadata"/>.</summary>
-    public Task<ArtifactContent?> OpenServedAsync(string project, string filename, bool metadata, CancellationToken cancellationToken) =>
-        metadata ? OpenMetadataAsync(project, filename, cancellationToken) : OpenFileAsync(project, filename, cancellationToken);
+    /// <summary>The bytes the index serves for a name: a published file or sidecar, or an upstream one Builder keeps.</summary>
+    public Task<ArtifactContent?> OpenServedAsync(ServedArtifact artifact, CancellationToken cancellationToken) =>
+        store.OpenReadAsync(ServedKey(artifact), cancellationToken);
 
     /// <summary>Where the served bytes lie on a local file system (sendfile); null on other stores.</summary>
-    public string? LocalPath(string project, string filename, bool metadata) =>
-        store.LocalPath(metadata ? MetadataKey(project, filename) : FileKey(project, filename));
+    public string? LocalPath(ServedArtifact artifact) => store.LocalPath(ServedKey(artifact));
 
     /// <summary>A short-lived URL for the served bytes, where the store has one (S3 presigned); else null.</summary>
-    public Task<Uri?> DownloadUrlAsync(string project, string filename, bool metadata, TimeSpan lifetime, CancellationToken cancellationToken) =>
-        store.DownloadUrlAsync(metadata ? MetadataKey(project, filename) : FileKey(project, filename), metadata ? filename + MetadataSuffix : filename, lifetime, cancellationToken);
+    public Task<Uri?> DownloadUrlAsync(ServedArtifact artifact, TimeSpan lifetime, CancellationToken cancellationToken) =>
+        store.DownloadUrlAsync(ServedKey(artifact), artifact.Metadata ? artifact.Filename + MetadataSuffix : artifact.Filename, lifetime, cancellationToken);
+
+    /// <summary>Whether an upstream file (or sidecar) is kept already.</summary>
+    public Task<bool> ExistsAsync(ServedArtifact artifact, CancellationToken cancellationToken) => store.ExistsAsync(ServedKey(artifact), cancellationToken);
+
+    /// <summary>
+    /// Keeps an upstream file (or sidecar) whose bytes the caller checked against upstream's sha256. Kept by content, so
+    /// the same name with other bytes upstream is another object, and a second copy of the same bytes changes nothing.
+    /// </summary>
+    public async Task StoreUpstreamAsync(ServedArtifact artifact, Stream content, long length, CancellationToken cancellationToken)
+    {
+        if (artifact.UpstreamSha256 is not { } sha256)
+        {
+            throw new ArgumentException($"'{artifact.Filename}' is not an upstream file", nameof(artifact));
+        }
+
+        await store.PutAsync(ServedKey(artifact), content, length, sha256, cancellationToken);
+    }
+
+    /// <summary>Where upstream files are kept: <c>_upstream-{project}/{sha256}-{filename}</c> (never a project name: those start with a letter or digit).</summary>
+    private static string ServedKey(ServedArtifact artifact) =>
+        artifact.UpstreamSha256 is { } sha256 ? $"_upstream-{artifact.Project}/{sha256}-{artifact.Filename}{(artifact.Metadata ? MetadataSuffix : string.Empty)}"
+        : artifact.Metadata ? MetadataKey(artifact.Project, artifact.Filename)
+        : FileKey(artifact.Project, artifact.Filename);
 
     /// <summary>Removes a distribution file and its sidecar (absent ones are fine).</summary>
     public async Task DeleteFileAsync(string project, string filename, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using Builder.Core.Builds;
 using Builder.Pipeline;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
@@ -33,10 +34,7 @@ public sealed class FileContentCache(IOptions<IndexOptions> options, BuilderMetr
     private readonly bool _enabled = options.Value.FileCacheBytes > 0;
     private readonly int _maxFileBytes = options.Value.FileCacheMaxFileBytes;
 
-    /// <summary>A served file: a distribution, or its metadata sidecar (<paramref name="Filename"/> ends in ".metadata").</summary>
-    public readonly record struct Key(string Project, string Filename);
-
-    public bool TryGet(Key key, out byte[] content)
+    public bool TryGet(ServedArtifact key, out byte[] content)
     {
         if (_cache.TryGetValue(key, out content!))
         {
@@ -51,7 +49,7 @@ public sealed class FileContentCache(IOptions<IndexOptions> options, BuilderMetr
     public bool Fits(long length) => _enabled && length <= _maxFileBytes;
 
     /// <summary>Reads a file that fits the cache from <paramref name="path"/> and keeps it; null when it does not fit.</summary>
-    public async Task<byte[]?> LoadAsync(Key key, string path, CancellationToken cancellationToken)
+    public async Task<byte[]?> LoadAsync(ServedArtifact key, string path, CancellationToken cancellationToken)
     {
         if (new FileInfo(path) is not { Exists: true } info || !Fits(info.Length))
         {
@@ -62,14 +60,14 @@ public sealed class FileContentCache(IOptions<IndexOptions> options, BuilderMetr
     }
 
     /// <summary>Reads a stream of a length that <see cref="Fits"/> to its end and keeps the bytes.</summary>
-    public async Task<byte[]> LoadAsync(Key key, Stream stream, long length, CancellationToken cancellationToken)
+    public async Task<byte[]> LoadAsync(ServedArtifact key, Stream stream, long length, CancellationToken cancellationToken)
     {
         var content = new byte[length];
         await stream.ReadExactlyAsync(content, cancellationToken);
         return Keep(key, content);
     }
 
-    private byte[] Keep(Key key, byte[] content)
+    private byte[] Keep(ServedArtifact key, byte[] content)
     {
         metrics.CountCacheLookup(BuilderMetrics.FileCache, hit: false);
         _cache.Set(key, content, new MemoryCacheEntryOptions { Size = Math.Max(1, content.Length) });

@@ -206,6 +206,9 @@ public sealed class IndexCache : IDisposable
     /// <summary>Whether the project's pages (or its absence) are in memory; for tests of warming.</summary>
     internal bool IsCached(string project) => _projects.ContainsKey(project);
 
+    /// <summary>The project's published, not deleted files, read from the database (the proxy merges them with upstream's).</summary>
+    public Task<List<Core.Builds.PackageFile>> ReadPublishedAsync(string project, CancellationToken cancellationToken) => ReadFilesAsync(project, cancellationToken);
+
     private async Task<List<Core.Builds.PackageFile>> ReadFilesAsync(string project, CancellationToken cancellationToken)
     {
         await using var scope = _scopes.CreateAsyncScope();

@@ -4,6 +4,7 @@ using Builder.Core.Packaging;
 using Builder.Pipeline;
 using Builder.Storage;
 using Builder.Web.Access;
+using Builder.Web.Upstream;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
@@ -21,6 +22,11 @@ internal static class IndexEndpoints
     public const string File = "/files/{project}/{filename}";
 
     private const string MetadataSuffix = ".metadata";
+
+    /// <summary>On pages with upstream files: <c>fresh</c>, or <c>stale</c> when upstream failed and the last copy is served.</summary>
+    public const string UpstreamHeader = "Builder-Upstream";
+    private const string UpstreamFresh = "fresh";
+    private const string UpstreamStale = "stale";
 
     // Pages change when a release is published; files never change (a file name is never reused). Answers to requests
     // with credentials are private (RFC 9111 §5.2.2.7): a shared cache must not hand what one principal may see to
@@ -60,7 +66,7 @@ internal static class IndexEndpoints
         return new PageResult(SimpleContentType.IsJson(contentType) ? root.Json : root.Html, contentType, principal.IsAnonymous);
     }
 
-    private static async Task<IResult> ProjectAsync(string project, HttpContext context, IndexCache cache, CancellationToken cancellationToken)
+    private static async Task<IResult> ProjectAsync(string project, HttpContext context, IndexCache cache, UpstreamProxy upstream, CancellationToken cancellationToken)
     {
         var request = context.Request;
         var principal = context.Principal();
@@ -83,7 +89,22 @@ internal static class IndexEndpoints
             return NotAcceptable(request);
         }
 
-        var pages = await cache.GetProjectAsync(normalized, principal.Rights.Read(normalized), cancellationToken);
+        var access = principal.Rights.Read(normalized);
+        if (upstream.Enabled)
+        {
+            switch (await upstream.GetProjectAsync(normalized, access, principal.IsAnonymous, cancellationToken))
+            {
+                case ProxyAnswer.Pages proxied:
+                    return new PageResult(SimpleContentType.IsJson(contentType) ? proxied.Project.Json : proxied.Project.Html, contentType, principal.IsAnonymous,
+                        proxied.Stale ? UpstreamStale : UpstreamFresh);
+                case ProxyAnswer.NotFound:
+                    return NoSuchProject(normalized);
+                case ProxyAnswer.Unavailable unavailable:
+                    return UpstreamFailed(unavailable.Detail);
+            }
+        }
+
+        var pages = await cache.GetProjectAsync(normalized, access, cancellationToken);
         if (pages is null)
         {
             return NoSuchProject(normalized);
@@ -93,7 +114,7 @@ internal static class IndexEndpoints
     }
 
     private static async Task<IResult> FileAsync(string project, string filename, HttpContext context, IndexCache cache, FileContentCache contents, PackageArtifacts artifacts,
-        IOptions<StorageOptions> redirects, BuilderMetrics metrics, CancellationToken cancellationToken)
+        UpstreamProxy upstream, IOptions<StorageOptions> redirects, BuilderMetrics metrics, CancellationToken cancellationToken)
     {
         var principal = context.Principal();
         if (principal.IsAnonymous && !principal.Rights.ReadsEverything)
@@ -104,42 +125,86 @@ internal static class IndexEndpoints
         // Only files the index lists are served: staged files of an unfinished release and deleted files are not; nor
         // files of projects or versions the principal may not read (the same 404 as for a file that does not exist).
         var access = principal.Rights.Read(project);
-        var pages = access.Any ? await cache.GetProjectAsync(project, cancellationToken) : null;
         var isMetadata = filename.EndsWith(MetadataSuffix, StringComparison.Ordinal);
         var distribution = isMetadata ? filename[..^MetadataSuffix.Length] : filename;
-        if (pages is null || !pages.Files.TryGetValue(distribution, out var file) || (isMetadata && !file.HasMetadata) || !access.Allows(file.Version))
+        ProjectPages? pages = null;
+        ProxyAnswer.Pages? proxied = null;
+        if (upstream.Enabled && access.Any)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"no file '{filename}' in project '{project}'");
+            switch (await upstream.GetProjectAsync(project, access, principal.IsAnonymous, cancellationToken))
+            {
+                case ProxyAnswer.Pages answer:
+                    proxied = answer;
+                    pages = answer.Project;
+                    break;
+                case ProxyAnswer.Unavailable unavailable:
+                    return UpstreamFailed(unavailable.Detail);
+                case ProxyAnswer.NotFound:
+                    return NoSuchFile(project, filename);
+            }
         }
 
-        var key = new FileContentCache.Key(project, filename);
+        if (proxied is null)
+        {
+            pages = access.Any ? await cache.GetProjectAsync(project, cancellationToken) : null;
+        }
+
+        if (pages is null || !pages.Files.TryGetValue(distribution, out var file) || (isMetadata && !file.HasMetadata) || !access.Allows(file.Version))
+        {
+            if (proxied is not null && proxied.Cooling.TryGetValue(distribution, out var cooling))
+            {
+                // The principal may read the project: say why this file is not served yet.
+                return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden,
+                    detail: $"{cooling}; an admin can allow it early with POST /api/upstream/allow");
+            }
+
+            return NoSuchFile(project, filename);
+        }
+
+        ServedArtifact artifact;
+        if (file.Upstream)
+        {
+            try
+            {
+                artifact = await upstream.KeepAsync(project, proxied!.UpstreamFiles[distribution], isMetadata, cancellationToken);
+            }
+            catch (Exception e) when (e is UpstreamIntegrityException or UpstreamUnavailableException)
+            {
+                return UpstreamFailed(e.Message);
+            }
+        }
+        else
+        {
+            artifact = new ServedArtifact(project, distribution, isMetadata);
+        }
+
         var etag = new EntityTagHeaderValue(file.ETag(isMetadata));
         var contentType = isMetadata ? "text/plain; charset=utf-8"
             : filename.EndsWith(".tar.gz", StringComparison.Ordinal) ? "application/gzip"
             : filename.EndsWith(".zip", StringComparison.Ordinal) ? "application/zip"
             : "application/octet-stream";
         IResult result;
-        if (contents.TryGet(key, out var hit))
+        if (contents.TryGet(artifact, out var hit))
         {
             // Small hot files from memory; Range, If-None-Match, If-Range and HEAD as for files on disk.
             result = TypedResults.File(hit, contentType, lastModified: file.UploadedAt, entityTag: etag, enableRangeProcessing: true);
         }
-        else if (artifacts.LocalPath(project, distribution, isMetadata) is { } path)
+        else if (artifacts.LocalPath(artifact) is { } path)
         {
             // sendfile, Range, If-None-Match, If-Range and HEAD are handled by the physical file result.
-            result = await contents.LoadAsync(key, path, cancellationToken) is { } loaded
+            result = await contents.LoadAsync(artifact, path, cancellationToken) is { } loaded
                 ? TypedResults.File(loaded, contentType, lastModified: file.UploadedAt, entityTag: etag, enableRangeProcessing: true)
                 : TypedResults.PhysicalFile(path, contentType, lastModified: file.UploadedAt, entityTag: etag, enableRangeProcessing: true);
         }
         else if (redirects.Value.S3.RedirectDownloads && HttpMethods.IsGet(context.Request.Method) && context.Request.Headers.IfNoneMatch.Count == 0
-            && await artifacts.DownloadUrlAsync(project, distribution, isMetadata, DownloadUrlLifetime, cancellationToken) is { } url)
+            && await artifacts.DownloadUrlAsync(artifact, DownloadUrlLifetime, cancellationToken) is { } url)
         {
             // Access was checked above; the store serves the bytes (and their ranges) for a few minutes to whoever
             // follows. HEAD and revalidations stay here: a URL signed for GET refuses HEAD.
             context.Response.Headers.CacheControl = "private, no-store";
             return TypedResults.Redirect(url.AbsoluteUri);
         }
-        else if (await artifacts.OpenServedAsync(project, distribution, isMetadata, cancellationToken) is { } content)
+        else if (await artifacts.OpenServedAsync(artifact, cancellationToken) is { } content)
         {
             // A store without local files: small files are read once and then served from memory; larger ones are
             // streamed, and a Range request reads only its range from the store.
@@ -148,7 +213,7 @@ internal static class IndexEndpoints
                 byte[] loaded;
                 await using (content.Stream)
                 {
-                    loaded = await contents.LoadAsync(key, content.Stream, content.Length, cancellationToken);
+                    loaded = await contents.LoadAsync(artifact, content.Stream, content.Length, cancellationToken);
                 }
 
                 result = TypedResults.File(loaded, contentType, lastModified: file.UploadedAt, entityTag: etag, enableRangeProcessing: true);
@@ -165,6 +230,13 @@ internal static class IndexEndpoints
 
         return new FileAnswer(result, principal.IsAnonymous ? PublicFileCacheControl : PrivateFileCacheControl, metrics);
     }
+
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NoSuchFile(string project, string filename) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"no file '{filename}' in project '{project}'");
+
+    /// <summary>Upstream failed (and no copy is kept), or sent bytes other than its index advertised.</summary>
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult UpstreamFailed(string detail) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, detail: detail);
 
     /// <summary>The one answer for a project that does not exist and for one the principal may not see.</summary>
     public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NoSuchProject(string normalized) =>
@@ -205,13 +277,18 @@ internal static class IndexEndpoints
     private const string HtmlV1Utf8 = SimpleContentType.HtmlV1 + "; charset=utf-8";
 
     /// <summary>A cached page: Vary/ETag/Cache-Control, 304 for a matching If-None-Match, no body for HEAD.</summary>
-    private sealed class PageResult(RenderedPage page, string contentType, bool isPublic) : IResult
+    private sealed class PageResult(RenderedPage page, string contentType, bool isPublic, string? upstream = null) : IResult
     {
         public Task ExecuteAsync(HttpContext httpContext)
         {
             var response = httpContext.Response;
             var headers = response.Headers;
             headers.Vary = "Accept";
+            if (upstream is not null)
+            {
+                headers[UpstreamHeader] = upstream;
+            }
+
             headers.ETag = page.ETag;
             headers.CacheControl = isPublic ? PublicPageCacheControl : PrivatePageCacheControl;
             var ifNoneMatch = httpContext.Request.Headers.IfNoneMatch;

@@ -20,7 +20,7 @@ public sealed class RenderedPage(byte[] body)
 /// What the file routes need about one published file, without a database round trip. Every listed file of every
 /// cached project has one, so the digests are kept as 32 bytes rather than 64-character strings.
 /// </summary>
-public sealed class IndexedFile(string filename, string version, string sha256, string? metadataSha256, DateTimeOffset uploadedAt)
+public sealed class IndexedFile(string filename, string version, string sha256, string? metadataSha256, DateTimeOffset? uploadedAt, bool upstream)
 {
     private readonly byte[] _sha256 = Convert.FromHexString(sha256);
     private readonly byte[]? _metadataSha256 = metadataSha256 is null ? null : Convert.FromHexString(metadataSha256);
@@ -30,9 +30,16 @@ public sealed class IndexedFile(string filename, string version, string sha256, 
     /// <summary>The release the file belongs to (normalized), for read rights limited to versions.</summary>
     public string Version { get; } = version;
 
-    public DateTimeOffset UploadedAt { get; } = uploadedAt;
+    /// <summary>Null for an upstream file whose index gave no upload time.</summary>
+    public DateTimeOffset? UploadedAt { get; } = uploadedAt;
+
+    /// <summary>Fetched from the upstream index (<see cref="Upstream.UpstreamProxy"/>), not published here.</summary>
+    public bool Upstream { get; } = upstream;
 
     public bool HasMetadata => _metadataSha256 is not null;
+
+    /// <summary>The sha256 of the file, or of its sidecar, in hex.</summary>
+    public string Sha256(bool metadata) => Convert.ToHexStringLower(metadata ? _metadataSha256! : _sha256);
 
     /// <summary>The file's sha256 (or its metadata sidecar's) as a quoted entity tag.</summary>
     public string ETag(bool metadata) => "\"" + Convert.ToHexStringLower(metadata ? _metadataSha256! : _sha256) + "\"";
@@ -48,11 +55,23 @@ public sealed class ProjectPages(RenderedPage html, RenderedPage json, IReadOnly
     public IReadOnlyDictionary<string, IndexedFile> Files { get; } = files;
 }
 
+/// <summary>One file as a project page lists it: published here (<see cref="From(PackageFile)"/>) or proxied from upstream.</summary>
+public sealed record IndexEntry(
+    string Filename, string Version, string Sha256, string? RequiresPython, bool Yanked, string? YankedReason, string? MetadataSha256,
+    long? Size, DateTimeOffset? UploadedAt, bool Upstream = false)
+{
+    public static IndexEntry From(PackageFile file) =>
+        new(file.Filename, file.Version, file.Sha256, file.RequiresPython, file.Yanked, file.YankedReason, file.MetadataSha256, file.Size, file.UploadedAt);
+}
+
 /// <summary>Renders the simple repository API pages: PEP 503 HTML and PEP 691 JSON with PEP 700, 658/714 and 592 fields.</summary>
 public static class IndexPages
 {
     /// <summary>PEP 700 is API version 1.1 (versions, size, upload-time); PEP 714's core-metadata keys also belong to 1.1.</summary>
     public const string ApiVersion = "1.1";
+
+    /// <summary>PEP 708 (<c>tracks</c>) is API version 1.2: pages that carry it say so.</summary>
+    public const string TracksApiVersion = "1.2";
 
     public static string FileUrl(string project, string filename) => $"../../files/{project}/{Uri.EscapeDataString(filename)}";
 
@@ -88,11 +107,19 @@ public static class IndexPages
     }
 
     /// <summary>Renders a project's pages; <paramref name="files"/> are its published, not deleted files.</summary>
-    public static ProjectPages RenderProject(string project, IReadOnlyList<PackageFile> files)
+    public static ProjectPages RenderProject(string project, IReadOnlyList<PackageFile> files) =>
+        RenderProject(project, files.Select(IndexEntry.From).ToList(), tracks: []);
+
+    /// <summary>
+    /// Renders a project's pages from <paramref name="files"/> (published here, proxied, or both); <paramref name="tracks"/>
+    /// are the upstream project pages this project tracks (PEP 708), when it lists upstream files beside its own.
+    /// </summary>
+    public static ProjectPages RenderProject(string project, IReadOnlyList<IndexEntry> files, IReadOnlyList<string> tracks)
     {
         var ordered = files.OrderBy(f => f.Filename, StringComparer.Ordinal).ToList();
+        var apiVersion = tracks.Count > 0 ? TracksApiVersion : ApiVersion;
 
-        var html = new StringBuilder(Header($"Links for {project}"));
+        var html = new StringBuilder(Header($"Links for {project}", apiVersion, tracks));
         foreach (var file in ordered)
         {
             // Relative to /simple/{project}/, so the index also works below a path prefix.
@@ -125,7 +152,7 @@ public static class IndexPages
         using (var writer = new Utf8JsonWriter(json))
         {
             writer.WriteStartObject();
-            WriteMeta(writer);
+            WriteMeta(writer, apiVersion, tracks);
             writer.WriteString("name", project);
             writer.WriteStartArray("versions");
             foreach (var version in ordered.Select(f => f.Version).Distinct(StringComparer.Ordinal).Order(Pep440Comparer.Instance))
@@ -148,8 +175,16 @@ public static class IndexPages
                     writer.WriteString("requires-python", requiresPython);
                 }
 
-                writer.WriteNumber("size", file.Size);
-                writer.WriteString("upload-time", UploadTime(file.UploadedAt));
+                if (file.Size is { } size)
+                {
+                    writer.WriteNumber("size", size);
+                }
+
+                if (file.UploadedAt is { } uploadedAt)
+                {
+                    writer.WriteString("upload-time", UploadTime(uploadedAt));
+                }
+
                 if (file.Yanked)
                 {
                     // PEP 691: a reason string, or true when there is none.
@@ -189,7 +224,7 @@ public static class IndexPages
 
         var indexed = ordered.ToDictionary(
             f => f.Filename,
-            f => new IndexedFile(f.Filename, f.Version, f.Sha256, f.MetadataSha256, f.UploadedAt),
+            f => new IndexedFile(f.Filename, f.Version, f.Sha256, f.MetadataSha256, f.UploadedAt, f.Upstream),
             StringComparer.Ordinal);
         return new ProjectPages(new RenderedPage(Encoding.UTF8.GetBytes(html.ToString())), new RenderedPage(json.ToArray()), indexed);
     }
@@ -198,15 +233,39 @@ public static class IndexPages
     public static string UploadTime(DateTimeOffset time) =>
         time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 
-    private static void WriteMeta(Utf8JsonWriter writer)
+    private static void WriteMeta(Utf8JsonWriter writer) => WriteMeta(writer, ApiVersion, []);
+
+    private static void WriteMeta(Utf8JsonWriter writer, string apiVersion, IReadOnlyList<string> tracks)
     {
         writer.WriteStartObject("meta");
-        writer.WriteString("api-version", ApiVersion);
+        writer.WriteString("api-version", apiVersion);
+        if (tracks.Count > 0)
+        {
+            // PEP 708: "tracks" belongs to the meta object in JSON.
+            writer.WriteStartArray("tracks");
+            foreach (var url in tracks)
+            {
+                writer.WriteStringValue(url);
+            }
+
+            writer.WriteEndArray();
+        }
+
         writer.WriteEndObject();
     }
 
-    private static string Header(string title) =>
-        $"<!DOCTYPE html>\n<html>\n<head>\n<meta name=\"pypi:repository-version\" content=\"{ApiVersion}\">\n<title>{Escape(title)}</title>\n</head>\n<body>\n<h1>{Escape(title)}</h1>\n";
+    private static string Header(string title) => Header(title, ApiVersion, []);
+
+    private static string Header(string title, string apiVersion, IReadOnlyList<string> tracks)
+    {
+        var head = new StringBuilder("<!DOCTYPE html>\n<html>\n<head>\n<meta name=\"pypi:repository-version\" content=\"").Append(apiVersion).Append("\">\n");
+        foreach (var url in tracks)
+        {
+            head.Append("<meta name=\"pypi:tracks\" content=\"").Append(Escape(url)).Append("\">\n");
+        }
+
+        return head.Append("<title>").Append(Escape(title)).Append("</title>\n</head>\n<body>\n<h1>").Append(Escape(title)).Append("</h1>\n").ToString();
+    }
 
     private const string Footer = "</body>\n</html>\n";
 

@@ -113,7 +113,7 @@ internal static class PypiJsonEndpoints
         }
 
         // The archive is read from a file: the store's own, or a temporary copy of it.
-        var path = artifacts.LocalPath(sdist.Project, sdist.Filename, metadata: false);
+        var path = artifacts.LocalPath(new ServedArtifact(sdist.Project, sdist.Filename, Metadata: false));
         string? copy = null;
         try
         {

@@ -712,6 +712,45 @@ namespace Builder.Data.Migrations.Sqlite
                     b.ToTable("builder_webhook_deliveries", (string)null);
                 });
 
+            modelBuilder.Entity("Builder.Core.Index.UpstreamRule", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Project")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Version")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Project", "Kind");
+
+                    b.ToTable("builder_upstream_rules", (string)null);
+                });
+
             modelBuilder.Entity("Builder.Data.DataProtectionKeyRow", b =>
                 {
                     b.Property<int>("Id")

@@ -1,0 +1,44 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Builder.Data.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class UpstreamRules : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "builder_upstream_rules",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Project = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    Version = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true),
+                    Reason = table.Column<string>(type: "TEXT", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", maxLength: 300, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_builder_upstream_rules", x => x.Id);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_builder_upstream_rules_Project_Kind",
+                table: "builder_upstream_rules",
+                columns: new[] { "Project", "Kind" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "builder_upstream_rules");
+        }
+    }
+}
