@@ -129,6 +129,17 @@ public sealed class RouteMatrixTests : IDisposable
         new("DELETE", "/api/projects/{project}/files/{filename}", async c => new Req($"/api/projects/acme-delf/files/{await c.World.FreshFileAsync("acme-delf")}"),
             [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
 
+        // The upstream proxy's rules: admin (the proxy itself is off here; the rules are kept all the same).
+        new("POST", "/api/upstream/allow", c => Json("/api/upstream/allow", new { project = $"matrix-{c.World.Next()}", reason = "matrix" }),
+            [401, 403, 403, 403, 403, 201, 201, 403, 403, 403]),
+        new("POST", "/api/upstream/reserve", c => Json("/api/upstream/reserve", new { project = $"matrix-{c.World.Next()}", reason = "matrix" }),
+            [401, 403, 403, 403, 403, 201, 201, 403, 403, 403]),
+        new("GET", "/api/upstream/rules", _ => Get("/api/upstream/rules"),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
+        // No rule 999999: admins learn that (404), everyone else is refused before.
+        new("DELETE", "/api/upstream/rules/{id:long}", _ => Get("/api/upstream/rules/999999"),
+            [401, 403, 403, 403, 403, 404, 404, 403, 403, 403]),
+
         // Tokens: admins (any token) and people (their own); never other tokens, nor a person without a role (such a
         // token could do nothing). The token asked for is the reader's own.
         new("POST", "/api/tokens/", c => Json("/api/tokens/", new { name = $"matrix-{c.World.Next()}", scopes = new[] { "read" }, projects = new[] { "acme-*" } }),
@@ -192,8 +203,8 @@ public sealed class RouteMatrixTests : IDisposable
 
         Assert.True(missing.Count == 0, "endpoints without a row in the matrix (add one per principal):\n" + string.Join('\n', missing));
         Assert.True(extra.Count == 0, "rows for endpoints the app does not map:\n" + string.Join('\n', extra));
-        // 38 routes, 41 (method, pattern) pairs: GET and HEAD of the three index routes count twice.
-        Assert.Equal(41, app.Count);
+        // 42 routes, 45 (method, pattern) pairs: GET and HEAD of the three index routes count twice.
+        Assert.Equal(45, app.Count);
         Assert.Equal(app.Count, table.Count);
     }
 
@@ -240,8 +251,8 @@ public sealed class RouteMatrixTests : IDisposable
 
         Assert.True(mismatches.Count == 0, $"{mismatches.Count} of {cells} cells differ from the design:\n" + string.Join('\n', mismatches));
         Assert.Equal(Table.Length * whos.Length, cells);
-        // Every row but the four webhook rows and the two health rows challenges anonymous requests: 39 of 45.
-        Assert.Equal(45, Table.Length);
+        // Every row but the four webhook rows and the two health rows challenges anonymous requests: 43 of 49.
+        Assert.Equal(49, Table.Length);
         Assert.Equal(Table.Length - 6, challenges);
     }
 
