@@ -51,6 +51,7 @@ public sealed partial class BuilderMetrics
     private readonly Counter _uploads;
     private readonly Counter _servedBytes;
     private readonly Counter _cacheRequests;
+    private readonly Counter _upstreamRequests;
     private readonly ConcurrentDictionary<string, bool> _queues = new(StringComparer.Ordinal);
 
     public BuilderMetrics(IServiceScopeFactory scopes, TimeProvider time, ILogger<BuilderMetrics> logger)
@@ -70,6 +71,9 @@ public sealed partial class BuilderMetrics
         _uploads = factory.CreateCounter("builder_uploads_total", "Answers of the upload API (POST /legacy/) by outcome: published, already_published, refused (any 4xx).", ["outcome"]);
         _servedBytes = factory.CreateCounter("builder_served_bytes_total", "Bytes of distribution files and metadata sidecars served: the Content-Length of each complete 200 or 206 answer to a GET of /files/.");
         _cacheRequests = factory.CreateCounter("builder_cache_requests_total", "Lookups of the index page cache (cache=index) and the download content cache (cache=file), by result (hit, miss).", ["cache", "result"]);
+        _upstreamRequests = factory.CreateCounter("builder_upstream_requests_total",
+            "Requests the upstream proxy made, by kind (page, file) and outcome (page: fetched, not_modified, missing, failed; file: kept, refused (sha256 or size other than advertised), failed).",
+            ["kind", "outcome"]);
         HttpRequests = factory.CreateCounter("builder_http_requests_received_total", "HTTP requests answered, by status code, method and route template (endpoint).", ["code", "method", "endpoint"]);
         HttpDuration = factory.CreateHistogram("builder_http_request_duration_seconds", "Time to answer HTTP requests, by status code, method and route template (endpoint).",
             ["code", "method", "endpoint"], new HistogramConfiguration { Buckets = RequestBuckets });
@@ -115,6 +119,11 @@ public sealed partial class BuilderMetrics
             _cacheRequests.WithLabels(cache, "miss");
         }
 
+        foreach (var (kind, outcome) in UpstreamOutcomes.All)
+        {
+            _upstreamRequests.WithLabels(kind, outcome);
+        }
+
         DotNetStats.Register(Registry);
         Registry.AddBeforeCollectCallback(CountBuildsAsync);
         Registry.AddBeforeCollectCallback(ReadQueuesAsync);
@@ -153,6 +162,24 @@ public sealed partial class BuilderMetrics
     public void CountServedBytes(long bytes) => _servedBytes.Inc(bytes);
 
     /// <summary>One lookup of <paramref name="cache"/> (<see cref="IndexCache"/> or <see cref="FileCache"/>).</summary>
+    public void CountUpstreamRequest(string kind, string outcome) => _upstreamRequests.WithLabels(kind, outcome).Inc();
+
+    /// <summary>The upstream proxy's requests (<c>builder_upstream_requests_total{kind,outcome}</c>).</summary>
+    public static class UpstreamOutcomes
+    {
+        public const string Page = "page";
+        public const string File = "file";
+        public const string Fetched = "fetched";
+        public const string NotModified = "not_modified";
+        public const string Missing = "missing";
+        public const string Failed = "failed";
+        public const string Kept = "kept";
+        public const string Refused = "refused";
+
+        internal static readonly (string Kind, string Outcome)[] All =
+            [(Page, Fetched), (Page, NotModified), (Page, Missing), (Page, Failed), (File, Kept), (File, Refused), (File, Failed)];
+    }
+
     public void CountCacheLookup(string cache, bool hit) => _cacheRequests.WithLabels(cache, hit ? "hit" : "miss").Inc();
 
     public void ObserveBuild(BuildState state, TimeSpan duration) => _buildDuration.WithLabels(StateName(state)).Observe(Math.Max(0, duration.TotalSeconds));

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using Builder.Pipeline;
 using Microsoft.Extensions.Options;
+using Outcomes = Builder.Pipeline.BuilderMetrics.UpstreamOutcomes;
 
 namespace Builder.Web.Upstream;
 
@@ -28,7 +30,8 @@ public readonly record struct UpstreamLookup(UpstreamEntry Entry, bool Stale);
 /// the last copy is served stale (and upstream is asked again at most every <see cref="FailureBackoff"/>); a page never
 /// fetched fails with <see cref="UpstreamUnavailableException"/>.
 /// </summary>
-public sealed class UpstreamPages(UpstreamClient client, IOptions<UpstreamOptions> options, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<UpstreamPages> logger)
+public sealed class UpstreamPages(
+    UpstreamClient client, IOptions<UpstreamOptions> options, BuilderMetrics metrics, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<UpstreamPages> logger)
 {
     private const int MaxEntries = 50_000;
     private static readonly TimeSpan FailureBackoff = TimeSpan.FromSeconds(10);
@@ -72,6 +75,12 @@ public sealed class UpstreamPages(UpstreamClient client, IOptions<UpstreamOption
         {
             var fetched = await client.FetchPageAsync(project, previous?.Project is null ? null : previous.ETag, lifetime.ApplicationStopping);
             var now = time.GetUtcNow();
+            metrics.CountUpstreamRequest(Outcomes.Page, fetched switch
+            {
+                PageFetch.NotModified => Outcomes.NotModified,
+                PageFetch.Fetched => Outcomes.Fetched,
+                _ => Outcomes.Missing,
+            });
             var entry = fetched switch
             {
                 PageFetch.NotModified when previous is not null => previous.Confirmed(now),
@@ -88,6 +97,7 @@ public sealed class UpstreamPages(UpstreamClient client, IOptions<UpstreamOption
         }
         catch (UpstreamUnavailableException e)
         {
+            metrics.CountUpstreamRequest(Outcomes.Page, Outcomes.Failed);
             logger.LogWarning("Upstream page of {Project}: {Failure}{Stale}", project, e.Message, previous is null ? string.Empty : " (serving the copy checked at " + previous.CheckedAt.ToString("O") + ")");
             if (previous is not null)
             {

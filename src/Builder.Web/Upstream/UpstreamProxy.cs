@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
 using Builder.Core.Access;
 using Builder.Core.Builds;
+using Builder.Pipeline;
 using Builder.Web.Index;
 using Microsoft.Extensions.Options;
+using Outcomes = Builder.Pipeline.BuilderMetrics.UpstreamOutcomes;
 
 namespace Builder.Web.Upstream;
 
@@ -32,7 +34,7 @@ public abstract record ProxyAnswer
 /// </summary>
 public sealed class UpstreamProxy(
     IOptions<UpstreamOptions> options, UpstreamGuard guard, UpstreamPages pages, UpstreamClient client, IndexCache index, PackageArtifacts artifacts,
-    TimeProvider time, IHostApplicationLifetime lifetime, ILogger<UpstreamProxy> logger)
+    BuilderMetrics metrics, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<UpstreamProxy> logger)
 {
     private const int MaxViews = 20_000;
     private const int MaxKept = 100_000;
@@ -187,13 +189,20 @@ public sealed class UpstreamProxy(
                     }
                     catch (UpstreamIntegrityException e)
                     {
+                        metrics.CountUpstreamRequest(Outcomes.File, Outcomes.Refused);
                         logger.LogWarning("Upstream file refused: {Problem}", e.Message);
+                        throw;
+                    }
+                    catch (UpstreamUnavailableException)
+                    {
+                        metrics.CountUpstreamRequest(Outcomes.File, Outcomes.Failed);
                         throw;
                     }
 
                     var length = target.Length;
                     target.Position = 0;
                     await artifacts.StoreUpstreamAsync(artifact, target, length, stopping);
+                    metrics.CountUpstreamRequest(Outcomes.File, Outcomes.Kept);
                     if (logger.IsEnabled(LogLevel.Information))
                     {
                         logger.LogInformation("Kept {File} of {Project} from upstream ({Bytes} bytes, sha256 {Sha256})", name, artifact.Project, length, artifact.UpstreamSha256);
