@@ -7,8 +7,10 @@
 #   2. else, when the Docker engine can pull $BUILDER_MANYLINUX_REGISTRY/pypa/manylinux_2_28_<arch> (the standard
 #      manylinux image, with auditwheel): build-images/manylinux_2_28_<arch>/Dockerfile FROM it, tagged
 #      $BUILDER_IMAGE_REPOSITORY/manylinux_2_28_<arch>:latest (default builder/manylinux_2_28_<arch>:latest).
-#      Its builds fetch their requirements from PyPI, so build containers get a network: unless
-#      Builder__Build__Network is exported, Builder__Build__Network=bridge is chosen too.
+#      That image has no wheelhouse: its builds get their requirements (setuptools, wheel, ...) through their relay
+#      from Builder's index, with network none. So, unless Builder__Upstream__Url or Builder__Build__Network is
+#      exported, Builder__Upstream__Url=$BUILDER_UPSTREAM_URL (default https://pypi.org/simple/) is chosen too: the
+#      index proxies public names (and never a private one; see the README's "Upstream proxy").
 #   3. else the offline local image builder-local/manylinux-<arch>:latest (build-images/make-local-images.sh
 #      makes it if missing, with its progress on stderr; present, it is used at once).
 # A failed pull is remembered (per architecture: the reference that failed) for BUILDER_IMAGE_RETRY_SECONDS, so restarts
@@ -24,6 +26,7 @@
 #   BUILDER_PULL_ANSWER_SECONDS  how long the registry may take to answer (`Pulling from`) before the pull is given up (default 120)
 #   BUILDER_PULL_SECONDS         how long the whole pull may take (default 3600: the first one downloads the whole image)
 #   BUILDER_IMAGE_RETRY_SECONDS  how long a failed pull is remembered (default 3600; 0: not at all)
+#   BUILDER_UPSTREAM_URL         the upstream proxied for a pulled image's build requirements (default https://pypi.org/simple/)
 #   BUILDER_STATE                the state directory (default /var/tmp/builder-dev, as scripts/ensure-deps.sh)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,7 +51,8 @@ done
 docker info >/dev/null 2>&1 || { echo "choose-build-images: the Docker engine is not reachable (scripts/ensure-deps.sh starts it)" >&2; exit 1; }
 
 chosen=()        # NAME=VALUE lines for the env file
-want_network=0   # a pulled image was chosen: its builds need an index
+want_upstream=0   # a pulled image was chosen: its builds need public build requirements through the relay
+UPSTREAM_URL=${BUILDER_UPSTREAM_URL:-https://pypi.org/simple/}
 
 # The last line of a docker output, without docker's prefix, at most 200 characters.
 short_error() {
@@ -124,10 +128,11 @@ choose() {
     [ -z "$platform" ] || build+=(--platform "$platform")
     if docker "${build[@]}" "$HERE/build-images/manylinux_2_28_$arch" >>"$log" 2>&1; then
       chosen+=("$setting=$tag")
-      want_network=1
-      local network=
-      [ -n "${Builder__Build__Network:-}" ] || network="; builds fetch requirements from PyPI: Builder__Build__Network=bridge"
-      say "$arch" "$tag" "pulled $base: standard manylinux with auditwheel$network"
+      want_upstream=1
+      local upstream=
+      [ -n "${Builder__Upstream__Url:-}" ] || [ -n "${Builder__Build__Network:-}" ] \
+        || upstream="; build requirements through the relay from the upstream proxy: Builder__Upstream__Url=$UPSTREAM_URL"
+      say "$arch" "$tag" "pulled $base: standard manylinux with auditwheel$upstream"
       return 0
     fi
     why="building $tag FROM $base failed: $(short_error "$log") (log: $log)"
@@ -149,8 +154,8 @@ status=0
 for arch in "${archs[@]}"; do
   choose "$arch" || status=1
 done
-if [ $want_network = 1 ] && [ -z "${Builder__Build__Network:-}" ]; then
-  chosen+=("Builder__Build__Network=bridge")
+if [ $want_upstream = 1 ] && [ -z "${Builder__Upstream__Url:-}" ] && [ -z "${Builder__Build__Network:-}" ]; then
+  chosen+=("Builder__Upstream__Url=$UPSTREAM_URL")
 fi
 
 tmp=$(mktemp "$ENV_FILE.XXXXXX")

@@ -153,9 +153,9 @@ public sealed class BuildImageChoiceTests : IAsyncLifetime
             Assert.True(result.ExitCode == 0, result.Output);
             Assert.Equal(
                 $"build image for x86_64: {built} (pulled {reference}: standard manylinux with auditwheel; "
-                + "builds fetch requirements from PyPI: Builder__Build__Network=bridge)",
+                + "build requirements through the relay from the upstream proxy: Builder__Upstream__Url=http://127.0.0.1:9/simple/)",
                 Assert.Single(Lines(result.StandardError)));
-            Assert.Equal([$"Builder__Build__Images__x86_64={built}", "Builder__Build__Network=bridge"], Settings());
+            Assert.Equal([$"Builder__Build__Images__x86_64={built}", "Builder__Upstream__Url=http://127.0.0.1:9/simple/"], Settings());
             Assert.False(File.Exists(memory), "the remembered failure was kept after a pull that worked");
 
             // The chosen image is the Dockerfile's (its pip settings) on the pulled base (the stand-in's file).
@@ -167,7 +167,7 @@ public sealed class BuildImageChoiceTests : IAsyncLifetime
             (await Docker("cp", $"{container}:/stand-in", copied)).EnsureSuccess("docker cp");
             Assert.Equal(marker, await File.ReadAllTextAsync(copied));
 
-            // An exported network setting is kept: the file then names the image only. (The image is up to date: the
+            // An exported network setting is kept (no proxy is chosen): the file then names the image only. (The image is up to date: the
             // registry still answers, so it is chosen again.)
             var kept = await ChooseAsync(registry.Address, new() { ["BUILDER_IMAGE_REPOSITORY"] = repository, ["Builder__Build__Network"] = "none" });
             Assert.True(kept.ExitCode == 0, kept.Output);
@@ -199,6 +199,9 @@ public sealed class BuildImageChoiceTests : IAsyncLifetime
             ["Builder__Build__Images__x86_64"] = string.Empty,
             ["Builder__Build__Images__aarch64"] = string.Empty,
             ["Builder__Build__Network"] = string.Empty,
+            ["Builder__Upstream__Url"] = string.Empty,
+            // Only written to the env file (the script never contacts it): a loopback address all the same.
+            ["BUILDER_UPSTREAM_URL"] = "http://127.0.0.1:9/simple/",
         };
         foreach (var (key, value) in environment ?? [])
         {
