@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs and starts, idempotently, what Builder and its tests need on a Debian 12 machine:
 #   - the Docker engine (docker.io) and a running dockerd; docker-compose (1.29, which validates docker-compose.yml:
-#     the v2 plugin is not packaged here); the clients and servers tests run (twine, poetry, slapd, prometheus: its
-#     packaged service is stopped, the tests start their own);
-#   - the local build image(s) (build-images/make-local-images.sh);
+#     the v2 plugin is not packaged here); the clients and servers tests run (twine, poetry, slapd, prometheus,
+#     docker-registry: their packaged services are stopped, the tests start their own);
+#   - the local x86_64 build image (build-images/make-local-images.sh), which the tests use; not with
+#     --no-local-image (run.sh: scripts/choose-build-images.sh then chooses the image, pulled or local);
 #   - with --postgres: a PostgreSQL 15 server on 127.0.0.1 for the tests (prints nothing; writes its
 #     admin connection string to $BUILDER_STATE/postgres.conn) and its client psql, and a check that moto's S3 server is there;
 #   - with --aarch64: qemu-user-static + binfmt-support, the binfmt_misc mount and the enabled
@@ -19,11 +20,13 @@ log() { echo "ensure-deps: $*" >&2; }
 
 want_postgres=0
 want_aarch64=0
+want_local_image=1
 for arg in "$@"; do
   case $arg in
     --postgres) want_postgres=1 ;;
     --aarch64) want_aarch64=1 ;;
-    *) echo "usage: $0 [--postgres] [--aarch64]" >&2; exit 2 ;;
+    --no-local-image) want_local_image=0 ;;
+    *) echo "usage: $0 [--postgres] [--aarch64] [--no-local-image]" >&2; exit 2 ;;
   esac
 done
 
@@ -38,10 +41,12 @@ apt_install() {  # package... (only those missing)
 }
 
 # --- Docker engine ---
-apt_install docker.io docker-compose debootstrap git curl python3-wheel-whl twine python3-poetry slapd ldap-utils libldap-2.5-0 prometheus
-# The metrics tests start their own Prometheus on a free port. Where the package's postinst started its service (on
-# :9090, with its node exporter), stop them: nothing but the tests should scrape here.
-for service in prometheus prometheus-node-exporter; do
+apt_install docker.io docker-compose debootstrap git curl python3-wheel-whl twine python3-poetry slapd ldap-utils libldap-2.5-0 prometheus \
+  docker-registry
+# The metrics tests start their own Prometheus on a free port, the build image tests their own registry. Where the
+# packages' postinst started their services (Prometheus on :9090 with its node exporter, the registry on :5000), stop
+# them: nothing but the tests should scrape here, nor serve images.
+for service in prometheus prometheus-node-exporter docker-registry; do
   if command -v service >/dev/null 2>&1 && service "$service" status >/dev/null 2>&1; then
     log "stopping the packaged $service service"
     service "$service" stop >&2 || true
@@ -55,7 +60,9 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 # --- the local build image (made once; make-local-images.sh returns at once when it exists) ---
-"$HERE/build-images/make-local-images.sh" x86_64 >&2
+if [ $want_local_image = 1 ]; then
+  "$HERE/build-images/make-local-images.sh" x86_64 >&2
+fi
 
 # --- aarch64 through emulation: binfmt handler first, since an existing image needs it to run ---
 if [ $want_aarch64 = 1 ]; then
