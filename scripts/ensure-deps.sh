@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts, idempotently, what Builder and its tests need on a Debian 12 machine:
 #   - the Docker engine (docker.io) and a running dockerd; docker-compose (1.29, which validates docker-compose.yml:
-#     the v2 plugin is not packaged here); the clients and servers tests run (twine, poetry, slapd, prometheus: its
-#     packaged service is stopped, the tests start their own);
+#     the v2 plugin is not packaged here); the clients and servers tests run (twine, poetry, slapd, nginx, prometheus:
+#     the packaged services of the last two are stopped, the tests start their own);
 #   - the local build image(s) (build-images/make-local-images.sh);
 #   - with --postgres: a PostgreSQL 15 server on 127.0.0.1 for the tests (prints nothing; writes its
 #     admin connection string to $BUILDER_STATE/postgres.conn) and its client psql, and a check that moto's S3 server is there;
@@ -38,10 +38,11 @@ apt_install() {  # package... (only those missing)
 }
 
 # --- Docker engine ---
-apt_install docker.io docker-compose debootstrap git curl python3-wheel-whl twine python3-poetry slapd ldap-utils libldap-2.5-0 prometheus
-# The metrics tests start their own Prometheus on a free port. Where the package's postinst started its service (on
-# :9090, with its node exporter), stop them: nothing but the tests should scrape here.
-for service in prometheus prometheus-node-exporter; do
+apt_install docker.io docker-compose debootstrap git curl python3-wheel-whl twine python3-poetry slapd ldap-utils libldap-2.5-0 prometheus nginx
+# The metrics tests start their own Prometheus on a free port, the upstream proxy's tests their own nginx (a local public
+# index). Where the packages' postinst started their services (Prometheus on :9090 with its node exporter, nginx on :80),
+# stop them: nothing but the tests should scrape or serve here.
+for service in prometheus prometheus-node-exporter nginx; do
   if command -v service >/dev/null 2>&1 && service "$service" status >/dev/null 2>&1; then
     log "stopping the packaged $service service"
     service "$service" stop >&2 || true
