@@ -603,7 +603,7 @@ public sealed class UpstreamProxyTests(UpstreamProxyFixture fixture) : IClassFix
     public async Task A_proxied_page_keeps_upstreams_fields_and_its_files_are_fetched_once_then_served_from_builders_store()
     {
         var group = await fixture.GuardedAsync();
-        var json = await group.GetAsync("/simple/Public_Dep/", PipAccept);
+        var json = await group.GetAsync("/simple/public-dep/", PipAccept);
         var html = await group.GetAsync("/simple/public-dep/", "text/html");
 
         Assert.True(json.Status == HttpStatusCode.OK, json.ToString());
