@@ -37,12 +37,16 @@ internal sealed class ProxyGroup : IAsyncDisposable
 {
     public static readonly AuthenticationHeaderValue Admin = BuilderInstance.AdminAuthorization;
 
+    // No default credentials: each request carries its own (or none, for anonymous readers).
+    private readonly HttpClient _plain;
+
     private ProxyGroup(string root, LocalUpstream upstream, BuilderProcess web)
     {
         Root = root;
         Upstream = upstream;
         Web = web;
         Client = BuilderInstance.Client(web);
+        _plain = new HttpClient { BaseAddress = new Uri(web.BaseUrl!), Timeout = TimeSpan.FromSeconds(60) };
     }
 
     public string Root { get; }
@@ -132,7 +136,7 @@ internal sealed class ProxyGroup : IAsyncDisposable
         Assert.True(uploaded.IsSuccessStatusCode, $"upload {Path.GetFileName(path)}: {(int)uploaded.StatusCode} {await uploaded.Content.ReadAsStringAsync()}");
     }
 
-    /// <summary>A request to Builder with the given credentials (admin by default; null: none).</summary>
+    /// <summary>A request to Builder with the given credentials (admin by default; <paramref name="anonymous"/>: none at all).</summary>
     public async Task<ProxyAnswer> SendAsync(HttpMethod method, string pathOrUrl, string? accept = null, AuthenticationHeaderValue? authorization = null,
         bool anonymous = false, Action<HttpRequestMessage>? configure = null, HttpContent? content = null)
     {
@@ -144,7 +148,7 @@ internal sealed class ProxyGroup : IAsyncDisposable
 
         request.Headers.Authorization = anonymous ? null : authorization ?? Admin;
         configure?.Invoke(request);
-        using var response = await Http.SendAsync(request);
+        using var response = await _plain.SendAsync(request);
         return new ProxyAnswer(response.StatusCode, response.Headers, response.Content.Headers, await response.Content.ReadAsByteArrayAsync());
     }
 
@@ -174,6 +178,8 @@ internal sealed class ProxyGroup : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _plain.Dispose();
+        Client.Http.Dispose();
         await Web.DisposeAsync();
         await Upstream.DisposeAsync();
     }
