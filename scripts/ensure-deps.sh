@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts, idempotently, what Builder and its tests need on a Debian 12 machine:
 #   - the Docker engine (docker.io) and a running dockerd; docker-compose (1.29, which validates docker-compose.yml:
-#     the v2 plugin is not packaged here); the clients and servers tests run (twine, poetry, slapd, prometheus,
+#     the v2 plugin is not packaged here); the clients and servers tests run (twine, poetry, slapd, nginx, prometheus,
 #     docker-registry: their packaged services are stopped, the tests start their own);
 #   - the local x86_64 build image (build-images/make-local-images.sh), which the tests use; not with
 #     --no-local-image (run.sh: scripts/choose-build-images.sh then chooses the image, pulled or local);
@@ -42,11 +42,12 @@ apt_install() {  # package... (only those missing)
 
 # --- Docker engine ---
 apt_install docker.io docker-compose debootstrap git curl python3-wheel-whl twine python3-poetry slapd ldap-utils libldap-2.5-0 prometheus \
-  docker-registry
-# The metrics tests start their own Prometheus on a free port, the build image tests their own registry. Where the
-# packages' postinst started their services (Prometheus on :9090 with its node exporter, the registry on :5000), stop
-# them: nothing but the tests should scrape here, nor serve images.
-for service in prometheus prometheus-node-exporter docker-registry; do
+  docker-registry nginx
+# The metrics tests start their own Prometheus on a free port, the build image tests their own registry, the upstream
+# proxy's tests their own nginx (a local public index). Where the packages' postinst started their services
+# (Prometheus on :9090 with its node exporter, the registry on :5000, nginx on :80), stop them: nothing but the tests
+# should scrape, serve images or serve pages here.
+for service in prometheus prometheus-node-exporter docker-registry nginx; do
   if command -v service >/dev/null 2>&1 && service "$service" status >/dev/null 2>&1; then
     log "stopping the packaged $service service"
     service "$service" stop >&2 || true

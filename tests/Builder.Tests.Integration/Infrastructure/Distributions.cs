@@ -24,32 +24,42 @@ internal static class Distributions
         return text.Append("\nThe long description.\n").ToString();
     }
 
-    /// <summary>Writes {name}-{version}-py3-none-any.whl into <paramref name="directory"/>; its module prints the version.</summary>
-    public static string Wheel(string directory, string name, string version, string? requiresPython = null, IEnumerable<string>? requiresDist = null, int payloadBytes = 0)
+    /// <summary>
+    /// Writes {name}-{version}-py3-none-any.whl into <paramref name="directory"/>; its module says the version. <paramref name="files"/>
+    /// adds text files to the wheel (path inside the wheel → content), replacing the default module when it names the same path.
+    /// </summary>
+    public static string Wheel(string directory, string name, string version, string? requiresPython = null, IEnumerable<string>? requiresDist = null, int payloadBytes = 0,
+        IReadOnlyDictionary<string, string>? files = null, string summary = "A test package")
     {
         var escaped = Escape(name);
         var module = escaped;
         var distInfo = $"{escaped}-{version}.dist-info";
-        var files = new List<(string Path, byte[] Bytes)>
+        var entries = new List<(string Path, byte[] Bytes)>
         {
             ($"{module}/__init__.py", Encoding.UTF8.GetBytes($"VERSION = \"{version}\"\n")),
             ($"{module}/payload.bin", RandomNumberGenerator.GetBytes(payloadBytes)),
-            ($"{distInfo}/METADATA", Encoding.UTF8.GetBytes(Metadata(name, version, requiresPython, requiresDist))),
+            ($"{distInfo}/METADATA", Encoding.UTF8.GetBytes(Metadata(name, version, requiresPython, requiresDist, summary))),
             ($"{distInfo}/WHEEL", Encoding.UTF8.GetBytes("Wheel-Version: 1.0\nGenerator: builder-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n")),
         };
+        foreach (var (path, text) in files ?? new Dictionary<string, string>())
+        {
+            entries.RemoveAll(e => e.Path == path);
+            entries.Add((path, Encoding.UTF8.GetBytes(text)));
+        }
+
         var record = new StringBuilder();
-        foreach (var (path, bytes) in files)
+        foreach (var (path, bytes) in entries)
         {
             var hash = Convert.ToBase64String(SHA256.HashData(bytes)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
             record.Append(path).Append(",sha256=").Append(hash).Append(',').Append(bytes.Length).Append('\n');
         }
 
         record.Append(distInfo).Append("/RECORD,,\n");
-        files.Add(($"{distInfo}/RECORD", Encoding.UTF8.GetBytes(record.ToString())));
+        entries.Add(($"{distInfo}/RECORD", Encoding.UTF8.GetBytes(record.ToString())));
 
         var path1 = Path.Combine(directory, $"{escaped}-{version}-py3-none-any.whl");
         using var zip = ZipFile.Open(path1, ZipArchiveMode.Create);
-        foreach (var (path, bytes) in files)
+        foreach (var (path, bytes) in entries)
         {
             // Stored, so a payload makes the file as large as asked.
             using var entry = zip.CreateEntry(path, CompressionLevel.NoCompression).Open();
