@@ -478,7 +478,7 @@ public sealed class UpstreamProxyTests(UpstreamProxyFixture fixture) : IClassFix
         var before = await group.GetAsync("/simple/acme-billing/", PipAccept);
         Assert.True(before.Status == HttpStatusCode.OK, before.ToString());
         Assert.Equal([ProxyGroup.PrivateVersion], VersionsOf(before));
-        Assert.False(before.Json.TryGetProperty("tracks", out _));
+        Assert.False(before.Json.GetProperty("meta").TryGetProperty("tracks", out _));
         Assert.DoesNotContain(await group.Upstream.RequestsAsync(), r => r.Path.Contains("acme-billing", StringComparison.Ordinal));
 
         // Not normalized on purpose: the allowance is for the project, however it is spelled.
@@ -496,7 +496,9 @@ public sealed class UpstreamProxyTests(UpstreamProxyFixture fixture) : IClassFix
         Assert.Equal($"{group.BaseUrl}files/acme-billing/{upstreamFile.Filename}", Resolve(group, "/simple/acme-billing/", entry.GetProperty("url").GetString()!));
         // PEP 708: the page says which upstream project it tracks.
         var tracks = group.Upstream.ProjectUrl("acme-billing");
-        Assert.Equal([tracks], merged.Json.GetProperty("tracks").EnumerateArray().Select(t => t.GetString()));
+        // In JSON, PEP 708 puts "tracks" in the meta object (API version 1.2).
+        Assert.Equal([tracks], merged.Json.GetProperty("meta").GetProperty("tracks").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal("1.2", merged.Json.GetProperty("meta").GetProperty("api-version").GetString());
         var html = await group.GetAsync("/simple/acme-billing/", "text/html");
         Assert.Contains($"<meta name=\"pypi:tracks\" content=\"{tracks}\">", html.Text, StringComparison.Ordinal);
         Assert.Contains(upstreamFile.Filename, html.Text, StringComparison.Ordinal);
@@ -695,7 +697,7 @@ public sealed class UpstreamProxyTests(UpstreamProxyFixture fixture) : IClassFix
         var requests = await group.Upstream.RequestsAsync();
         Assert.Single(requests, r => r.Path == LocalUpstream.FilePath("public-dep", one.Filename));
         Assert.True(requests.Count(r => r.Path == LocalUpstream.FilePath("public-dep", one.Filename) + ".metadata") <= 1, string.Join('\n', requests));
-        // Kept under the store's upstream keys ({DataDir}/files/_upstream/...).
-        Assert.Contains(group.StoredFiles(one.Filename), f => f.StartsWith(System.IO.Path.Combine(group.DataDir, "files", "_upstream") + "/", StringComparison.Ordinal));
+        // Kept under the store's upstream keys ({DataDir}/files/_upstream-{project}/{sha256}-{filename}).
+        Assert.Contains(group.StoredFiles(one.Filename), f => f == System.IO.Path.Combine(group.DataDir, "files", "_upstream-public-dep", one.Sha256 + "-" + one.Filename));
     }
 }
