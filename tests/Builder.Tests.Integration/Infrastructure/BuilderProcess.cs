@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Builder.Tests.Integration.Infrastructure;
@@ -39,7 +38,7 @@ public sealed class BuilderProcess : IAsyncDisposable
 
     public static async Task<BuilderProcess> StartWebAsync(IDictionary<string, string> environment)
     {
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         var url = $"http://127.0.0.1:{port}";
         var process = Start(TestPaths.WebAssembly, ["--urls", url], environment);
         await process.WaitUntilReadyAsync(url);
@@ -52,7 +51,7 @@ public sealed class BuilderProcess : IAsyncDisposable
     /// <summary>A worker answering <c>/healthz</c> and <c>/readyz</c> at <see cref="BaseUrl"/> (<c>Builder__Worker__Urls</c>); returns once it answers.</summary>
     public static async Task<BuilderProcess> StartWorkerWithHealthAsync(IDictionary<string, string> environment)
     {
-        var url = $"http://127.0.0.1:{FreePort()}";
+        var url = $"http://127.0.0.1:{LoopbackPorts.Free()}";
         var process = Start(TestPaths.WorkerAssembly, [], new Dictionary<string, string>(environment) { ["Builder__Worker__Urls"] = url });
         process.BaseUrl = url;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
@@ -214,10 +213,4 @@ public sealed class BuilderProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Builder.Tests.Integration.Infrastructure;
@@ -44,7 +43,7 @@ internal sealed class ImageRegistry : IAsyncDisposable
     {
         Assert.True(File.Exists(Binary), $"{Binary} is missing: scripts/ensure-deps.sh installs Debian's docker-registry package");
         var directory = TestPaths.NewTempDirectory("registry");
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         var config = Path.Combine(directory, "config.yml");
         await File.WriteAllTextAsync(config, $"""
             version: 0.1
@@ -137,10 +136,4 @@ internal sealed class ImageRegistry : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

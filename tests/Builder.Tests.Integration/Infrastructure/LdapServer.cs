@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -90,7 +89,7 @@ internal sealed class LdapServer : IAsyncDisposable
             // A port taken between choosing and binding makes slapd exit at once: then try another.
             for (var attempt = 1; ; attempt++)
             {
-                var port = FreePort();
+                var port = LoopbackPorts.Free();
                 var log = new StringBuilder();
                 var slapd = StartSlapd(config, port, log);
                 var server = new LdapServer(directory, port, slapd, log, passwords);
@@ -225,15 +224,6 @@ internal sealed class LdapServer : IAsyncDisposable
         string[] arguments = ["-x", "-H", Url, "-D", AdminDn, "-w", AdminPassword, "-f", file, .. add ? new[] { "-a" } : []];
         (await Shell.RunAsync("ldapmodify", arguments)).EnsureSuccess("ldapmodify");
         File.Delete(file);
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     private static string Config(string directory) => $"""

@@ -52,7 +52,7 @@ internal sealed class LocalUpstream : IAsyncDisposable
         Directory = TestPaths.NewTempDirectory("upstream");
         System.IO.Directory.CreateDirectory(Root);
         System.IO.Directory.CreateDirectory(Path.Combine(Directory, "tmp"));
-        Port = FreePort();
+        Port = LoopbackPorts.Free();
         File.WriteAllText(ConfigPath, Config());
         Render();
     }
@@ -509,10 +509,4 @@ internal sealed class LocalUpstream : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

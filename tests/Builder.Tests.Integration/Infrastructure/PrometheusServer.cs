@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
@@ -66,7 +65,7 @@ internal sealed class PrometheusServer : IAsyncDisposable
 
         yaml.AppendLine("    static_configs:").AppendLine($"      - targets: [\"{target}\"]");
         await File.WriteAllTextAsync(config, yaml.ToString());
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         var info = new ProcessStartInfo(Binary)
         {
             RedirectStandardOutput = true,
@@ -189,10 +188,4 @@ internal sealed class PrometheusServer : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

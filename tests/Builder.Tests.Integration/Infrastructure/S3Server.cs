@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Xml.Linq;
 using Amazon.Runtime;
@@ -47,7 +46,7 @@ public sealed class S3Server : IAsyncDisposable
             throw new InvalidOperationException($"{Executable} not found: the S3 tests need moto's server in pyenv's Python 3.11 (see ../shared/ENVIRONMENT.md; scripts/ensure-deps.sh checks for it)");
         }
 
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         var log = new StringBuilder();
         var start = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[] { "-H", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
@@ -163,10 +162,4 @@ public sealed class S3Server : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

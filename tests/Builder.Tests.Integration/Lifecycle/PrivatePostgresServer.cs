@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Builder.Tests.Integration.Infrastructure;
 
 namespace Builder.Tests.Integration.Lifecycle;
@@ -29,7 +28,7 @@ public sealed class PrivatePostgresServer : IAsyncDisposable
     public static async Task<PrivatePostgresServer> StartAsync()
     {
         var root = TestPaths.NewTempDirectory("pg");
-        var server = new PrivatePostgresServer(root, FreePort());
+        var server = new PrivatePostgresServer(root, LoopbackPorts.Free());
         Directory.CreateDirectory(server.DataDirectory);
         (await Shell.RunAsync("chown", ["-R", "postgres:postgres", root])).EnsureSuccess("chown");
         (await server.AsPostgresAsync($"{Bin}/initdb", "-D", server.DataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8")).EnsureSuccess("initdb");
@@ -53,10 +52,4 @@ public sealed class PrivatePostgresServer : IAsyncDisposable
     private Task<ShellResult> AsPostgresAsync(params string[] command) =>
         Shell.RunAsync("runuser", ["-u", "postgres", "--", .. command], _root, timeout: TimeSpan.FromMinutes(2));
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
