@@ -161,7 +161,7 @@ public sealed partial class BuilderMetrics
 
     public void CountServedBytes(long bytes) => _servedBytes.Inc(bytes);
 
-    /// <summary>One lookup of <paramref name="cache"/> (<see cref="IndexCache"/> or <see cref="FileCache"/>).</summary>
+    /// <summary>One request of the upstream proxy: <see cref="UpstreamOutcomes"/> names its kind and outcome.</summary>
     public void CountUpstreamRequest(string kind, string outcome) => _upstreamRequests.WithLabels(kind, outcome).Inc();
 
     /// <summary>The upstream proxy's requests (<c>builder_upstream_requests_total{kind,outcome}</c>).</summary>
@@ -180,6 +180,7 @@ public sealed partial class BuilderMetrics
             [(Page, Fetched), (Page, NotModified), (Page, Missing), (Page, Failed), (File, Kept), (File, Refused), (File, Failed)];
     }
 
+    /// <summary>One lookup of <paramref name="cache"/> (<see cref="IndexCache"/> or <see cref="FileCache"/>).</summary>
     public void CountCacheLookup(string cache, bool hit) => _cacheRequests.WithLabels(cache, hit ? "hit" : "miss").Inc();
 
     public void ObserveBuild(BuildState state, TimeSpan duration) => _buildDuration.WithLabels(StateName(state)).Observe(Math.Max(0, duration.TotalSeconds));

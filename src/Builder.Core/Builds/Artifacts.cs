@@ -51,17 +51,18 @@ public interface IArtifactStore
 }
 
 /// <summary>
-/// The one owner of the storage layout: distribution files under "{project}/{filename}", their PEP 658 core metadata
-/// sidecars under "{project}/{filename}.metadata", and a build part's staged files under
-/// "_staging-{build}/{sha256}-{filename}" (a key no project can own: normalized names never start with "_"). Nothing
-/// else formats a key; projects are normalized names.
-/// </summary>
-/// <summary>
 /// One file the index serves: a distribution or, with <see cref="Metadata"/>, its core metadata sidecar; published here,
 /// or (with <see cref="UpstreamSha256"/>: the sha256 of the served bytes) fetched from the upstream index.
 /// </summary>
 public readonly record struct ServedArtifact(string Project, string Filename, bool Metadata, string? UpstreamSha256 = null);
 
+/// <summary>
+/// The one owner of the storage layout: distribution files under "{project}/{filename}", their PEP 658 core metadata
+/// sidecars under "{project}/{filename}.metadata", a build part's staged files under
+/// "_staging-{build}/{sha256}-{filename}", and files kept from the upstream index under
+/// "_upstream-{project}/{sha256}-{filename}" (keys no project can own: normalized names never start with "_"). Nothing
+/// else formats a key; projects are normalized names.
+/// </summary>
 public sealed class PackageArtifacts(IArtifactStore store)
 {
     private const string MetadataSuffix = ".metadata";
@@ -157,7 +158,7 @@ public sealed class PackageArtifacts(IArtifactStore store)
         await store.PutAsync(ServedKey(artifact), content, length, sha256, cancellationToken);
     }
 
-    /// <summary>Where upstream files are kept: <c>_upstream-{project}/{sha256}-{filename}</c> (never a project name: those start with a letter or digit).</summary>
+    /// <summary>The key of a served file: published ones where they were published, upstream ones by content.</summary>
     private static string ServedKey(ServedArtifact artifact) =>
         artifact.UpstreamSha256 is { } sha256 ? $"_upstream-{artifact.Project}/{sha256}-{artifact.Filename}{(artifact.Metadata ? MetadataSuffix : string.Empty)}"
         : artifact.Metadata ? MetadataKey(artifact.Project, artifact.Filename)
