@@ -147,7 +147,7 @@ public sealed class IndexCache : IDisposable
         }
 
         var generation = Volatile.Read(ref _generation);
-        var files = await ReadFilesAsync(project, cancellationToken);
+        var files = await ReadPublishedAsync(project, cancellationToken);
         var visible = files.Where(f => access.Allows(f.Version)).ToList();
         var pages = visible.Count == 0 ? null : IndexPages.RenderProject(project, visible);
         lock (_gate)
@@ -190,7 +190,7 @@ public sealed class IndexCache : IDisposable
         }
 
         var generation = Volatile.Read(ref _generation);
-        var files = await ReadFilesAsync(project, cancellationToken);
+        var files = await ReadPublishedAsync(project, cancellationToken);
         var pages = files.Count == 0 ? null : IndexPages.RenderProject(project, files);
         lock (_gate)
         {
@@ -207,9 +207,7 @@ public sealed class IndexCache : IDisposable
     internal bool IsCached(string project) => _projects.ContainsKey(project);
 
     /// <summary>The project's published, not deleted files, read from the database (the proxy merges them with upstream's).</summary>
-    public Task<List<Core.Builds.PackageFile>> ReadPublishedAsync(string project, CancellationToken cancellationToken) => ReadFilesAsync(project, cancellationToken);
-
-    private async Task<List<Core.Builds.PackageFile>> ReadFilesAsync(string project, CancellationToken cancellationToken)
+    public async Task<List<Core.Builds.PackageFile>> ReadPublishedAsync(string project, CancellationToken cancellationToken)
     {
         await using var scope = _scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<BuilderDbContext>();

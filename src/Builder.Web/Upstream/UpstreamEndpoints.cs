@@ -20,20 +20,24 @@ public sealed record UpstreamRuleView(long Id, string Kind, string Project, stri
 /// <summary>Admin decisions about names on the upstream proxy: allow an overlap or one young version, reserve a name; each audited.</summary>
 internal static class UpstreamEndpoints
 {
-    public const string Allow = "/api/upstream/allow";
-    public const string Reserve = "/api/upstream/reserve";
-    public const string Rules = "/api/upstream/rules";
-    public const string Rule = "/api/upstream/rules/{id:long}";
+    private const string Prefix = "/api/upstream";
+    private const string AllowPath = "/allow";
+    private const string ReservePath = "/reserve";
+    private const string RulesPath = "/rules";
+    public const string Allow = Prefix + AllowPath;
+    public const string Reserve = Prefix + ReservePath;
+    public const string Rules = Prefix + RulesPath;
 
     private const int MaxReason = 500;
 
     public static void MapUpstreamAdmin(this IEndpointRouteBuilder app)
     {
-        app.MapPost(Allow, (UpstreamRuleRequest? body, HttpContext http, BuilderDbContext db, AuditLog audit, IIndexChangeNotifier changes, TimeProvider time, CancellationToken ct) =>
-            AddAsync(body, version: true, http, db, audit, changes, time, ct)).AddEndpointFilter<RequireAdmin>();
-        app.MapPost(Reserve, (UpstreamRuleRequest? body, HttpContext http, BuilderDbContext db, AuditLog audit, IIndexChangeNotifier changes, TimeProvider time, CancellationToken ct) =>
-            AddAsync(body, version: false, http, db, audit, changes, time, ct)).AddEndpointFilter<RequireAdmin>();
-        app.MapGet(Rules, async (string? project, BuilderDbContext db, CancellationToken ct) =>
+        var group = app.MapGroup(Prefix).AddEndpointFilter<RequireAdmin>();
+        group.MapPost(AllowPath, (UpstreamRuleRequest? body, HttpContext http, BuilderDbContext db, AuditLog audit, IIndexChangeNotifier changes, TimeProvider time, CancellationToken ct) =>
+            AddAsync(body, version: true, http, db, audit, changes, time, ct));
+        group.MapPost(ReservePath, (UpstreamRuleRequest? body, HttpContext http, BuilderDbContext db, AuditLog audit, IIndexChangeNotifier changes, TimeProvider time, CancellationToken ct) =>
+            AddAsync(body, version: false, http, db, audit, changes, time, ct));
+        group.MapGet(RulesPath, async (string? project, BuilderDbContext db, CancellationToken ct) =>
         {
             var query = db.UpstreamRules.AsNoTracking();
             if (!string.IsNullOrWhiteSpace(project))
@@ -43,8 +47,8 @@ internal static class UpstreamEndpoints
             }
 
             return TypedResults.Ok((await query.OrderBy(r => r.Id).ToListAsync(ct)).Select(UpstreamRuleView.From).ToList());
-        }).AddEndpointFilter<RequireAdmin>();
-        app.MapDelete(Rule, RemoveAsync).AddEndpointFilter<RequireAdmin>();
+        });
+        group.MapDelete(RulesPath + "/{id:long}", RemoveAsync);
     }
 
     private static async Task<Results<Created<UpstreamRuleView>, Ok<UpstreamRuleView>, ProblemHttpResult>> AddAsync(

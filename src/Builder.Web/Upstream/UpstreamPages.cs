@@ -6,7 +6,7 @@ using Outcomes = Builder.Pipeline.BuilderMetrics.UpstreamOutcomes;
 namespace Builder.Web.Upstream;
 
 /// <summary>An upstream page as Builder last saw it: <see cref="Project"/> null means upstream has no such project.</summary>
-public sealed class UpstreamEntry(UpstreamProject? project, string? etag, DateTimeOffset checkedAt, string? failure = null)
+public sealed class UpstreamEntry(UpstreamProject? project, string? etag, DateTimeOffset checkedAt, DateTimeOffset? retryAt = null)
 {
     public UpstreamProject? Project { get; } = project;
 
@@ -15,8 +15,8 @@ public sealed class UpstreamEntry(UpstreamProject? project, string? etag, DateTi
     /// <summary>When upstream last confirmed this copy.</summary>
     public DateTimeOffset CheckedAt { get; } = checkedAt;
 
-    /// <summary>Why the last revalidation failed; null: it did not.</summary>
-    public string? Failure { get; } = failure;
+    /// <summary>After a failed revalidation: until when this copy is served stale without asking upstream again.</summary>
+    public DateTimeOffset? RetryAt { get; } = retryAt;
 
     public UpstreamEntry Confirmed(DateTimeOffset now) => new(Project, ETag, now);
 }
@@ -50,7 +50,7 @@ public sealed class UpstreamPages(
                 return new UpstreamLookup(entry, Stale: false);
             }
 
-            if (entry.Failure is not null && now - entry.CheckedAt < _maxAge + FailureBackoff)
+            if (entry.RetryAt is { } retryAt && now < retryAt)
             {
                 return new UpstreamLookup(entry, Stale: true);
             }
@@ -102,7 +102,7 @@ public sealed class UpstreamPages(
             if (previous is not null)
             {
                 // Ask again only after the back-off, however many requests come meanwhile (each is served the copy).
-                _entries[project] = new UpstreamEntry(previous.Project, previous.ETag, time.GetUtcNow() - _maxAge, e.Message);
+                _entries[project] = new UpstreamEntry(previous.Project, previous.ETag, previous.CheckedAt, time.GetUtcNow() + FailureBackoff);
             }
 
             throw;
