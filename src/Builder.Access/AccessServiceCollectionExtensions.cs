@@ -64,6 +64,7 @@ public static class AccessServiceCollectionExtensions
         services.AddHostedService<TokenUsageWriter>();
         services.AddSingleton<PeopleService>();
         services.AddSingleton<CredentialVerifier>();
+        services.AddSingleton<SessionService>();
         services.AddSingleton<FailedAuthLimiter>();
         services.AddScoped<TokenService>();
         return services;

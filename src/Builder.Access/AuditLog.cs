@@ -19,6 +19,8 @@ public static class AuditActions
     public const string TokenRefused = "token:refused";
     public const string PersonLogin = "person:login";
     public const string PersonLoginFailed = "person:login_failed";
+    public const string PersonSignedIn = "person:signed_in";
+    public const string PersonSignedOut = "person:signed_out";
     public const string PersonCreated = "person:created";
     public const string PersonChanged = "person:changed";
     public const string RateLimited = "auth:rate_limited";

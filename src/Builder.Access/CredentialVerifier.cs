@@ -154,6 +154,65 @@ public sealed partial class CredentialVerifier : IDisposable
         return await AdmitAsync(entry, address, userAgent, now, cancellationToken);
     }
 
+    /// <summary>
+    /// A web UI session cookie's secret (<see cref="SessionService"/>): the signed-in person with their rights of the
+    /// moment, or null when the session is unknown, ended or expired, or the person may no longer sign in (the UI then
+    /// treats the browser as signed out). Cached like a person's password check, and dropped when the session ends.
+    /// </summary>
+    public async ValueTask<Principal?> VerifySessionAsync(string secret, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var key = CacheKey("Session " + secret);
+        if (_cache.TryGetValue(key, out var cached))
+        {
+            if (now.UtcTicks < cached.RecheckTicks && !(cached.TokenExpiresAt <= now))
+            {
+                return cached.Principal;
+            }
+
+            _cache.TryRemove(key, out _);
+        }
+
+        if (secret.Length is 0 or > 100)
+        {
+            return null;
+        }
+
+        var hash = TokenSecret.Hash(secret);
+        PersonSession? session;
+        await using (var scope = _scopes.CreateAsyncScope())
+        {
+            session = await scope.ServiceProvider.GetRequiredService<BuilderDbContext>().Sessions.AsNoTracking().Include(s => s.Person)
+                .SingleOrDefaultAsync(s => s.SecretHash == hash, cancellationToken);
+        }
+
+        if (session is null || session.EndedAt is not null || session.ExpiresAt <= now)
+        {
+            return null;
+        }
+
+        var (rights, _) = await _people.OwnerRightsAsync(session.PersonId, cancellationToken);
+        if (rights is null)
+        {
+            return null;
+        }
+
+        var principal = new Principal("person:" + session.Person!.UserName, PrincipalKind.Person, rights)
+        {
+            PersonId = session.PersonId,
+            PersonName = session.Person.UserName,
+            SessionId = session.Id,
+        };
+        var recheck = now + (session.Person.Source == PeopleService.LdapSource ? _directoryRecheck : LocalLoginRecheck);
+        if (_cache.Count >= MaxEntries)
+        {
+            _cache.Clear();
+        }
+
+        _cache[key] = new Entry(principal, recheck.UtcTicks) { TokenExpiresAt = session.ExpiresAt };
+        return principal;
+    }
+
     /// <summary><see cref="Admit"/>, with refusals (expired since, not from this address) in the audit log.</summary>
     private async ValueTask<Authentication> AdmitAsync(Entry entry, IPAddress? address, string? userAgent, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -415,7 +474,8 @@ public sealed partial class CredentialVerifier : IDisposable
         {
             var principal = entry.Principal;
             if ((principal.TokenId is { } tokenId && key == AccessChangeKeys.Token(tokenId))
-                || (principal.PersonId is { } personId && key == AccessChangeKeys.Person(personId)))
+                || (principal.PersonId is { } personId && key == AccessChangeKeys.Person(personId))
+                || (principal.SessionId is { } sessionId && key == SessionService.Key(sessionId)))
             {
                 _cache.TryRemove(cacheKey, out _);
             }

@@ -46,6 +46,8 @@ public abstract class BuilderDbContext(DbContextOptions options) : DbContext(opt
 
     public DbSet<Person> People => Set<Person>();
 
+    public DbSet<PersonSession> Sessions => Set<PersonSession>();
+
     public DbSet<AuditEvent> Audit => Set<AuditEvent>();
 
     public DbSet<InstanceIdentity> Instance => Set<InstanceIdentity>();
@@ -185,6 +187,18 @@ public abstract class BuilderDbContext(DbContextOptions options) : DbContext(opt
             e.Property(t => t.RevokedAt).HasConversion(NullableUtcTicks);
             e.Property(t => t.FirstUsedAt).HasConversion(NullableUtcTicks);
             e.Property(t => t.LastUsedAt).HasConversion(NullableUtcTicks);
+        });
+
+        modelBuilder.Entity<PersonSession>(e =>
+        {
+            e.ToTable("builder_sessions");
+            e.HasIndex(t => t.SecretHash).IsUnique();
+            e.Property(t => t.SecretHash).HasMaxLength(64);
+            e.Property(t => t.UserAgent).HasMaxLength(300);
+            e.HasOne(t => t.Person).WithMany().HasForeignKey(t => t.PersonId);
+            e.Property(t => t.CreatedAt).HasConversion(UtcTicks);
+            e.Property(t => t.ExpiresAt).HasConversion(UtcTicks);
+            e.Property(t => t.EndedAt).HasConversion(NullableUtcTicks);
         });
 
         modelBuilder.Entity<Person>(e =>

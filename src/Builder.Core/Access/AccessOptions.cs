@@ -28,6 +28,10 @@ public sealed class AccessOptions
     /// </summary>
     public List<string> KnownProxies { get; set; } = [];
 
+    /// <summary>How long a web UI sign-in lasts (the session cookie and its record), from the sign-in on.</summary>
+    [Range(1, 720, ErrorMessage = "Builder:Access:SessionHours must be between 1 and 720.")]
+    public int SessionHours { get; set; } = 12;
+
     public LdapOptions Ldap { get; set; } = new();
 }
 

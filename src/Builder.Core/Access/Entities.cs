@@ -132,3 +132,30 @@ public sealed class InstanceIdentity
 
     public DateTimeOffset CreatedAt { get; set; }
 }
+
+/// <summary>
+/// A person signed in to the web UI: the browser holds a random secret in a cookie, Builder only its SHA-256
+/// (<see cref="SecretHash"/>). Ends at <see cref="ExpiresAt"/> or when the person signs out (<see cref="EndedAt"/>).
+/// </summary>
+public sealed class PersonSession
+{
+    public long Id { get; set; }
+
+    public long PersonId { get; set; }
+
+    public Person? Person { get; set; }
+
+    /// <summary>SHA-256 of the cookie's secret, hex; unique.</summary>
+    public required string SecretHash { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset ExpiresAt { get; set; }
+
+    public DateTimeOffset? EndedAt { get; set; }
+
+    /// <summary>Where the sign-in came from (the source address and browser), to tell sessions apart.</summary>
+    public string? Address { get; set; }
+
+    public string? UserAgent { get; set; }
+}

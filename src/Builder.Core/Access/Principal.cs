@@ -44,6 +44,9 @@ public sealed record Principal(string Id, PrincipalKind Kind, AccessRights Right
 
     public long? PersonId { get; init; }
 
+    /// <summary>The web UI session the person signed in with (a person with their session cookie).</summary>
+    public long? SessionId { get; init; }
+
     /// <summary>The person's user name (people, and tokens owned by a person).</summary>
     public string? PersonName { get; init; }
 
