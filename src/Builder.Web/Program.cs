@@ -14,6 +14,7 @@ using Builder.Web.Api;
 using Builder.Web.Import;
 using Builder.Web.Index;
 using Builder.Web.Upload;
+using Builder.Web.Ui;
 using Builder.Web.Upstream;
 using Builder.Web.Webhooks;
 
@@ -85,6 +86,7 @@ builder.Services.AddSingleton<IndexCache>();
 builder.Services.AddSingleton<FileContentCache>();
 builder.Services.AddHostedService<IndexWarmer>();
 builder.Services.AddBuilderUpstream();
+builder.Services.AddBuilderUi();
 
 var app = builder.Build();
 // First: request counts and latencies by route template include the answers of everything below (401, 429, 503, 500).
@@ -109,6 +111,7 @@ app.MapUpstreamAdmin();
 app.MapAccessApi();
 app.MapBuilderHealth();
 app.MapBuilderMetrics().AddEndpointFilter(new RequireMetricsReader());
+app.MapBuilderUi();
 app.Run();
 
 /// <summary>Visible to the test host (WebApplicationFactory).</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using Builder.Access;
 using Builder.Core.Access;
 using Builder.Web.Http;
+using Builder.Web.Ui;
 using Microsoft.Extensions.Options;
 
 namespace Builder.Web.Access;
@@ -20,9 +21,10 @@ internal sealed class AccessMiddleware(RequestDelegate next, CredentialVerifier 
     public async Task InvokeAsync(HttpContext context)
     {
         var header = context.Request.Headers.Authorization;
-        if (header.Count == 0 || context.GetEndpoint()?.Metadata.GetMetadata<AuthenticatedBySignature>() is not null)
+        var endpoint = context.GetEndpoint();
+        if (header.Count == 0 || endpoint?.Metadata.GetMetadata<AuthenticatedBySignature>() is not null)
         {
-            context.Features.Set(_anonymous);
+            context.Features.Set(await SessionPrincipalAsync(context, endpoint) ?? _anonymous);
             await next(context);
             return;
         }
@@ -57,6 +59,30 @@ internal sealed class AccessMiddleware(RequestDelegate next, CredentialVerifier 
 
         context.Features.Set(result.Principal);
         await next(context);
+    }
+
+    /// <summary>
+    /// A signed-in browser's person (<see cref="SessionCookie"/>): for GET and HEAD anywhere, for other methods only on
+    /// the UI's pages, whose forms carry anti-forgery tokens. An ended or unknown session is nobody (the UI offers to
+    /// sign in again). The person's id is also the request's user, which anti-forgery tokens are bound to.
+    /// </summary>
+    private async ValueTask<Principal?> SessionPrincipalAsync(HttpContext context, Endpoint? endpoint)
+    {
+        if (SessionCookie.Read(context.Request) is not { } secret
+            || endpoint?.Metadata.GetMetadata<AuthenticatedBySignature>() is not null
+            || !(HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) || endpoint?.Metadata.GetMetadata<UiForms>() is not null))
+        {
+            return null;
+        }
+
+        var principal = await verifier.VerifySessionAsync(secret, context.RequestAborted);
+        if (principal is not null)
+        {
+            context.User = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(
+                [new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.Name, principal.Id)], authenticationType: "session"));
+        }
+
+        return principal;
     }
 
     private static PhrasedProblem TooManyFailures(TimeSpan retryAfter)
