@@ -20,6 +20,7 @@ internal static class UiServiceCollectionExtensions
             options.HeaderName = "X-CSRF-Token";
         });
         services.AddSingleton<UiAssets>();
+        services.AddSingleton<UiAddress>();
         return services;
     }
 
