@@ -114,46 +114,13 @@ internal static class AccessEndpoints
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, detail: $"'limit' must be between 1 and {MaxPage}");
         }
 
-        var query = db.Audit.AsNoTracking().AsQueryable();
-        if (principal is not null)
-        {
-            query = query.Where(e => e.Principal == principal);
-        }
-
-        if (project is not null)
-        {
-            var normalized = Builder.Core.Packaging.PackageName.Normalize(project);
-            query = query.Where(e => e.Project == normalized);
-        }
-
-        if (action is not null)
-        {
-            query = action.EndsWith(':') ? query.Where(e => e.Action.StartsWith(action)) : query.Where(e => e.Action == action);
-        }
-
-        if (before is not null)
-        {
-            query = query.Where(e => e.Id < before);
-        }
-
-        if (since is { } from)
-        {
-            query = query.Where(e => e.At >= from);
-        }
-
-        if (until is { } to)
-        {
-            query = query.Where(e => e.At <= to);
-        }
-
-        var events = await query.OrderByDescending(e => e.Id).Take(size + 1).ToListAsync(cancellationToken);
+        var (events, nextBefore) = await AuditQuery.ReadAsync(db, new AuditFilter(principal, project, action, since, until, before), size, cancellationToken);
         string? next = null;
-        if (events.Count > size)
+        if (nextBefore is { } older)
         {
-            events.RemoveAt(size);
-            var query2 = System.Web.HttpUtility.ParseQueryString(request.QueryString.Value ?? string.Empty);
-            query2["before"] = events[^1].Id.ToString(CultureInfo.InvariantCulture);
-            next = $"{Audit}?{query2}";
+            var query = System.Web.HttpUtility.ParseQueryString(request.QueryString.Value ?? string.Empty);
+            query["before"] = older.ToString(CultureInfo.InvariantCulture);
+            next = $"{Audit}?{query}";
         }
 
         return TypedResults.Ok(new AuditPage(events, next));
