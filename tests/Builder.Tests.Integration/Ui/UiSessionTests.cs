@@ -1,0 +1,136 @@
+using System.Net;
+using Builder.Tests.Integration.Access;
+using Microsoft.EntityFrameworkCore;
+
+namespace Builder.Tests.Integration.Ui;
+
+/// <summary>
+/// The web UI's sign-in, session cookie, anti-forgery and headers, over HTTP against the real app (the browser tests
+/// drive the same pages in chromium).
+/// </summary>
+public sealed class UiSessionTests : IDisposable
+{
+    private const string Password = "alice-password-1";
+    private readonly AccessHost _host = new();
+
+    public void Dispose() => _host.Dispose();
+
+    [Fact]
+    public async Task A_person_signs_in_gets_a_strict_session_cookie_that_reads_but_cannot_post_to_the_api_and_signing_out_ends_it_on_the_server()
+    {
+        await _host.CreatePersonAsync("alice", Password, new { role = "reader", projects = new[] { "acme-*" } });
+        var browser = new UiClient(_host);
+
+        var anonymous = await browser.GetAsync("/tokens");
+        Assert.Equal(HttpStatusCode.Redirect, anonymous.Status);
+        Assert.Equal("/sign-in?returnUrl=%2Ftokens", anonymous.Headers.Location?.OriginalString);
+
+        // No anti-forgery token: refused before any password is checked.
+        var forged = await browser.PostFormAsync("/sign-in", [new("userName", "alice"), new("password", Password)], withToken: false);
+        Assert.Equal(HttpStatusCode.BadRequest, forged.Status);
+        Assert.False(browser.Cookies.ContainsKey("builder_session"));
+
+        var wrong = await browser.SignInAsync("alice", "not-her-password");
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.Status);
+        Assert.Contains("Unknown user name or wrong password.", wrong.Body, StringComparison.Ordinal);
+        Assert.False(browser.Cookies.ContainsKey("builder_session"));
+
+        var signedIn = await browser.SignInAsync("alice", Password, returnUrl: "/tokens");
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.Status);
+        Assert.Equal("/tokens", signedIn.Headers.Location?.OriginalString);
+        var cookie = Assert.Single(browser.LastSetCookies, c => c.StartsWith("builder_session=", StringComparison.Ordinal));
+        Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=lax", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("path=/", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("secure", cookie, StringComparison.OrdinalIgnoreCase); // plain HTTP here; see the HTTPS test
+        var secret = browser.Cookies["builder_session"];
+
+        var page = await browser.GetAsync("/tokens");
+        Assert.Equal(HttpStatusCode.OK, page.Status);
+        Assert.Contains("alice", page.Body, StringComparison.Ordinal);
+        var csp = page.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.Contains("script-src 'self'", csp, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe-inline", csp, StringComparison.Ordinal);
+        Assert.Equal("no-store", page.Headers.CacheControl?.ToString());
+
+        var whoami = await browser.GetAsync("/api/whoami");
+        Assert.Equal("person:alice", whoami.Json.GetProperty("principal").GetString());
+
+        // The cookie reads; it never writes through the JSON API (no other site can make the browser post there).
+        var apiPost = await browser.SendAsync(HttpMethod.Post, "/api/tokens", System.Net.Http.Json.JsonContent.Create(new { name = "x", scopes = new[] { "read" } }));
+        Assert.Equal(HttpStatusCode.Unauthorized, apiPost.Status);
+
+        // Only the secret's hash is stored; signing out ends the session for every copy of the cookie.
+        var stored = await _host.WithDbAsync(db => db.Sessions.AsNoTracking().SingleAsync());
+        Assert.NotEqual(secret, stored.SecretHash);
+        Assert.Null(stored.EndedAt);
+        var signedOut = await browser.PostFormAsync("/sign-out", [], tokenFrom: "/tokens");
+        Assert.Equal(HttpStatusCode.Redirect, signedOut.Status);
+        Assert.False(browser.Cookies.ContainsKey("builder_session"));
+        Assert.NotNull((await _host.WithDbAsync(db => db.Sessions.AsNoTracking().SingleAsync())).EndedAt);
+
+        var replay = new UiClient(_host);
+        replay.Cookies["builder_session"] = secret;
+        Assert.Equal(HttpStatusCode.Unauthorized, (await replay.GetAsync("/api/whoami")).Status);
+        Assert.Equal(HttpStatusCode.Redirect, (await replay.GetAsync("/tokens")).Status);
+
+        var actions = (await _host.AuditAsync()).Select(a => a.Action).ToList();
+        Assert.Contains("person:login_failed", actions);
+        Assert.Contains("person:signed_in", actions);
+        Assert.Contains("person:signed_out", actions);
+    }
+
+    [Fact]
+    public async Task A_disabled_person_loses_their_session_at_once_and_https_makes_the_cookie_secure()
+    {
+        await _host.CreatePersonAsync("bob", Password, new { role = "admin" });
+        var browser = new UiClient(_host);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.SignInAsync("bob", Password)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/audit")).Status);
+
+        var disabled = await _host.PatchJsonAsync("/api/people/bob", new { disabled = true }, AccessHost.Admin);
+        Assert.Equal(HttpStatusCode.OK, disabled.Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await browser.GetAsync("/api/whoami")).Status);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync("/audit")).Status);
+
+        // Over HTTPS (here the test host's https base address) the session cookie is Secure.
+        await _host.CreatePersonAsync("carol", Password, new { role = "reader" });
+        using var https = _host.Factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions
+        {
+            BaseAddress = new Uri("https://localhost/"),
+            AllowAutoRedirect = false,
+            HandleCookies = true,
+        });
+        var form = await https.GetStringAsync("/sign-in");
+        using var answer = await https.PostAsync("/sign-in", new FormUrlEncodedContent(
+            [new("userName", "carol"), new("password", Password), new("__csrf", UiClient.AntiforgeryToken(form))]));
+        Assert.Equal(HttpStatusCode.Redirect, answer.StatusCode);
+        var cookie = Assert.Single(answer.Headers.GetValues("Set-Cookie"), c => c.StartsWith("builder_session=", StringComparison.Ordinal));
+        Assert.Contains("secure", cookie, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Assets_are_served_at_content_hashed_urls_with_immutable_caching_and_pages_use_no_inline_script()
+    {
+        var page = await new UiClient(_host).GetAsync("/sign-in");
+        Assert.Equal(HttpStatusCode.OK, page.Status);
+        var urls = System.Text.RegularExpressions.Regex.Matches(page.Body, "(?:src|href)=\"(/static/[^\"]+)\"").Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(2, urls.Count); // app.css and app.js
+        Assert.All(urls, url => Assert.Matches(@"^/static/(css|js)/app\.[0-9a-f]{12}\.(css|js)$", url));
+        Assert.DoesNotMatch("<script>|<script [^>]*>[^<]", page.Body); // every script has a src and no body
+        Assert.DoesNotContain("style=", page.Body, StringComparison.Ordinal);
+
+        foreach (var url in urls)
+        {
+            var asset = await _host.GetAsync(url);
+            Assert.Equal(HttpStatusCode.OK, asset.Status);
+            Assert.Equal("public, max-age=31536000, immutable", asset.Headers.CacheControl?.ToString());
+            Assert.False(string.IsNullOrEmpty(asset.Body));
+            var etag = asset.Headers.ETag!.Tag;
+            var again = await _host.SendAsync(HttpMethod.Get, url, configure: r => r.Headers.TryAddWithoutValidation("If-None-Match", etag));
+            Assert.Equal(HttpStatusCode.NotModified, again.Status);
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await _host.GetAsync("/static/js/app.000000000000.js")).Status);
+    }
+}
