@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 STATE=${BUILDER_STATE:-/var/tmp/builder-dev}
-scripts/ensure-deps.sh --postgres --aarch64
+scripts/ensure-deps.sh --postgres --aarch64 --browser
 export BUILDER_TEST_POSTGRES=${BUILDER_TEST_POSTGRES:-$(cat "$STATE/postgres.conn")}
 dotnet format Builder.sln --verify-no-changes
 dotnet test Builder.sln "$@"

@@ -9,7 +9,9 @@
 #     admin connection string to $BUILDER_STATE/postgres.conn) and its client psql, and a check that moto's S3 server is there;
 #   - with --aarch64: qemu-user-static + binfmt-support, the binfmt_misc mount and the enabled
 #     qemu-aarch64 handler (checked on every run: a reboot drops the registration, not the image), and
-#     the local aarch64 build image (debootstrap arm64 the first time: 5-10 minutes on 2 cores).
+#     the local aarch64 build image (debootstrap arm64 the first time: 5-10 minutes on 2 cores);
+#   - with --browser: Debian's chromium (/usr/bin/chromium) and a font, which the web UI's tests drive through
+#     Playwright (its own browser download is not reachable; Playwright's driver comes with its NuGet package).
 # Everything it starts runs in the background and survives this script. Progress goes to stderr.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,23 +23,27 @@ log() { echo "ensure-deps: $*" >&2; }
 want_postgres=0
 want_aarch64=0
 want_local_image=1
+want_browser=0
 for arg in "$@"; do
   case $arg in
     --postgres) want_postgres=1 ;;
     --aarch64) want_aarch64=1 ;;
     --no-local-image) want_local_image=0 ;;
-    *) echo "usage: $0 [--postgres] [--aarch64] [--no-local-image]" >&2; exit 2 ;;
+    --browser) want_browser=1 ;;
+    *) echo "usage: $0 [--postgres] [--aarch64] [--no-local-image] [--browser]" >&2; exit 2 ;;
   esac
 done
 
 apt_ready=0
-apt_install() {  # package... (only those missing)
+apt_install() {  # [--no-install-recommends] package... (only those missing)
+  local options=()
+  [ "${1:-}" = --no-install-recommends ] && { options+=("$1"); shift; }
   local missing=()
   for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ $apt_ready = 0 ]; then log "apt-get update"; apt-get update -qq >&2; apt_ready=1; fi
   log "installing ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${options[@]}" "${missing[@]}" >&2
 }
 
 # --- Docker engine ---
@@ -101,4 +107,12 @@ fi
 if [ $want_postgres = 1 ]; then
   MOTO="${PYENV_ROOT:-$HOME/.pyenv}/versions/3.11.7/bin/moto_server"
   [ -x "$MOTO" ] || { log "$MOTO not found: the S3 tests need moto's server in pyenv's Python 3.11 (pip install 'moto[server]')"; exit 1; }
+fi
+
+# --- a browser for the web UI's tests (Playwright launches /usr/bin/chromium headless; fonts for its screenshots) ---
+if [ $want_browser = 1 ]; then
+  # Without chromium's recommends (avahi-daemon, upower, udev, a printer dialog...: services and desktop parts a
+  # headless browser does not use); fonts named instead, so text and emoji (an icon on a "copy" button) show in screenshots.
+  apt_install --no-install-recommends chromium fonts-liberation fonts-dejavu-core fonts-noto-color-emoji
+  [ -x /usr/bin/chromium ] || { log "/usr/bin/chromium not found after installing chromium"; exit 1; }
 fi
