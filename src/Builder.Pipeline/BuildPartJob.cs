@@ -49,7 +49,9 @@ public sealed partial class BuildPartJob(
         var prefix = $"[{part.Architecture} part {partId}]";
         try
         {
-            log.WriteLine($"{prefix} started on {options.Value.WorkerName}, attempt {part.Attempts}{(takenFrom is null ? "" : $" (took over from {takenFrom}, whose lease expired)")}");
+            var image = options.Value.Images.GetValueOrDefault(part.Architecture);
+            await db.BuildParts.Where(p => p.Id == partId).ExecuteUpdateAsync(s => s.SetProperty(p => p.Image, image), cancellationToken);
+            log.WriteLine($"{prefix} started on {options.Value.WorkerName} with image {image}, attempt {part.Attempts}{(takenFrom is null ? "" : $" (took over from {takenFrom}, whose lease expired)")}");
             var failure = await BuildAsync(build, part, lease, work, log, run.Token);
             if (failure is not null)
             {

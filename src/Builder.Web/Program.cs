@@ -68,6 +68,7 @@ else
 builder.Services.AddBuilderForges();
 builder.Services.AddScoped<TagBuilds>();
 builder.Services.AddScoped<WebhookIntake>();
+builder.Services.AddScoped<ReleaseAdmin>();
 builder.Services.AddBuilderChangeListener(builder.Configuration);
 builder.Services.AddBuilderAccess();
 builder.Services.AddBuilderAccessWatcher();

@@ -191,6 +191,9 @@ public sealed class BuildPart
     /// <summary>Exactly one part of a release builds the sdist (when the release has one).</summary>
     public bool IncludeSdist { get; set; }
 
+    /// <summary>The build image the part's latest run used (<c>Builder:Build:Images:{arch}</c> of the worker that ran it).</summary>
+    public string? Image { get; set; }
+
     public BuildState State { get; set; }
 
     /// <summary>The Hangfire job that runs the part; deleting it (tag deleted) stops the part's containers.</summary>

@@ -12,7 +12,10 @@ public sealed record YankRequest(string? Reason);
 
 public sealed record FilesChanged(string Project, IReadOnlyList<string> Files);
 
-/// <summary>Admin actions on published files: yank and unyank (PEP 592) a release or one file, and delete.</summary>
+/// <summary>The outcome of an admin action on published files: what changed, or a status and a sentence saying why not.</summary>
+public sealed record FilesChangeResult(FilesChanged? Changed, int Status, string? Problem);
+
+/// <summary>Admin routes on published files: yank and unyank (PEP 592) a release or one file, and delete (<see cref="ReleaseAdmin"/>).</summary>
 internal static class ProjectAdminEndpoints
 {
     public const string Projects = "/api/projects/{project}";
@@ -20,24 +23,37 @@ internal static class ProjectAdminEndpoints
     public static void MapProjectAdmin(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup(Projects).AddEndpointFilter<RequireAdmin>();
-        group.MapPost("/releases/{version}/yank", (string project, string version, YankRequest? body, HttpContext http, BuilderDbContext db, AuditLog audit, IIndexChangeNotifier changes, CancellationToken ct) =>
-            SetYankedAsync(project, version, null, true, body?.Reason, http, db, audit, changes, ct));
-        group.MapPost("/releases/{version}/unyank", (string project, string version, HttpContext http, BuilderDbContext db, AuditLog audit, IIndexChangeNotifier changes, CancellationToken ct) =>
-            SetYankedAsync(project, version, null, false, null, http, db, audit, changes, ct));
-        group.MapPost("/files/{filename}/yank", (string project, string filename, YankRequest? body, HttpContext http, BuilderDbContext db, AuditLog audit, IIndexChangeNotifier changes, CancellationToken ct) =>
-            SetYankedAsync(project, null, filename, true, body?.Reason, http, db, audit, changes, ct));
-        group.MapPost("/files/{filename}/unyank", (string project, string filename, HttpContext http, BuilderDbContext db, AuditLog audit, IIndexChangeNotifier changes, CancellationToken ct) =>
-            SetYankedAsync(project, null, filename, false, null, http, db, audit, changes, ct));
-        group.MapDelete("/releases/{version}", (string project, string version, HttpContext http, BuilderDbContext db, AuditLog audit, PackageArtifacts artifacts, IIndexChangeNotifier changes, TimeProvider time, CancellationToken ct) =>
-            DeleteAsync(project, version, null, http, db, audit, artifacts, changes, time, ct));
-        group.MapDelete("/files/{filename}", (string project, string filename, HttpContext http, BuilderDbContext db, AuditLog audit, PackageArtifacts artifacts, IIndexChangeNotifier changes, TimeProvider time, CancellationToken ct) =>
-            DeleteAsync(project, null, filename, http, db, audit, artifacts, changes, time, ct));
+        group.MapPost("/releases/{version}/yank", (string project, string version, YankRequest? body, HttpContext http, ReleaseAdmin admin, CancellationToken ct) =>
+            Answer(admin.SetYankedAsync(project, version, null, true, body?.Reason, http.Actor(), ct)));
+        group.MapPost("/releases/{version}/unyank", (string project, string version, HttpContext http, ReleaseAdmin admin, CancellationToken ct) =>
+            Answer(admin.SetYankedAsync(project, version, null, false, null, http.Actor(), ct)));
+        group.MapPost("/files/{filename}/yank", (string project, string filename, YankRequest? body, HttpContext http, ReleaseAdmin admin, CancellationToken ct) =>
+            Answer(admin.SetYankedAsync(project, null, filename, true, body?.Reason, http.Actor(), ct)));
+        group.MapPost("/files/{filename}/unyank", (string project, string filename, HttpContext http, ReleaseAdmin admin, CancellationToken ct) =>
+            Answer(admin.SetYankedAsync(project, null, filename, false, null, http.Actor(), ct)));
+        group.MapDelete("/releases/{version}", (string project, string version, HttpContext http, ReleaseAdmin admin, CancellationToken ct) =>
+            Answer(admin.DeleteAsync(project, version, null, http.Actor(), ct)));
+        group.MapDelete("/files/{filename}", (string project, string filename, HttpContext http, ReleaseAdmin admin, CancellationToken ct) =>
+            Answer(admin.DeleteAsync(project, null, filename, http.Actor(), ct)));
     }
 
-    private static async Task<Results<Ok<FilesChanged>, ProblemHttpResult>> SetYankedAsync(
-        string project, string? version, string? filename, bool yanked, string? reason, HttpContext http, BuilderDbContext db, AuditLog audit, IIndexChangeNotifier changes, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<FilesChanged>, ProblemHttpResult>> Answer(Task<FilesChangeResult> action)
     {
-        var (normalized, files, problem) = await FindAsync(project, version, filename, db, cancellationToken);
+        var result = await action;
+        return result.Changed is { } changed ? TypedResults.Ok(changed) : TypedResults.Problem(statusCode: result.Status, detail: result.Problem);
+    }
+}
+
+/// <summary>
+/// Yank, unyank and delete published files (a release's, or one): the one implementation behind the admin routes and
+/// the project page's buttons. Each change is audited and reaches the index before it returns.
+/// </summary>
+public sealed class ReleaseAdmin(BuilderDbContext db, AuditLog audit, PackageArtifacts artifacts, IIndexChangeNotifier changes, TimeProvider time)
+{
+    public async Task<FilesChangeResult> SetYankedAsync(
+        string project, string? version, string? filename, bool yanked, string? reason, AuditActor actor, CancellationToken cancellationToken)
+    {
+        var (normalized, files, problem) = await FindAsync(project, version, filename, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -56,18 +72,17 @@ internal static class ProjectAdminEndpoints
             (false, true) => AuditActions.FileYanked,
             _ => AuditActions.FileUnyanked,
         };
-        audit.Add(db, http.Actor(), action, AuditOutcomes.Ok, normalized, Target(version, filename),
+        audit.Add(db, actor, action, AuditOutcomes.Ok, normalized, Target(version, filename),
             string.Join(' ', files.Select(f => f.Filename)) + (yanked && !string.IsNullOrWhiteSpace(reason) ? $" (reason: {reason.Trim()})" : string.Empty));
         await db.SaveChangesAsync(cancellationToken);
         await changes.ProjectChangedAsync(normalized, cancellationToken);
-        return TypedResults.Ok(new FilesChanged(normalized, files.Select(f => f.Filename).ToList()));
+        return new FilesChangeResult(new FilesChanged(normalized, files.Select(f => f.Filename).ToList()), StatusCodes.Status200OK, null);
     }
 
     /// <summary>Deletes files: their bytes go, their rows stay as tombstones so the names can never be used again.</summary>
-    private static async Task<Results<Ok<FilesChanged>, ProblemHttpResult>> DeleteAsync(
-        string project, string? version, string? filename, HttpContext http, BuilderDbContext db, AuditLog audit, PackageArtifacts artifacts, IIndexChangeNotifier changes, TimeProvider time, CancellationToken cancellationToken)
+    public async Task<FilesChangeResult> DeleteAsync(string project, string? version, string? filename, AuditActor actor, CancellationToken cancellationToken)
     {
-        var (normalized, files, problem) = await FindAsync(project, version, filename, db, cancellationToken);
+        var (normalized, files, problem) = await FindAsync(project, version, filename, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -79,7 +94,7 @@ internal static class ProjectAdminEndpoints
             file.DeletedAt = now;
         }
 
-        audit.Add(db, http.Actor(), version is not null ? AuditActions.ReleaseDeleted : AuditActions.FileDeleted, AuditOutcomes.Ok, normalized,
+        audit.Add(db, actor, version is not null ? AuditActions.ReleaseDeleted : AuditActions.FileDeleted, AuditOutcomes.Ok, normalized,
             Target(version, filename), string.Join(' ', files.Select(f => f.Filename)));
 
         // Leave the index first, then remove the bytes: a reader never finds a listed file without its bytes.
@@ -90,18 +105,18 @@ internal static class ProjectAdminEndpoints
             await artifacts.DeleteFileAsync(normalized, file.Filename, cancellationToken);
         }
 
-        return TypedResults.Ok(new FilesChanged(normalized, files.Select(f => f.Filename).ToList()));
+        return new FilesChangeResult(new FilesChanged(normalized, files.Select(f => f.Filename).ToList()), StatusCodes.Status200OK, null);
     }
 
     private static string Target(string? version, string? filename) => version is not null ? "release:" + version : "file:" + filename;
 
-    private static async Task<(string Project, List<PackageFile> Files, ProblemHttpResult? Problem)> FindAsync(
-        string project, string? version, string? filename, BuilderDbContext db, CancellationToken cancellationToken)
+    private async Task<(string Project, List<PackageFile> Files, FilesChangeResult? Problem)> FindAsync(
+        string project, string? version, string? filename, CancellationToken cancellationToken)
     {
         var normalized = PackageName.Normalize(project);
         if (version is not null && !Pep440Version.TryNormalize(version, out _))
         {
-            return (normalized, [], TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, detail: $"'{version}' is not a PEP 440 version"));
+            return (normalized, [], new FilesChangeResult(null, StatusCodes.Status400BadRequest, $"'{version}' is not a PEP 440 version"));
         }
 
         var query = db.Files.Where(f => f.Project == normalized && f.DeletedAt == null);
@@ -117,7 +132,7 @@ internal static class ProjectAdminEndpoints
         if (files.Count == 0)
         {
             var what = filename is not null ? $"file '{filename}'" : $"release {version}";
-            return (normalized, files, TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"project '{normalized}' has no {what}"));
+            return (normalized, files, new FilesChangeResult(null, StatusCodes.Status404NotFound, $"project '{normalized}' has no {what}"));
         }
 
         return (normalized, files, null);

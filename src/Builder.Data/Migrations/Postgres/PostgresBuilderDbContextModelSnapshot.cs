@@ -466,6 +466,9 @@ namespace Builder.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("Image")
+                        .HasColumnType("text");
+
                     b.Property<bool>("IncludeSdist")
                         .HasColumnType("boolean");
 

@@ -445,6 +445,9 @@ namespace Builder.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Image")
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("IncludeSdist")
                         .HasColumnType("INTEGER");
 
