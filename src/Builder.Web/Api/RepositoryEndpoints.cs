@@ -100,7 +100,7 @@ internal static class RepositoryEndpoints
     /// Builds a tag without a webhook (a forge sends none when more than three tags are pushed at once): the tag is
     /// resolved on the repository with its credentials, and its commit builds once, as a push of it would.
     /// </summary>
-    private static async Task<Results<Accepted<TriggeredBuild>, ProblemHttpResult>> TriggerAsync(
+    internal static async Task<Results<Accepted<TriggeredBuild>, ProblemHttpResult>> TriggerAsync(
         long id, TriggerBuildRequest? body, BuilderDbContext db, TagBuilds tagBuilds, AuditLog audit, TimeProvider time, HttpContext http, CancellationToken cancellationToken)
     {
         var tag = body?.Tag?.Trim();
@@ -158,7 +158,7 @@ internal static class RepositoryEndpoints
     }
 
     /// <summary>The repository's latest webhook deliveries (and manual triggers), newest first, with what each did.</summary>
-    private static async Task<Results<Ok<List<DeliveryResponse>>, ProblemHttpResult>> DeliveriesAsync(
+    internal static async Task<Results<Ok<List<DeliveryResponse>>, ProblemHttpResult>> DeliveriesAsync(
         long id, int? limit, BuilderDbContext db, CancellationToken cancellationToken)
     {
         if (!await db.Repositories.AnyAsync(r => r.Id == id, cancellationToken))
@@ -177,7 +177,7 @@ internal static class RepositoryEndpoints
         return deliveries.Select(DeliveryResponse.From).ToList();
     }
 
-    private static async Task<Results<Created<RepositoryResponse>, ProblemHttpResult>> RegisterAsync(
+    internal static async Task<Results<Created<RepositoryResponse>, ProblemHttpResult>> RegisterAsync(
         RegisterRepositoryRequest? body, BuilderDbContext db, RepositorySecrets secrets, AuditLog audit, TimeProvider time, HttpContext http, CancellationToken cancellationToken)
     {
         if (body is null)
