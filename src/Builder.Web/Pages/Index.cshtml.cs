@@ -26,7 +26,7 @@ public sealed class IndexModel(ProjectCatalog catalog) : UiPage
 
     public async Task<IActionResult> OnGetAsync()
     {
-        if (Viewer.IsAnonymous && !Viewer.Rights.Grants.Any())
+        if (!MayBrowse)
         {
             return SignInFirst();
         }

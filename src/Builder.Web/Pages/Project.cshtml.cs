@@ -61,7 +61,7 @@ public sealed class ProjectModel(ProjectCatalog catalog, ReleaseMetadata metadat
 
     private async Task<IActionResult> ShowAsync(string name)
     {
-        if (Viewer.IsAnonymous && !Viewer.Rights.Grants.Any())
+        if (!MayBrowse)
         {
             return SignInFirst();
         }

@@ -29,7 +29,7 @@ public sealed class ReleaseModel(ProjectCatalog catalog, BuilderDbContext db, Ui
 
     public async Task<IActionResult> OnGetAsync(string name, string version)
     {
-        if (Viewer.IsAnonymous && !Viewer.Rights.Grants.Any())
+        if (!MayBrowse)
         {
             return SignInFirst();
         }
