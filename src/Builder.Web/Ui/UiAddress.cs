@@ -14,5 +14,6 @@ public sealed class UiAddress(IOptions<PublicUrlOptions> options)
 
     public string IndexUrl(HttpRequest request) => new Uri(Base(request), "simple/").ToString();
 
-    public string Host(HttpRequest request) => Base(request).Authority;
+    /// <summary>The host name alone, as ~/.netrc names machines (pip, uv and poetry match it without the port).</summary>
+    public string Host(HttpRequest request) => Base(request).Host;
 }
