@@ -200,16 +200,30 @@ internal static class BuildEndpoints
     /// <summary>
     /// The build's output. Until the build is finished and its last lines are stored it follows the log (chunked
     /// text/plain, or server-sent events for <c>Accept: text/event-stream</c>); <c>?follow=false</c> answers with what is
-    /// stored so far; <c>?target=</c> keeps one target's lines (see <see cref="LogTargetFilter"/>).
+    /// stored so far; <c>?target=</c> keeps one target's lines (see <see cref="LogTargetFilter"/>). Server-sent events
+    /// resume after the chunk id of <c>Last-Event-ID</c>, or of <c>?lastEventId=</c> (a page's first connection: an
+    /// EventSource cannot send the header then); the header wins.
     /// </summary>
     private static async Task<IResult> GetLogAsync(
-        long id, string? target, bool? follow, HttpContext context, BuilderDbContext db, TimeProvider time, CancellationToken cancellationToken)
+        long id, string? target, bool? follow, string? lastEventId, HttpContext context, BuilderDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
         var request = context.Request;
         LogTargetFilter? filter = null;
         if (target is not null && !LogTargetFilter.TryParse(target, out filter))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, detail: $"{LogTargetFilter.Usage}; got '{target}'");
+        }
+
+        long? resumeAfter = null;
+        if (lastEventId is not null)
+        {
+            if (!TryParseChunkId(lastEventId, out var fromQuery))
+            {
+                return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
+                    detail: $"'lastEventId' is the id of the last event received (a whole number, as in its 'id:' field); got '{lastEventId}'");
+            }
+
+            resumeAfter = fromQuery;
         }
 
         var build = await db.Builds.AsNoTracking().SingleOrDefaultAsync(b => b.Id == id, cancellationToken);
@@ -225,10 +239,9 @@ internal static class BuildEndpoints
         var following = follow is not false && !await BuildLogStream.IsCompleteAsync(build, db, time, cancellationToken);
         if (serverSentEvents || following)
         {
-            // An EventSource that reconnects sends the id of the last chunk it got.
-            var after = long.TryParse(request.Headers["Last-Event-ID"].FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var lastEventId)
-                ? lastEventId
-                : 0;
+            // An EventSource that reconnects sends the id of the last chunk it got; a page that showed the log up to a
+            // chunk starts its EventSource after it with ?lastEventId= (the header wins: it is newer).
+            var after = TryParseChunkId(request.Headers["Last-Event-ID"].FirstOrDefault(), out var fromHeader) ? fromHeader : resumeAfter ?? 0;
             return new BuildLogStream(id, filter, following, serverSentEvents, serverSentEvents ? after : 0, db, time);
         }
 
@@ -246,4 +259,7 @@ internal static class BuildEndpoints
 
         return TypedResults.Text(text.ToString(), "text/plain; charset=utf-8", Encoding.UTF8);
     }
+
+    private static bool TryParseChunkId(string? text, out long id) =>
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out id);
 }

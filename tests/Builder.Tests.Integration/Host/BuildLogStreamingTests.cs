@@ -392,6 +392,58 @@ public sealed class BuildLogStreamingTests
     }
 
     [Fact]
+    public async Task Server_sent_events_resume_after_the_lastEventId_query_parameter_and_the_header_wins()
+    {
+        await using var host = await Host.StartAsync(postgres: false);
+        var id = await host.AddBuildAsync(BuildState.Succeeded, attempts: 1);
+        await host.AddChunkAsync(id, "[builder] one\n");
+        await host.AddChunkAsync(id, "[builder] two\n");
+        await host.AddChunkAsync(id, "[builder] three\n");
+        await host.AddChunkAsync(id, string.Empty);
+        using var http = host.Factory.CreateAdminClient();
+
+        async Task<(HttpStatusCode Status, string Body)> GetAsync(string query, string? lastEventId = null, bool events = true)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/builds/{id}/log{query}");
+            if (events)
+            {
+                request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+            }
+
+            if (lastEventId is not null)
+            {
+                request.Headers.Add("Last-Event-ID", lastEventId);
+            }
+
+            using var response = await http.SendAsync(request).WaitAsync(Deadline);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+
+        const string End = "event: end\ndata: {\"state\":\"succeeded\",\"error\":null}\n\n";
+        var all = (await GetAsync(string.Empty)).Body.Split('\n');
+        var ids = all.Where(l => l.StartsWith("id: ", StringComparison.Ordinal)).Select(l => l[4..]).ToList();
+        Assert.Equal(3, ids.Count);
+
+        // A page showed the log up to the first chunk: its EventSource asks for what came after it.
+        Assert.Equal((HttpStatusCode.OK, $"data: [builder] two\nid: {ids[1]}\n\ndata: [builder] three\nid: {ids[2]}\n\n{End}"), await GetAsync($"?lastEventId={ids[0]}"));
+        // EventSource's own reconnection sends Last-Event-ID, newer than the page's query parameter: the header wins.
+        Assert.Equal((HttpStatusCode.OK, $"data: [builder] three\nid: {ids[2]}\n\n{End}"), await GetAsync($"?lastEventId={ids[0]}", lastEventId: ids[1]));
+        // A header that is no id is ignored, as it always was: the query parameter counts.
+        Assert.Equal((HttpStatusCode.OK, $"data: [builder] three\nid: {ids[2]}\n\n{End}"), await GetAsync($"?lastEventId={ids[1]}", lastEventId: "x"));
+        // 0 is the start.
+        Assert.Equal(string.Join('\n', all), (await GetAsync("?lastEventId=0")).Body);
+        // Like the header, the parameter means nothing to plain text.
+        Assert.Equal((HttpStatusCode.OK, "[builder] one\n[builder] two\n[builder] three\n"), await GetAsync($"?lastEventId={ids[1]}", events: false));
+
+        foreach (var bad in new[] { "x", "-1", "1.5", " 1", string.Empty })
+        {
+            var (status, body) = await GetAsync("?lastEventId=" + Uri.EscapeDataString(bad));
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Contains($"'lastEventId' is the id of the last event received (a whole number, as in its 'id:' field); got '{bad}'", body, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task An_unknown_build_is_404_however_its_log_is_asked_for()
     {
         await using var host = await Host.StartAsync(postgres: false);

@@ -1,0 +1,223 @@
+using System.Text;
+using Markdig;
+using Markdig.Extensions.Tables;
+using Markdig.Renderers;
+using Markdig.Renderers.Html;
+using Markdig.Syntax;
+using Markdig.Syntax.Inlines;
+using Microsoft.AspNetCore.Html;
+
+namespace Builder.Web.Ui;
+
+/// <summary>
+/// A release's long description (core metadata <c>Description</c>, or the body of METADATA / PKG-INFO) as HTML for the
+/// project page, by its <c>Description-Content-Type</c>:
+/// <list type="bullet">
+/// <item><c>text/markdown</c>: Markdown (CommonMark with pipe tables, autolinks, task lists, strike-through and the other
+/// emphasis extras) in <c>&lt;div class="description-markdown"&gt;</c>. Raw HTML is shown as text, never passed on.
+/// Links and images keep only <c>http:</c>, <c>https:</c>, <c>mailto:</c> and relative URLs (<see cref="IsSafeUrl"/>):
+/// a link to anything else is its text alone, such an image is gone. Images are not embedded (they would load from
+/// anywhere: a tracking pixel, the private index's address in a Referer): each is a link to the image, its alt text
+/// the link's (<c>class="description-image"</c>). Links get <c>rel="nofollow noopener"</c>. Table columns' alignment
+/// is a class (<c>align-left</c>, <c>align-center</c>, <c>align-right</c>), never a style attribute.</item>
+/// <item>Anything else (<c>text/x-rst</c>, which is the default; <c>text/plain</c>; none): the text as it is, escaped, in
+/// <c>&lt;pre class="description-text"&gt;</c>.</item>
+/// </list>
+/// </summary>
+public static class DescriptionRenderer
+{
+    private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder()
+        .DisableHtml()
+        .UsePipeTables()
+        .UseAutoLinks()
+        .UseTaskLists()
+        .UseEmphasisExtras()
+        .UseReferralLinks("nofollow", "noopener")
+        .Build();
+
+    /// <summary>The description as HTML; empty for no description.</summary>
+    public static IHtmlContent Render(string? description, string? contentType)
+    {
+        if (string.IsNullOrWhiteSpace(description))
+        {
+            return HtmlString.Empty;
+        }
+
+        var html = new StringBuilder(description.Length * 5 / 4 + 64);
+        using var writer = new StringWriter(html, System.Globalization.CultureInfo.InvariantCulture);
+        if (IsMarkdown(contentType))
+        {
+            writer.Write("<div class=\"description-markdown\">\n");
+            WriteMarkdown(writer, description);
+            writer.Write("</div>\n");
+        }
+        else
+        {
+            // The line feed after <pre> is dropped by HTML parsers: a description's own first line feed stays.
+            writer.Write("<pre class=\"description-text\">\n");
+            HtmlText.Write(writer, description.ReplaceLineEndings("\n"));
+            writer.Write("</pre>\n");
+        }
+
+        return new HtmlString(html.ToString());
+    }
+
+    /// <summary><c>text/markdown</c>, whatever its parameters (<c>charset</c>, <c>variant</c>: GFM and CommonMark are both read as above).</summary>
+    private static bool IsMarkdown(string? contentType)
+    {
+        var mediaType = contentType?.Split(';', 2)[0].Trim();
+        return string.Equals(mediaType, "text/markdown", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static void WriteMarkdown(TextWriter writer, string markdown)
+    {
+        var document = Markdown.Parse(markdown, Pipeline);
+        SanitizeLinks(document);
+        AlignmentAsClasses(document);
+        var renderer = new HtmlRenderer(writer)
+        {
+            // Every URL is checked above; this is a second guard, for any URL an extension writes by itself.
+            LinkRewriter = url => IsSafeUrl(url) ? url : string.Empty,
+        };
+        Pipeline.Setup(renderer);
+        renderer.Render(document);
+        writer.Flush();
+    }
+
+    private static void SanitizeLinks(MarkdownDocument document)
+    {
+        // Autolinks (<https://...>, <a@example.org>) as links: one way to check and render every link.
+        foreach (var autolink in document.Descendants<AutolinkInline>().ToList())
+        {
+            var link = new LinkInline(autolink.IsEmail ? "mailto:" + autolink.Url : autolink.Url, title: string.Empty) { IsAutoLink = true };
+            link.AppendChild(new LiteralInline(autolink.Url));
+            autolink.ReplaceBy(link, copyChildren: false);
+        }
+
+        // In document order: an outer link is done before the images in it.
+        foreach (var link in document.Descendants<LinkInline>().ToList())
+        {
+            var url = link.GetDynamicUrl?.Invoke() ?? link.Url;
+            link.GetDynamicUrl = null;
+            link.Url = url;
+            if (!IsSafeUrl(url))
+            {
+                Unwrap(link);
+            }
+            else if (link.IsImage)
+            {
+                if (InsideLink(link))
+                {
+                    // A badge inside a link: its alt text, in the outer link.
+                    Unwrap(link);
+                    continue;
+                }
+
+                link.IsImage = false;
+                link.GetAttributes().AddClass("description-image");
+                if (link.FirstChild is null)
+                {
+                    link.AppendChild(new LiteralInline(string.IsNullOrWhiteSpace(link.Title) ? "image" : link.Title));
+                }
+            }
+        }
+    }
+
+    private static bool InsideLink(Inline inline)
+    {
+        for (var parent = inline.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is LinkInline { IsImage: false })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The link's content takes its place (an image's alt text; nothing for an image without one).</summary>
+    private static void Unwrap(LinkInline link)
+    {
+        var child = link.FirstChild;
+        while (child is not null)
+        {
+            var next = child.NextSibling;
+            child.Remove();
+            link.InsertBefore(child);
+            child = next;
+        }
+
+        link.Remove();
+    }
+
+    /// <summary>Pipe tables write a column's alignment as a style attribute, which the pages' CSP refuses: a class instead.</summary>
+    private static void AlignmentAsClasses(MarkdownDocument document)
+    {
+        foreach (var table in document.Descendants<Table>())
+        {
+            foreach (var row in table.OfType<TableRow>())
+            {
+                for (var i = 0; i < row.Count && i < table.ColumnDefinitions.Count; i++)
+                {
+                    var alignment = table.ColumnDefinitions[i].Alignment;
+                    if (alignment is { } align && row[i] is TableCell cell)
+                    {
+                        cell.GetAttributes().AddClass(align switch
+                        {
+                            TableColumnAlign.Center => "align-center",
+                            TableColumnAlign.Right => "align-right",
+                            _ => "align-left",
+                        });
+                    }
+                }
+            }
+
+            foreach (var column in table.ColumnDefinitions)
+            {
+                column.Alignment = null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A URL a description may link to: <c>http:</c>, <c>https:</c>, <c>mailto:</c> (any case), or relative (no scheme:
+    /// <c>docs/a.md</c>, <c>#usage</c>, <c>//host/x</c>). Read the way a browser reads it, only stricter: whitespace and
+    /// control characters anywhere are dropped first (<c>java\tscript:</c> is <c>javascript:</c>), and a colon before
+    /// any <c>/</c>, <c>?</c>, <c>#</c> or <c>\</c> makes what precedes it a scheme that must be one of the three.
+    /// </summary>
+    internal static bool IsSafeUrl(string? url)
+    {
+        if (string.IsNullOrEmpty(url))
+        {
+            return true;
+        }
+
+        var text = new StringBuilder(url.Length);
+        foreach (var c in url)
+        {
+            if (!char.IsWhiteSpace(c) && !char.IsControl(c) && char.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.Format)
+            {
+                text.Append(c);
+            }
+        }
+
+        var cleaned = text.ToString();
+        var colon = cleaned.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 0)
+        {
+            return true;
+        }
+
+        var path = cleaned.AsSpan(0, colon).IndexOfAny("/?#\\");
+        if (path >= 0)
+        {
+            return true;
+        }
+
+        var scheme = cleaned[..colon];
+        return scheme.Equals("http", StringComparison.OrdinalIgnoreCase)
+            || scheme.Equals("https", StringComparison.OrdinalIgnoreCase)
+            || scheme.Equals("mailto", StringComparison.OrdinalIgnoreCase);
+    }
+}
