@@ -88,6 +88,8 @@ public abstract class BuilderDbContext(DbContextOptions options) : DbContext(opt
             e.Property(b => b.Generation).HasDefaultValue(0);
             e.Property(b => b.PublishAttempts).HasDefaultValue(0);
             e.HasIndex(b => b.State);
+            // A project's builds, newest first: its last build on the project list, the build list filtered by project.
+            e.HasIndex(b => new { b.Project, b.Id });
             e.Property(b => b.LeaseOwner).HasMaxLength(200);
             // UTC ticks: compared in queries (lease expiry) on SQLite too.
             e.Property(b => b.HeartbeatAt).HasConversion(NullableUtcTicks);

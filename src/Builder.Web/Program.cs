@@ -11,6 +11,7 @@ using Builder.Pipeline;
 using Builder.Web;
 using Builder.Web.Access;
 using Builder.Web.Api;
+using Builder.Web.Catalog;
 using Builder.Web.Import;
 using Builder.Web.Index;
 using Builder.Web.Upload;
@@ -86,6 +87,7 @@ builder.Services.AddOptions<IndexOptions>().BindConfiguration(IndexOptions.Secti
 builder.Services.AddSingleton<IndexCache>();
 builder.Services.AddSingleton<FileContentCache>();
 builder.Services.AddHostedService<IndexWarmer>();
+builder.Services.AddBuilderCatalog();
 builder.Services.AddBuilderUpstream();
 builder.Services.AddBuilderUi();
 
@@ -104,6 +106,7 @@ app.UseMiddleware<AccessMiddleware>();
 app.MapRepositoryApi();
 app.MapWebhooks();
 app.MapBuildApi();
+app.MapCatalogApi();
 app.MapSimpleIndex();
 app.MapUploads();
 app.MapPypiJson();

@@ -227,4 +227,36 @@ public sealed class AccessRightsTests
     [InlineData("write")]
     [InlineData("read,upload")]
     public void Other_scope_names_are_refused(string? text) => Assert.False(AccessScopes.TryParse(text, out _));
+
+    [Fact]
+    public void Builds_are_seen_by_admins_and_by_readers_of_their_release()
+    {
+        var reader = new AccessRights([Read("acme-*", "<2")]);
+
+        Assert.True(AccessRights.Administrator.CanSeeBuild(null, null));
+        Assert.True(AccessRights.Administrator.CanSeeBuild("other", "1.0"));
+        Assert.True(reader.CanSeeBuild("acme-app", "1.5"));
+        Assert.False(reader.CanSeeBuild("acme-app", "2.0"));
+        Assert.False(reader.CanSeeBuild("other", "1.0"));
+        Assert.False(reader.CanSeeBuild("acme-app", null));
+        Assert.False(AccessRights.ReadAll.CanSeeBuild(null, null));
+        Assert.True(AccessRights.ReadAll.CanSeeBuild("other", "1.0"));
+    }
+
+    [Fact]
+    public void Parsed_and_string_versions_are_allowed_alike()
+    {
+        // Two clauses (a token's limit within its owner's): both must allow.
+        var access = new AccessRights([Read("acme-*", ">=1,<2")], new AccessRights([Read("acme-app", "!=1.5")])).Read("acme-app");
+        Assert.Equal(2, access.Clauses.Count);
+
+        foreach (var version in new[] { "0.9", "1.0", "1.5", "1.9rc1", "2.0", "not-a-version" })
+        {
+            Assert.Equal(access.Allows(version), access.Allows(new ParsedVersion(version)));
+        }
+
+        Assert.True(access.Allows("1.0"));
+        Assert.False(access.Allows(new ParsedVersion("1.5")));
+    }
 }
+

@@ -45,4 +45,29 @@ public sealed class Pep440ComparerTests
     {
         Assert.Equal(expected, Pep440Comparer.IsPrerelease(version));
     }
+
+    [Fact]
+    public void Parsed_versions_sort_as_their_strings_do()
+    {
+        var shuffled = Ordered.Reverse().Append("not-a-version").Select(v => new ParsedVersion(v)).ToList();
+        shuffled.Sort(ParsedVersion.Order);
+        Assert.Equal(Ordered.Prepend("not-a-version"), shuffled.Select(v => v.Text));
+        Assert.Equal(Ordered.Select(Pep440Comparer.IsPrerelease), Ordered.Select(v => new ParsedVersion(v).IsPrerelease));
+    }
+
+    [Theory]
+    [InlineData("1.0 2.0 1.5", "", "2.0")]
+    [InlineData("1.0 2.0 2.1rc1", "", "2.0")]
+    [InlineData("1.0 2.0 3.0", "3.0", "2.0")]
+    [InlineData("1.0 2.0", "1.0 2.0", "2.0")]
+    [InlineData("1.0a1 1.0b1 0.9.dev1", "", "1.0b1")]
+    [InlineData("1.0 1.0.post1 1.0+local", "", "1.0.post1")]
+    public void The_latest_release_is_the_highest_final_unyanked_one_else_the_highest(string versions, string yanked, string latest)
+    {
+        var all = versions.Split(' ');
+        var isYanked = yanked.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+        Assert.Equal(latest, Pep440Comparer.Latest(all.Select(v => new ParsedVersion(v)), v => v, v => isYanked.Contains(v.Text))!.Text);
+        Assert.Equal(latest, Pep440Comparer.Latest(all.Reverse().Select(v => new ParsedVersion(v)), v => v, v => isYanked.Contains(v.Text))!.Text);
+        Assert.Null(Pep440Comparer.Latest(Array.Empty<ParsedVersion>(), v => v, _ => false));
+    }
 }

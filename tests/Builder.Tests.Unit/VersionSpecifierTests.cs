@@ -497,7 +497,8 @@ public sealed class VersionSpecifierTests
     [Fact]
     public void Contains_refuses_null()
     {
-        Assert.Throws<ArgumentNullException>(() => Parse(">=1").Contains(null!));
+        Assert.Throws<ArgumentNullException>(() => Parse(">=1").Contains((string)null!));
+        Assert.Throws<ArgumentNullException>(() => Parse(">=1").Contains((ParsedVersion)null!));
     }
 
     // Numbers beyond 64 bits compare as digit strings, as in Pep440Comparer.

@@ -79,7 +79,10 @@ public sealed class ReadAccess
 
     public static ReadAccess Only(IReadOnlyList<VersionSpecifier> anyOf) => anyOf.Count == 0 ? None : new(true, [anyOf]);
 
-    public bool Allows(string version)
+    public bool Allows(string version) => IsEverything || (Any && Allows(new ParsedVersion(version)));
+
+    /// <inheritdoc cref="Allows(string)"/>
+    public bool Allows(ParsedVersion version)
     {
         if (!Any)
         {
@@ -175,6 +178,14 @@ public sealed class AccessRights
     }
 
     public bool CanRead(string project, string version) => Read(project).Allows(version);
+
+    /// <summary>
+    /// Whether a build (its status, log, events, its row in listings) is visible: admins see every build; others the
+    /// builds of releases they may read. A build that names no project and version yet (not planned, or failed before
+    /// publishing) is for admins only. A build the principal may not see does not exist for them (404).
+    /// </summary>
+    public bool CanSeeBuild(string? project, string? version) =>
+        IsAdmin || (project is not null && version is not null && CanRead(project, version));
 
     public bool CanUpload(string project) =>
         IsAdmin || (_grants.Any(g => g.Scope == AccessScope.Upload && g.Projects.Matches(project)) && (_bound?.CanUpload(project) ?? true));

@@ -79,6 +79,31 @@ public enum BuildState
     Cancelled,
 }
 
+/// <summary>A <see cref="BuildState"/> as the API writes and reads it: lower-case (<c>queued</c>, <c>running</c>, ...).</summary>
+public static class BuildStates
+{
+    /// <summary>Every state's name, in lifecycle order.</summary>
+    public static IReadOnlyList<string> Names { get; } = [.. Enum.GetValues<BuildState>().Select(Name)];
+
+    public static string Name(BuildState state) => state.ToString().ToLowerInvariant();
+
+    /// <summary>A state's name (any case); numbers and unknown names are refused.</summary>
+    public static bool TryParse(string? text, out BuildState state)
+    {
+        foreach (var candidate in Enum.GetValues<BuildState>())
+        {
+            if (string.Equals(text?.Trim(), Name(candidate), StringComparison.OrdinalIgnoreCase))
+            {
+                state = candidate;
+                return true;
+            }
+        }
+
+        state = default;
+        return false;
+    }
+}
+
 /// <summary>
 /// One tag push to build. The database row is the source of truth: the job queue only carries the id, and a
 /// build left <see cref="BuildState.Queued"/> or <see cref="BuildState.Running"/> by a stopped process is enqueued again.

@@ -14,10 +14,44 @@ public sealed partial class Pep440Comparer : IComparer<string>
     [GeneratedRegex(@"^(?:(?<epoch>\d+)!)?(?<release>\d+(?:\.\d+)*)(?:(?<pre_l>a|b|rc)(?<pre_n>\d+))?(?:\.post(?<post>\d+))?(?:\.dev(?<dev>\d+))?(?:\+(?<local>[a-z0-9.]+))?\z", RegexOptions.CultureInvariant)]
     private static partial Regex Normalized();
 
-    public int Compare(string? x, string? y)
+    public int Compare(string? x, string? y) => Compare(Parse(x), x, Parse(y), y);
+
+    /// <summary>True for pre-releases and developmental releases (which installers skip unless asked).</summary>
+    public static bool IsPrerelease(string version) => IsPrerelease(Parse(version));
+
+    /// <summary>
+    /// The release shown as a project's current one, as Warehouse chooses it: the highest version that is neither a
+    /// pre-release nor yanked; failing that (only pre-releases or yanked releases), the highest of all. The default
+    /// (null) when there are no releases.
+    /// </summary>
+    public static TRelease? Latest<TRelease>(IEnumerable<TRelease> releases, Func<TRelease, ParsedVersion> version, Func<TRelease, bool> yanked)
     {
-        var a = Parse(x);
-        var b = Parse(y);
+        var found = false;
+        var foundFinal = false;
+        TRelease? highest = default;
+        TRelease? highestFinal = default;
+        foreach (var release in releases)
+        {
+            var parsed = version(release);
+            if (!found || ParsedVersion.Order.Compare(parsed, version(highest!)) > 0)
+            {
+                highest = release;
+                found = true;
+            }
+
+            if (!yanked(release) && !parsed.IsPrerelease && (!foundFinal || ParsedVersion.Order.Compare(parsed, version(highestFinal!)) > 0))
+            {
+                highestFinal = release;
+                foundFinal = true;
+            }
+        }
+
+        return foundFinal ? highestFinal : highest;
+    }
+
+    /// <summary>The order of two strings given with their parsed forms (null: not a version).</summary>
+    internal static int Compare(Key? a, string? x, Key? b, string? y)
+    {
         if (a is null || b is null)
         {
             return a is null && b is null ? string.CompareOrdinal(x, y) : a is null ? -1 : 1;
@@ -26,8 +60,7 @@ public sealed partial class Pep440Comparer : IComparer<string>
         return a.CompareTo(b);
     }
 
-    /// <summary>True for pre-releases and developmental releases (which installers skip unless asked).</summary>
-    public static bool IsPrerelease(string version) => Parse(version) is { } v && (v.PreLabel >= 0 || v.Dev is not null);
+    internal static bool IsPrerelease(Key? version) => version is { } v && (v.PreLabel >= 0 || v.Dev is not null);
 
     /// <summary>
     /// The parsed form behind the ordering, or null for a string that is not a PEP 440 version. Shared with
@@ -155,4 +188,35 @@ public sealed partial class Pep440Comparer : IComparer<string>
         private static int CompareNumbers(string a, string b) =>
             a.Length != b.Length ? a.Length.CompareTo(b.Length) : string.CompareOrdinal(a, b);
     }
+}
+
+/// <summary>
+/// A version string parsed once, to be ordered (exactly as <see cref="Pep440Comparer"/> orders strings), matched against
+/// specifiers (<see cref="VersionSpecifier.Contains(ParsedVersion)"/>) and asked whether it is a pre-release many times
+/// without parsing it again: a listing of thousands of releases would otherwise parse each string at every comparison.
+/// A string that is not a PEP 440 version is kept too (it sorts first, and matches only "===").
+/// </summary>
+public sealed class ParsedVersion
+{
+    public ParsedVersion(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        Text = text;
+        Key = Pep440Comparer.Parse(text);
+        IsPrerelease = Pep440Comparer.IsPrerelease(Key);
+    }
+
+    /// <summary>The string as given.</summary>
+    public string Text { get; }
+
+    /// <summary>A pre-release or developmental release (<see cref="Pep440Comparer.IsPrerelease(string)"/>).</summary>
+    public bool IsPrerelease { get; }
+
+    internal Pep440Comparer.Key? Key { get; }
+
+    /// <summary>Orders parsed versions as <see cref="Pep440Comparer"/> orders their strings.</summary>
+    public static IComparer<ParsedVersion> Order { get; } = Comparer<ParsedVersion>.Create(
+        (x, y) => x is null || y is null ? (x is null ? (y is null ? 0 : -1) : 1) : Pep440Comparer.Compare(x.Key, x.Text, y.Key, y.Text));
+
+    public override string ToString() => Text;
 }

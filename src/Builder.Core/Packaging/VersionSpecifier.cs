@@ -81,13 +81,15 @@ public sealed partial class VersionSpecifier
     /// Whether <paramref name="version"/> (any PEP 440 spelling) satisfies every clause. Pre-releases are allowed;
     /// a string that is not a PEP 440 version matches only through "===".
     /// </summary>
-    public bool Contains(string version)
+    public bool Contains(string version) => Contains(new ParsedVersion(version));
+
+    /// <inheritdoc cref="Contains(string)"/>
+    public bool Contains(ParsedVersion version)
     {
         ArgumentNullException.ThrowIfNull(version);
-        var candidate = Pep440Comparer.Parse(version);
         foreach (var clause in clauses)
         {
-            if (!clause.Matches(version, candidate))
+            if (!clause.Matches(version.Text, version.Key))
             {
                 return false;
             }

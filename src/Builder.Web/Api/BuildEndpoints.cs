@@ -81,9 +81,8 @@ internal static class BuildEndpoints
         app.MapPost(Retry, RetryAsync).AddEndpointFilter<RequireAdmin>();
     }
 
-    /// <summary>Admins see every build; others the builds of releases they may read (a build not yet planned has no project: admins only).</summary>
-    private static bool MaySee(Principal principal, Builder.Core.Builds.Build build) =>
-        principal.Rights.IsAdmin || (build.Project is { } project && build.Version is { } version && principal.Rights.CanRead(project, version));
+    /// <summary>The one rule (<see cref="AccessRights.CanSeeBuild"/>), which <c>GET /api/builds</c> applies too.</summary>
+    private static bool MaySee(Principal principal, Builder.Core.Builds.Build build) => principal.Rights.CanSeeBuild(build.Project, build.Version);
 
     private static ProblemHttpResult NoSuchBuild(long id) => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"build {id} does not exist");
 
@@ -100,7 +99,7 @@ internal static class BuildEndpoints
         var statuses = await db.ForgeReports.AsNoTracking().Where(r => r.BuildId == id).OrderBy(r => r.Id).ToListAsync(cancellationToken);
         return TypedResults.Ok(new BuildResponse(
             build.Id,
-            build.State.ToString().ToLowerInvariant(),
+            BuildStates.Name(build.State),
             build.Repository!.Name,
             build.Tag,
             build.CommitSha,
@@ -116,7 +115,7 @@ internal static class BuildEndpoints
                 .ToList(),
             build.Parts.OrderBy(p => p.Id)
                 .Select(p => new PartResponse(p.Id, p.Architecture, BuildQueues.ForArchitecture(p.Architecture), p.IdentifierList, p.IncludeSdist,
-                    p.State.ToString().ToLowerInvariant(), p.Attempts, p.Error, p.StartedAt, p.FinishedAt, p.LeaseOwner, p.HeartbeatAt))
+                    BuildStates.Name(p.State), p.Attempts, p.Error, p.StartedAt, p.FinishedAt, p.LeaseOwner, p.HeartbeatAt))
                 .ToList(),
             files.Select(f => new FileResponse(f.Filename, PublicRoutes.File(f.Project, f.Filename), f.Sha256, f.Size, f.RequiresPython)).ToList(),
             PublicRoutes.Build(id) + "/log",
@@ -156,7 +155,7 @@ internal static class BuildEndpoints
 
         if (build.State is not (BuildState.Failed or BuildState.Cancelled))
         {
-            return Conflict(build, $"build {id} is {build.State.ToString().ToLowerInvariant()}; only a failed or cancelled build can be built again");
+            return Conflict(build, $"build {id} is {BuildStates.Name(build.State)}; only a failed or cancelled build can be built again");
         }
 
         var published = await db.Builds.AsNoTracking()
@@ -195,7 +194,7 @@ internal static class BuildEndpoints
     }
 
     private static ProblemHttpResult Conflict(Builder.Core.Builds.Build build, string detail) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, detail: detail, extensions: new Dictionary<string, object?> { ["state"] = build.State.ToString().ToLowerInvariant() });
+        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, detail: detail, extensions: new Dictionary<string, object?> { ["state"] = BuildStates.Name(build.State) });
 
     /// <summary>
     /// The build's output. Until the build is finished and its last lines are stored it follows the log (chunked

@@ -154,6 +154,13 @@ internal sealed partial class LogTargetFilter
             : LogStepRole.Part;
     }
 
+    /// <summary>
+    /// The build page's log section of the target's own step on <paramref name="architecture"/> (the one that built
+    /// it): <c>x86_64 cp311-cp311 wheel</c>, <c>x86_64 cp311-cp311 test</c>, <c>x86_64 sdist</c>; null for an architecture filter.
+    /// </summary>
+    public string? SectionKey(string architecture) =>
+        _step is null ? null : $"{_architecture ?? architecture} {_step}{(_wheel ? WheelStep : string.Empty)}";
+
     // "cp311-cp311 wheel] ..." and "cp311-cp311 wheel" start a step of "cp311-cp311"; "cp313-cp313t wheel" starts none of
     // "cp313-cp313".
     private static bool StartsStep(ReadOnlySpan<char> text, string step) =>

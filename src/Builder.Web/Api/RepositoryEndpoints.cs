@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Builder.Access;
 using Builder.Core.Access;
 using Builder.Core.Builds;
@@ -34,6 +35,9 @@ public sealed record RegisterRepositoryRequest(
 
 /// <summary>A repository as the API shows it: no secret, only whether clone credentials are set.</summary>
 /// <param name="CredentialsKind">What kind of credentials are set (<c>token</c>, <c>githubApp</c>), never their values; null: none.</param>
+/// <param name="Deliveries">
+/// Its latest deliveries, newest first (<c>GET /api/repositories/{id}</c> only: the other routes leave the field out).
+/// </param>
 public sealed record RepositoryResponse(
     long Id,
     string Provider,
@@ -51,7 +55,8 @@ public sealed record RepositoryResponse(
     string WebhookUrl,
     DateTimeOffset CreatedAt,
     DateTimeOffset? UpdatedAt,
-    string? WebhookSecret = null);
+    string? WebhookSecret = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<DeliveryResponse>? Deliveries = null);
 
 public sealed record TriggerBuildRequest(string? Tag);
 
@@ -60,7 +65,11 @@ public sealed record TriggeredBuild(long Id, string Url, bool Created, string Co
 
 public sealed record DeliveryResponse(
     long Id, string Provider, string Event, string? DeliveryId, string? IdempotencyKey, string? Tag, string? Commit,
-    string Outcome, long? BuildId, string? Detail, DateTimeOffset ReceivedAt);
+    string Outcome, long? BuildId, string? Detail, DateTimeOffset ReceivedAt)
+{
+    public static DeliveryResponse From(WebhookDelivery d) =>
+        new(d.Id, d.Provider, d.Event, d.DeliveryId, d.IdempotencyKey, d.Tag, d.CommitSha, d.Outcome, d.BuildId, d.Detail, d.ReceivedAt);
+}
 
 /// <summary>
 /// Registering and changing repositories (admin). Secrets are write-only: the webhook secret is shown once, when it
@@ -70,6 +79,9 @@ public sealed record DeliveryResponse(
 internal static class RepositoryEndpoints
 {
     public const string Repositories = "/api/repositories";
+
+    /// <summary>How many of its latest deliveries <c>GET /api/repositories/{id}</c> shows.</summary>
+    public const int RecentDeliveries = 20;
 
     private static readonly string[] CloneSchemes = ["https", "http", "file"];
 
@@ -88,7 +100,7 @@ internal static class RepositoryEndpoints
     /// Builds a tag without a webhook (a forge sends none when more than three tags are pushed at once): the tag is
     /// resolved on the repository with its credentials, and its commit builds once, as a push of it would.
     /// </summary>
-    private static async Task<Results<Accepted<TriggeredBuild>, ProblemHttpResult>> TriggerAsync(
+    internal static async Task<Results<Accepted<TriggeredBuild>, ProblemHttpResult>> TriggerAsync(
         long id, TriggerBuildRequest? body, BuilderDbContext db, TagBuilds tagBuilds, AuditLog audit, TimeProvider time, HttpContext http, CancellationToken cancellationToken)
     {
         var tag = body?.Tag?.Trim();
@@ -146,7 +158,7 @@ internal static class RepositoryEndpoints
     }
 
     /// <summary>The repository's latest webhook deliveries (and manual triggers), newest first, with what each did.</summary>
-    private static async Task<Results<Ok<List<DeliveryResponse>>, ProblemHttpResult>> DeliveriesAsync(
+    internal static async Task<Results<Ok<List<DeliveryResponse>>, ProblemHttpResult>> DeliveriesAsync(
         long id, int? limit, BuilderDbContext db, CancellationToken cancellationToken)
     {
         if (!await db.Repositories.AnyAsync(r => r.Id == id, cancellationToken))
@@ -154,13 +166,18 @@ internal static class RepositoryEndpoints
             return Problem(StatusCodes.Status404NotFound, $"no repository {id}");
         }
 
-        var deliveries = await db.WebhookDeliveries.AsNoTracking().Where(d => d.RepositoryId == id).OrderByDescending(d => d.Id)
-            .Take(Math.Clamp(limit ?? 50, 1, 500)).ToListAsync(cancellationToken);
-        return TypedResults.Ok(deliveries.Select(d => new DeliveryResponse(
-            d.Id, d.Provider, d.Event, d.DeliveryId, d.IdempotencyKey, d.Tag, d.CommitSha, d.Outcome, d.BuildId, d.Detail, d.ReceivedAt)).ToList());
+        return TypedResults.Ok(await ReadDeliveriesAsync(id, Math.Clamp(limit ?? 50, 1, 500), db, cancellationToken));
     }
 
-    private static async Task<Results<Created<RepositoryResponse>, ProblemHttpResult>> RegisterAsync(
+    /// <summary>The repository's <paramref name="limit"/> latest deliveries, newest first.</summary>
+    private static async Task<List<DeliveryResponse>> ReadDeliveriesAsync(long id, int limit, BuilderDbContext db, CancellationToken cancellationToken)
+    {
+        var deliveries = await db.WebhookDeliveries.AsNoTracking().Where(d => d.RepositoryId == id).OrderByDescending(d => d.Id)
+            .Take(limit).ToListAsync(cancellationToken);
+        return deliveries.Select(DeliveryResponse.From).ToList();
+    }
+
+    internal static async Task<Results<Created<RepositoryResponse>, ProblemHttpResult>> RegisterAsync(
         RegisterRepositoryRequest? body, BuilderDbContext db, RepositorySecrets secrets, AuditLog audit, TimeProvider time, HttpContext http, CancellationToken cancellationToken)
     {
         if (body is null)
@@ -250,10 +267,16 @@ internal static class RepositoryEndpoints
         return TypedResults.Ok(repositories.Select(r => View(r, secrets, http)).ToList());
     }
 
+    /// <summary>The repository, with its <see cref="RecentDeliveries"/> latest deliveries (as <c>.../deliveries</c> lists them).</summary>
     private static async Task<Results<Ok<RepositoryResponse>, ProblemHttpResult>> GetAsync(long id, BuilderDbContext db, IRepositorySecrets secrets, HttpContext http, CancellationToken cancellationToken)
     {
         var repository = await db.Repositories.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
-        return repository is null ? Problem(StatusCodes.Status404NotFound, $"no repository {id}") : TypedResults.Ok(View(repository, secrets, http));
+        if (repository is null)
+        {
+            return Problem(StatusCodes.Status404NotFound, $"no repository {id}");
+        }
+
+        return TypedResults.Ok(View(repository, secrets, http) with { Deliveries = await ReadDeliveriesAsync(id, RecentDeliveries, db, cancellationToken) });
     }
 
     /// <summary>

@@ -32,11 +32,17 @@ public sealed class IndexCache : IDisposable
     private readonly ChangeFeed _feed;
     private readonly BuilderMetrics _metrics;
     private readonly Lock _gate = new();
+
+    // The published index: _published when no project changed since it was read; else _publishedBase and the projects
+    // that changed since (_stalePublished), which the next reader reads again (only those: a publish does not cost a read
+    // of every file). Both under _gate.
+    private readonly HashSet<string> _stalePublished = new(StringComparer.Ordinal);
+    private PublishedIndex? _published;
+    private PublishedIndex? _publishedBase;
     private long _generation;
     private int _negativeEntries;
     private int _filteredPageCount;
     private RootPages? _root;
-    private Catalog? _catalog;
 
     public IndexCache(IServiceScopeFactory scopes, ChangeFeed feed, BuilderMetrics metrics)
     {
@@ -47,9 +53,6 @@ public sealed class IndexCache : IDisposable
     }
 
     public sealed record RootPages(RenderedPage Html, RenderedPage Json);
-
-    /// <summary>Every published project with its versions, for listings filtered by rights (read once per change).</summary>
-    private sealed record Catalog(IReadOnlyList<string> Projects, IReadOnlyDictionary<string, string[]> Versions);
 
     /// <summary>The project list as <paramref name="rights"/> may see it: projects with at least one visible version.</summary>
     public async ValueTask<RootPages> GetRootAsync(AccessRights rights, CancellationToken cancellationToken)
@@ -67,8 +70,11 @@ public sealed class IndexCache : IDisposable
         }
 
         var generation = Volatile.Read(ref _generation);
-        var catalog = await GetCatalogAsync(cancellationToken);
-        var visible = catalog.Projects.Where(p => rights.Read(p) is { Any: true } access && (access.IsEverything || catalog.Versions[p].Any(access.Allows))).ToList();
+        var published = await GetPublishedAsync(cancellationToken);
+        var visible = published.Projects
+            .Where(p => rights.Read(p.Name) is { Any: true } access && (access.IsEverything || p.Releases.Any(r => access.Allows(r.Version))))
+            .Select(p => p.Name)
+            .ToList();
         var (html, json) = IndexPages.RenderRoot(visible);
         var root = new RootPages(html, json);
         lock (_gate)
@@ -214,29 +220,54 @@ public sealed class IndexCache : IDisposable
         return await db.Files.AsNoTracking().Where(f => f.Project == project && f.DeletedAt == null).ToListAsync(cancellationToken);
     }
 
-    private async ValueTask<Catalog> GetCatalogAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Every published project and its releases, as of this call: for listings filtered by rights (the project list
+    /// above, the catalog's listings). Read from the database once, then after a change only the changed projects' rows
+    /// are read again; no reader waits for anything else. A change made before the call is in the answer.
+    /// </summary>
+    public async ValueTask<PublishedIndex> GetPublishedAsync(CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _catalog) is { } cached)
+        if (Volatile.Read(ref _published) is { } fresh)
         {
-            return cached;
+            return fresh;
         }
 
-        var generation = Volatile.Read(ref _generation);
-        await using var scope = _scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<BuilderDbContext>();
-        var rows = await db.Files.AsNoTracking().Where(f => f.DeletedAt == null).Select(f => new { f.Project, f.Version }).Distinct().ToListAsync(cancellationToken);
-        var versions = rows.GroupBy(r => r.Project, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(r => r.Version).ToArray(), StringComparer.Ordinal);
-        var projects = versions.Keys.Order(StringComparer.Ordinal).ToList();
-        var catalog = new Catalog(projects, versions);
+        PublishedIndex? stale;
+        string[] changed;
+        long generation;
         lock (_gate)
         {
+            if (_published is { } current)
+            {
+                return current;
+            }
+
+            stale = _publishedBase;
+            changed = [.. _stalePublished];
+            generation = _generation;
+        }
+
+        await using var scope = _scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<BuilderDbContext>();
+        var files = db.Files.AsNoTracking().Where(f => f.DeletedAt == null);
+        if (stale is not null)
+        {
+            files = files.Where(f => changed.Contains(f.Project));
+        }
+
+        var rows = await files.Select(f => new PublishedFileRow(f.Project, f.Version, f.UploadedAt, f.Yanked)).ToListAsync(cancellationToken);
+        var published = stale is null ? PublishedIndex.From(rows) : stale.With(changed, rows);
+        lock (_gate)
+        {
+            // A change since the read began (the generation moved) may be missing from it: answer it, keep it not.
             if (_generation == generation)
             {
-                _catalog = catalog;
+                _published = _publishedBase = published;
+                _stalePublished.Clear();
             }
         }
 
-        return catalog;
+        return published;
     }
 
     private void OnChanged(string topic, string key)
@@ -257,15 +288,22 @@ public sealed class IndexCache : IDisposable
         {
             _generation++;
             _root = null;
-            _catalog = null;
+            _published = null;
             _filteredRoots.Clear();
             if (project == ChangeFeed.Everything)
             {
+                _publishedBase = null;
+                _stalePublished.Clear();
                 _projects.Clear();
                 _filteredProjects.Clear();
                 _negativeEntries = 0;
                 _filteredPageCount = 0;
                 return;
+            }
+
+            if (_publishedBase is not null)
+            {
+                _stalePublished.Add(project);
             }
 
             if (_projects.TryRemove(project, out var removed) && removed is null)

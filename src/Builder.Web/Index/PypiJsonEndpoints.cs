@@ -88,12 +88,9 @@ internal static class PypiJsonEndpoints
         return TypedResults.Text(result.ToJsonString(), "application/json", Encoding.UTF8);
     }
 
-    /// <summary>As Warehouse: the newest release that is neither yanked nor a pre-release; failing that, the newest.</summary>
-    private static string LatestVersion(Dictionary<string, List<PackageFile>> releases)
-    {
-        var ordered = releases.Keys.Order(Pep440Comparer.Instance).ToList();
-        return ordered.LastOrDefault(v => !Pep440Comparer.IsPrerelease(v) && releases[v].Any(f => !f.Yanked)) ?? ordered[^1];
-    }
+    /// <summary>As Warehouse: the newest release that is neither yanked (every file yanked) nor a pre-release; failing that, the newest.</summary>
+    private static string LatestVersion(Dictionary<string, List<PackageFile>> releases) =>
+        Pep440Comparer.Latest(releases.Keys.Select(v => new ParsedVersion(v)), v => v, v => releases[v.Text].All(f => f.Yanked))!.Text;
 
     private static async Task<CoreMetadataDocument?> ReadMetadataAsync(List<PackageFile> files, PackageArtifacts artifacts, CancellationToken cancellationToken)
     {

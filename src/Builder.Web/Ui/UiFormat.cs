@@ -47,3 +47,6 @@ public static class UiFormat
     public static IHtmlContent State(string state) =>
         new HtmlString($"<span class=\"badge state-{HtmlEncoder.Default.Encode(state)}\">{HtmlEncoder.Default.Encode(state)}</span>");
 }
+
+/// <summary>The files table of a release (project and release pages): admins get yank, unyank and delete buttons.</summary>
+public sealed record FilesView(string Project, Builder.Web.Catalog.ReleaseDetail Release, bool Admin, string? TableId);

@@ -21,6 +21,7 @@ internal static class UiServiceCollectionExtensions
         });
         services.AddSingleton<UiAssets>();
         services.AddSingleton<UiAddress>();
+        services.AddSingleton<ReleaseMetadata>();
         return services;
     }
 

@@ -64,6 +64,12 @@ public sealed class RouteMatrixTests : IDisposable
         new("GET", "/pypi/{project}/{version}/json", _ => Get($"/pypi/{App}/2.0/json"),
             [401, 200, 404, 200, 404, 200, 200, 200, 404, 404]),
 
+        // The catalog (the web UI's listings as JSON): read rights like the index; a principal without any lists nothing.
+        new("GET", "/api/projects", _ => Get("/api/projects"),
+            [401, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+        new("GET", "/api/projects/{project}", _ => Get($"/api/projects/{App}"),
+            [401, 200, 404, 200, 404, 200, 200, 200, 404, 404]),
+
         // Uploads: the upload scope for the project (or admin); a person needs the publisher role.
         new("POST", "/legacy/", c => c.World.UploadRequest(),
             [401, 403, 403, 403, 200, 200, 200, 403, 403, 403]),
@@ -96,6 +102,9 @@ public sealed class RouteMatrixTests : IDisposable
             [401, 200, 404, 404, 404, 200, 200, 200, 404, 404]),
         new("GET", "/api/builds/{id:long}/events", c => Get($"/api/builds/{c.World.BuildId}/events"),
             [401, 200, 404, 404, 404, 200, 200, 200, 404, 404]),
+        // The build list: credentials always; each principal sees the builds it may (none: an empty list).
+        new("GET", "/api/builds", _ => Get("/api/builds"),
+            [401, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
         // Build again: admin; the matrix's build is still queued, so even an admin gets 409 (nothing is built twice).
         new("POST", "/api/builds/{id:long}/retry", c => Task.FromResult(new Req($"/api/builds/{c.World.BuildId}/retry")),
             [401, 403, 403, 403, 403, 409, 409, 403, 403, 403]),
@@ -203,8 +212,8 @@ public sealed class RouteMatrixTests : IDisposable
 
         Assert.True(missing.Count == 0, "endpoints without a row in the matrix (add one per principal):\n" + string.Join('\n', missing));
         Assert.True(extra.Count == 0, "rows for endpoints the app does not map:\n" + string.Join('\n', extra));
-        // 42 routes, 45 (method, pattern) pairs: GET and HEAD of the three index routes count twice.
-        Assert.Equal(45, app.Count);
+        // 45 routes, 48 (method, pattern) pairs: GET and HEAD of the three index routes count twice.
+        Assert.Equal(48, app.Count);
         Assert.Equal(app.Count, table.Count);
     }
 
@@ -251,8 +260,8 @@ public sealed class RouteMatrixTests : IDisposable
 
         Assert.True(mismatches.Count == 0, $"{mismatches.Count} of {cells} cells differ from the design:\n" + string.Join('\n', mismatches));
         Assert.Equal(Table.Length * whos.Length, cells);
-        // Every row but the four webhook rows and the two health rows challenges anonymous requests: 43 of 49.
-        Assert.Equal(49, Table.Length);
+        // Every row but the four webhook rows and the two health rows challenges anonymous requests: 46 of 52.
+        Assert.Equal(52, Table.Length);
         Assert.Equal(Table.Length - 6, challenges);
     }
 

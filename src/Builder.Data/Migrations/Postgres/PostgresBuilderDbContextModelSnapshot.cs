@@ -345,6 +345,8 @@ namespace Builder.Data.Migrations.Postgres
 
                     b.HasIndex("State");
 
+                    b.HasIndex("Project", "Id");
+
                     b.HasIndex("RepositoryId", "Tag", "CommitSha", "Generation")
                         .IsUnique();
 

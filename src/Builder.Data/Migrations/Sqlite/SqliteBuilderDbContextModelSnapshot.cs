@@ -330,6 +330,8 @@ namespace Builder.Data.Migrations.Sqlite
 
                     b.HasIndex("State");
 
+                    b.HasIndex("Project", "Id");
+
                     b.HasIndex("RepositoryId", "Tag", "CommitSha", "Generation")
                         .IsUnique();
 
