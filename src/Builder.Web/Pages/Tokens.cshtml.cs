@@ -29,21 +29,26 @@ public sealed class TokensModel(TokenService tokens, UiAddress address) : UiPage
     [BindProperty]
     public TokenForm Form { get; set; } = new();
 
-    public async Task<IActionResult> OnGetAsync()
+    public async Task<IActionResult> OnGetAsync() => Refusal() ?? await ShowAsync();
+
+    /// <summary>As <c>/api/tokens</c>: people manage their own tokens, admins everyone's; other tokens none.</summary>
+    private IActionResult? Refusal()
     {
         if (!SignedIn)
         {
             return SignInFirst();
         }
 
-        return await ShowAsync();
+        return Viewer.Rights.IsAdmin || Viewer.Kind == Builder.Core.Access.PrincipalKind.Person
+            ? null
+            : ProblemPage(StatusCodes.Status403Forbidden, "Tokens", "Tokens are managed by admins, and by people for themselves; sign in with your account.");
     }
 
     public async Task<IActionResult> OnPostCreateAsync()
     {
-        if (!SignedIn)
+        if (Refusal() is { } refusal)
         {
-            return SignInFirst();
+            return refusal;
         }
 
         if (!Form.TryBuild(out var request, out var problem))
@@ -68,9 +73,9 @@ public sealed class TokensModel(TokenService tokens, UiAddress address) : UiPage
 
     public async Task<IActionResult> OnPostRevokeAsync(long id)
     {
-        if (!SignedIn)
+        if (Refusal() is { } refusal)
         {
-            return SignInFirst();
+            return refusal;
         }
 
         var revoked = await tokens.RevokeAsync(id, Viewer, HttpContext.Actor(), HttpContext.RequestAborted);

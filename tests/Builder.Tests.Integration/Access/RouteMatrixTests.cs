@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Builder.Tests.Integration.Infrastructure;
 using Builder.Tests.Integration.Upload;
+using Builder.Web.Ui;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -173,6 +174,38 @@ public sealed class RouteMatrixTests : IDisposable
             [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
         new("GET", "/api/whoami", _ => Get("/api/whoami"),
             [401, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+
+        // The web UI's pages (Razor Pages: every method maps to the page; GET is what a browser sends). They take the same
+        // principals (a browser's session cookie is one more way to be a person: UiSessionTests). Without credentials a
+        // page redirects to /sign-in (302); what a principal may not see is the same 404 page as what does not exist;
+        // admin pages are 403 for others. Refusals say why on the page.
+        Page("", _ => Get("/"),
+            [302, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+        Page("project/{name}", _ => Get($"/project/{App}/"),
+            [302, 200, 404, 200, 404, 200, 200, 200, 404, 404]),
+        Page("project/{name}/{version}", _ => Get($"/project/{App}/1.0/"),
+            [302, 200, 404, 404, 404, 200, 200, 200, 404, 404]),
+        Page("builds", _ => Get("/builds"),
+            [302, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+        Page("builds/{id:long}", c => Get($"/builds/{c.World.BuildId}"),
+            [302, 200, 404, 404, 404, 200, 200, 200, 404, 404]),
+        Page("repositories", _ => Get("/repositories"),
+            [302, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
+        Page("repositories/{id:long}", c => Get($"/repositories/{c.World.RepositoryId}"),
+            [302, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
+        Page("tokens", _ => Get("/tokens"),
+            [302, 403, 403, 403, 403, 200, 200, 200, 200, 403]),
+        Page("audit", _ => Get("/audit"),
+            [302, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
+        Page("sign-in", _ => Get("/sign-in"),
+            [200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+        Page("sign-out", _ => Get("/sign-out"),
+            [200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+        // The UI's assets: public (a stylesheet and a script say nothing private), content-hashed, immutable.
+        new("GET", UiAssets.Route, _ => Get(AppScript()),
+            [200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+        new("HEAD", UiAssets.Route, _ => Get(AppScript()),
+            [200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
     ];
 
     private readonly AccessHost _host = new(settings: new() { ["Builder:Metrics:Token"] = MetricsToken });
@@ -180,6 +213,13 @@ public sealed class RouteMatrixTests : IDisposable
     public void Dispose() => _host.Dispose();
 
     private static Task<Req> Get(string path) => Task.FromResult(new Req(path));
+
+    /// <summary>A UI page's row: Razor Pages map every method ("*"); a browser GETs it.</summary>
+    private static Row Page(string pattern, Func<Cell, Task<Req>> request, int[] expected) =>
+        new("*", pattern, request, expected) { SendMethod = "GET", IsPage = true };
+
+    /// <summary>app.js at its content-hashed URL.</summary>
+    private static string AppScript() => new Builder.Web.Ui.UiAssets().Url("js/app.js");
 
     private static Task<Req> Json(string path, object body) => Task.FromResult(new Req(path, () => JsonContent.Create(body)));
 
@@ -212,8 +252,9 @@ public sealed class RouteMatrixTests : IDisposable
 
         Assert.True(missing.Count == 0, "endpoints without a row in the matrix (add one per principal):\n" + string.Join('\n', missing));
         Assert.True(extra.Count == 0, "rows for endpoints the app does not map:\n" + string.Join('\n', extra));
-        // 45 routes, 48 (method, pattern) pairs: GET and HEAD of the three index routes count twice.
-        Assert.Equal(48, app.Count);
+        // 45 API routes, 48 (method, pattern) pairs (GET and HEAD of the three index routes count twice), 11 UI pages
+        // (every method) and the UI's assets (GET and HEAD).
+        Assert.Equal(61, app.Count);
         Assert.Equal(app.Count, table.Count);
     }
 
@@ -231,7 +272,7 @@ public sealed class RouteMatrixTests : IDisposable
             foreach (var who in whos)
             {
                 var request = await row.Request(new Cell(who, world));
-                var answer = await _host.SendAsync(new HttpMethod(row.Method), request.Path, world.Credentials(who), request.Content?.Invoke(), request.Configure);
+                var answer = await _host.SendAsync(new HttpMethod(row.SendMethod), request.Path, world.Credentials(who), request.Content?.Invoke(), request.Configure);
                 cells++;
                 var expected = row.Expected[(int)who];
                 if (answer.Code != expected)
@@ -250,26 +291,40 @@ public sealed class RouteMatrixTests : IDisposable
                     }
                 }
 
-                // Refusals say why, as problem details (HEAD answers have no body).
-                if (expected is 401 or 403 or 404 && row.Method != "HEAD" && string.IsNullOrWhiteSpace(answer.Detail))
+                // Refusals say why: as problem details (HEAD answers have no body), on a page in its problem paragraph.
+                if (expected is 401 or 403 or 404 && row.SendMethod != "HEAD" && (row.IsPage ? !answer.Body.Contains("class=\"problem\"", StringComparison.Ordinal) : string.IsNullOrWhiteSpace(answer.Detail)))
                 {
-                    mismatches.Add($"{row.Method} {request.Path} as {who}: {expected} without a problem detail: {answer}");
+                    mismatches.Add($"{row.Method} {request.Path} as {who}: {expected} without saying why: {answer}");
+                }
+
+                // A page asks anonymous visitors to sign in, and comes back to itself afterwards.
+                if (expected == 302 && answer.Headers.Location?.OriginalString.StartsWith("/sign-in?returnUrl=", StringComparison.Ordinal) != true)
+                {
+                    mismatches.Add($"{row.Method} {request.Path} as {who}: 302 to {answer.Headers.Location}, not to the sign-in page");
                 }
             }
         }
 
         Assert.True(mismatches.Count == 0, $"{mismatches.Count} of {cells} cells differ from the design:\n" + string.Join('\n', mismatches));
         Assert.Equal(Table.Length * whos.Length, cells);
-        // Every row but the four webhook rows and the two health rows challenges anonymous requests: 46 of 52.
-        Assert.Equal(52, Table.Length);
-        Assert.Equal(Table.Length - 6, challenges);
+        // Every API row but the four webhook rows and the two health rows challenges anonymous requests: 46 of 52; the 11
+        // pages redirect to the sign-in page (or are it) and the 2 asset rows are public.
+        Assert.Equal(65, Table.Length);
+        Assert.Equal(46, challenges);
     }
 
     private sealed record Req(string Path, Func<HttpContent>? Content = null, Action<HttpRequestMessage>? Configure = null);
 
     private sealed record Cell(Who Who, MatrixWorld World);
 
-    private sealed record Row(string Method, string Pattern, Func<Cell, Task<Req>> Request, int[] Expected);
+    private sealed record Row(string Method, string Pattern, Func<Cell, Task<Req>> Request, int[] Expected)
+    {
+        /// <summary>The method the cell sends (the pattern's, but GET for a page, which maps every method).</summary>
+        public string SendMethod { get; init; } = Method;
+
+        /// <summary>A UI page: HTML answers, a redirect to the sign-in page instead of a challenge.</summary>
+        public bool IsPage { get; init; }
+    }
 
     /// <summary>The data every cell reads: published releases, a build of acme-app 1.0, the principals' credentials.</summary>
     private sealed class MatrixWorld
