@@ -20,7 +20,18 @@ public sealed class BuildModel(BuilderDbContext db) : UiPage
 
     public IReadOnlyList<PackageFile> Files { get; private set; } = [];
 
+    /// <summary>Logs longer than this render folded steps cut to their last <see cref="FoldedLines"/> lines, unless <c>?full=1</c>.</summary>
+    public const int LargeLog = 10_000;
+
+    public const int FoldedLines = 200;
+
     public bool Running => Build is { IsFinished: false };
+
+    [BindProperty(SupportsGet = true)]
+    public bool Full { get; set; }
+
+    /// <summary>The line limit of folded steps on this page: none for ordinary logs and with <c>?full=1</c>.</summary>
+    public int? FoldedLineLimit => !Full && Log!.LineCount > LargeLog ? FoldedLines : null;
 
     public string StateName => Build!.State.ToString().ToLowerInvariant();
 

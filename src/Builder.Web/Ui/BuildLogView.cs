@@ -174,7 +174,14 @@ public sealed partial class BuildLogView
     /// <c>&lt;ol class="log-lines"&gt;</c> of <c>&lt;li id="L123"&gt;&lt;a href="#L123" class="ln"&gt;123&lt;/a&gt;&lt;span
     /// class="lt"&gt;...&lt;/span&gt;&lt;/li&gt;</c> (the text through <see cref="AnsiHtml"/>).
     /// </summary>
-    public void WriteHtml(TextWriter writer)
+    public void WriteHtml(TextWriter writer) => WriteHtml(writer, null);
+
+    /// <summary>
+    /// <see cref="WriteHtml(TextWriter)"/>, with each folded (succeeded, cancelled or unknown) section longer than
+    /// <paramref name="foldedLineLimit"/> cut to its last that many lines after a line saying how many came before
+    /// and linking to <c>?full=1</c> (the page rendered whole) and the raw log: a huge log stays a light page.
+    /// </summary>
+    public void WriteHtml(TextWriter writer, int? foldedLineLimit)
     {
         writer.Write("<div class=\"log-sections\" data-line-count=\"");
         WriteNumber(writer, LineCount);
@@ -183,7 +190,7 @@ public sealed partial class BuildLogView
         writer.Write("\">\n");
         foreach (var section in Sections)
         {
-            WriteSection(writer, section);
+            WriteSection(writer, section, section.IsOpen ? null : foldedLineLimit);
         }
 
         writer.Write("</div>\n");
@@ -192,7 +199,10 @@ public sealed partial class BuildLogView
     /// <summary><see cref="WriteHtml"/> for a Razor page (<c>@Model.Log.ToHtml()</c>): written straight to the response.</summary>
     public IHtmlContent ToHtml() => new WrittenHtml(WriteHtml);
 
-    private static void WriteSection(TextWriter writer, LogSection section)
+    /// <summary><see cref="WriteHtml(TextWriter, int?)"/> for a Razor page.</summary>
+    public IHtmlContent ToHtml(int? foldedLineLimit) => new WrittenHtml(writer => WriteHtml(writer, foldedLineLimit));
+
+    private static void WriteSection(TextWriter writer, LogSection section, int? lineLimit)
     {
         // Ids, keys and state names are encoded like any text: a key is whatever a log line's brackets held.
         writer.Write("<details id=\"");
@@ -215,7 +225,18 @@ public sealed partial class BuildLogView
         }
 
         writer.Write("</summary><ol class=\"log-lines\">\n");
-        foreach (var line in section.Lines)
+        var lines = section.Lines;
+        var skip = lineLimit is { } limit && lines.Count > limit ? lines.Count - limit : 0;
+        if (skip > 0)
+        {
+            writer.Write("<li class=\"log-omitted\"><span class=\"lt\">");
+            WriteNumber(writer, skip);
+            writer.Write(" earlier lines of this step are not shown: <a href=\"?full=1#L");
+            WriteNumber(writer, lines[skip].Number);
+            writer.Write("\">show the whole log</a></span></li>\n");
+        }
+
+        foreach (var line in lines.Skip(skip))
         {
             writer.Write("<li id=\"L");
             WriteNumber(writer, line.Number);

@@ -387,4 +387,46 @@ public sealed partial class BuildLogViewTests
 
     [GeneratedRegex("<([a-z]+)")]
     private static partial Regex Tags();
+
+    [Fact]
+    public void A_line_limit_cuts_folded_steps_to_their_last_lines_and_leaves_open_steps_whole()
+    {
+        var text = new System.Text.StringBuilder();
+        for (var i = 1; i <= 1000; i++)
+        {
+            text.Append("[x86_64] [cp311-cp311 wheel] compiling ").Append(i).Append('\n');
+        }
+
+        for (var i = 1; i <= 300; i++)
+        {
+            text.Append("[x86_64] [cp312-cp312 wheel] error ").Append(i).Append('\n');
+        }
+
+        var build = NewBuild(BuildState.Failed);
+        build.Parts.Add(Part(5, "x86_64", BuildState.Failed));
+        build.Targets.AddRange([Target("cp311-manylinux_x86_64", true, 10), Target("cp312-manylinux_x86_64", false, 2)]);
+        var view = BuildLogView.Create(Chunks((1, text.ToString())), build);
+
+        var whole = Render(view, null);
+        var cut = Render(view, 50);
+
+        Assert.Contains("id=\"L1\"", whole, StringComparison.Ordinal);
+        // The succeeded step keeps its last 50 lines (951-1000) after a line saying what is left out and linking to it.
+        Assert.DoesNotContain("id=\"L950\"", cut, StringComparison.Ordinal);
+        Assert.Contains("id=\"L951\"", cut, StringComparison.Ordinal);
+        Assert.Contains("id=\"L1000\"", cut, StringComparison.Ordinal);
+        Assert.Contains("950 earlier lines of this step are not shown: <a href=\"?full=1#L951\">", cut, StringComparison.Ordinal);
+        // The failed step is open and whole.
+        Assert.Contains("id=\"L1001\"", cut, StringComparison.Ordinal);
+        Assert.Contains("id=\"L1300\"", cut, StringComparison.Ordinal);
+        Assert.Equal(1, System.Text.RegularExpressions.Regex.Count(cut, "log-omitted"));
+        Assert.Equal(50 + 300, System.Text.RegularExpressions.Regex.Count(cut, "<li id=\"L"));
+    }
+
+    private static string Render(BuildLogView view, int? limit)
+    {
+        using var writer = new StringWriter();
+        view.WriteHtml(writer, limit);
+        return writer.ToString();
+    }
 }
