@@ -216,7 +216,7 @@ public sealed partial class UiBrowserTests(BrowserSession browser, UiBrowserScen
             File.SetUnixFileMode(Path.Combine(netrcHome, ".netrc"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
 
-        var lookup = await Shell.RunAsync(python, ["-c", "import sys; from pip._vendor.requests.utils import get_netrc_auth; print(get_netrc_auth(sys.argv[1]))", BaseUrl + "/simple/"],
+        var lookup = await Shell.RunAsync(Pip.PythonExecutable("3.12"), ["-c", "import sys; from pip._vendor.requests.utils import get_netrc_auth; print(get_netrc_auth(sys.argv[1]))", BaseUrl + "/simple/"],
             environment: AccessClientHelpers.ClientEnvironment(netrcHome));
         Assert.True(lookup.StandardOutput.Trim() == $"('__token__', '{secret}')",
             $"pip finds the token in the copied .netrc for {BaseUrl}/simple/ (netrc 'machine' is a host name: pip ignores the port when it looks one up); got {lookup.Output.Trim()} from:\n{netrc}");
@@ -382,7 +382,7 @@ public sealed partial class UiBrowserTests(BrowserSession browser, UiBrowserScen
     }
 
     /// <summary>
-    /// Runs the copied <c>pip install ...</c> command word for word (with a fresh venv's pip) in a HOME whose <c>.netrc</c>
+    /// Runs the copied <c>pip install ...</c> command word for word (into a fresh venv) in a HOME whose <c>.netrc</c>
     /// holds <paramref name="token"/> for the index's host: the URL stays as copied, pip adds the credentials.
     /// </summary>
     private async Task<string> RunCopiedPipCommandAsync(string command, string token)
@@ -395,15 +395,17 @@ public sealed partial class UiBrowserTests(BrowserSession browser, UiBrowserScen
     }
 
     /// <summary>
-    /// <c>pip install ARGUMENTS</c> in a fresh venv of Python 3.12, as CI runs it (no input, no cache, no config file,
-    /// <paramref name="home"/> as HOME); returns the venv's python.
+    /// <c>pip install ARGUMENTS</c> into a fresh venv of Python 3.12, as CI runs it (no input, no cache, no config file,
+    /// <paramref name="home"/> as HOME); returns the venv's python. The venv has no pip of its own (making one takes
+    /// seconds): Python 3.12's pip installs into it with <c>--python</c>.
     /// </summary>
     private async Task<string> PipInstallAsync(string home, params string[] arguments)
     {
         var venv = Path.Combine(scenario.Root, "venv-" + Guid.NewGuid().ToString("N")[..8]);
-        (await Shell.RunAsync(Pip.PythonExecutable("3.12"), ["-m", "venv", venv])).EnsureSuccess("python3.12 -m venv");
+        (await Shell.RunAsync(Pip.PythonExecutable("3.12"), ["-m", "venv", "--without-pip", venv])).EnsureSuccess("python3.12 -m venv");
         var python = Path.Combine(venv, "bin", "python");
-        var result = await Shell.RunAsync(python, ["-m", "pip", "install", "--no-input", "--no-cache-dir", "--disable-pip-version-check", .. arguments],
+        var result = await Shell.RunAsync(Pip.PythonExecutable("3.12"),
+            ["-m", "pip", "--python", python, "install", "--no-input", "--no-cache-dir", "--disable-pip-version-check", .. arguments],
             environment: AccessClientHelpers.ClientEnvironment(home));
         Assert.True(result.ExitCode == 0, $"pip install {string.Join(' ', arguments)} failed ({result.ExitCode}):\n{result.Output}");
         return python;
