@@ -14,8 +14,8 @@ using Builder.Web.Api;
 using Builder.Web.Catalog;
 using Builder.Web.Import;
 using Builder.Web.Index;
-using Builder.Web.Upload;
 using Builder.Web.Ui;
+using Builder.Web.Upload;
 using Builder.Web.Upstream;
 using Builder.Web.Webhooks;
 

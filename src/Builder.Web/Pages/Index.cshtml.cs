@@ -6,7 +6,7 @@ namespace Builder.Web.Pages;
 
 /// <summary>
 /// The packages the viewer may read (<see cref="ProjectCatalog"/>, as <c>GET /api/projects</c>): search as you type
-/// (app.js asks for <c>?partial=1</c>, the results fragment alone), latest version, last release, last build, paged.
+/// (app.js asks for <c>?partial=true</c>, the results fragment alone), latest version, last release, last build, paged.
 /// </summary>
 public sealed class IndexModel(ProjectCatalog catalog) : UiPage
 {
@@ -18,7 +18,7 @@ public sealed class IndexModel(ProjectCatalog catalog) : UiPage
     [BindProperty(SupportsGet = true, Name = "page")]
     public int PageNumber { get; set; } = 1;
 
-    /// <summary><c>?partial=1</c>: the results fragment alone (search as you type).</summary>
+    /// <summary><c>?partial=true</c>: the results fragment alone (search as you type).</summary>
     [BindProperty(SupportsGet = true, Name = "partial")]
     public bool Fragment { get; set; }
 

@@ -133,4 +133,27 @@ public sealed class UiSessionTests : IDisposable
 
         Assert.Equal(HttpStatusCode.NotFound, (await _host.GetAsync("/static/js/app.000000000000.js")).Status);
     }
+
+    [Fact]
+    public async Task Search_as_you_type_gets_the_results_fragment_alone_with_only_what_the_person_may_read()
+    {
+        await _host.PublishAsync("acme-app", "1.0");
+        await _host.PublishAsync("other-lib", "1.0");
+        await _host.CreatePersonAsync("rita", Password, new { role = "reader", projects = new[] { "acme-*" } });
+        var browser = new UiClient(_host);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.SignInAsync("rita", Password)).Status);
+
+        var page = await browser.GetAsync("/?q=a");
+        Assert.Contains("<html", page.Body, StringComparison.Ordinal);
+        Assert.Contains("class=\"project-link\" href=\"/project/acme-app/\"", page.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("other-lib", page.Body, StringComparison.Ordinal);
+
+        var fragment = await browser.GetAsync("/?q=acme&partial=true");
+        Assert.Equal(HttpStatusCode.OK, fragment.Status);
+        Assert.DoesNotContain("<html", fragment.Body, StringComparison.Ordinal);
+        Assert.StartsWith("<p class=\"muted\">1 package matching", fragment.Body.Trim(), StringComparison.Ordinal);
+        Assert.Contains("acme-app", fragment.Body, StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await browser.GetAsync("/project/other-lib/")).Status);
+    }
 }

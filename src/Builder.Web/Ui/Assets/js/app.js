@@ -35,7 +35,7 @@ function copyButtons() {
   });
 }
 
-// Search as you type: <form data-live-search> with an input; the server renders the results (?partial=1 answers the
+// Search as you type: <form data-live-search> with an input; the server renders the results (?partial=true answers the
 // #results fragment only), so there is one way to render a list.
 function liveSearch() {
   const form = document.querySelector('form[data-live-search]');
@@ -52,7 +52,7 @@ function liveSearch() {
       if (controller) controller.abort();
       controller = new AbortController();
       try {
-        const response = await fetch(url + '&partial=1', { signal: controller.signal, credentials: 'same-origin' });
+        const response = await fetch(url + '&partial=true', { signal: controller.signal, credentials: 'same-origin' });
         if (!response.ok) return;
         results.innerHTML = await response.text(); // Builder's own escaped HTML (and the CSP allows no inline script)
         localTimes(results);
