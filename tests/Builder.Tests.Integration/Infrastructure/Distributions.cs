@@ -8,9 +8,19 @@ namespace Builder.Tests.Integration.Infrastructure;
 /// <summary>Real, installable distribution files written by the test: a pure wheel (with a module) and an sdist.</summary>
 internal static class Distributions
 {
-    public static string Metadata(string name, string version, string? requiresPython = null, IEnumerable<string>? requiresDist = null, string summary = "A test package")
+    /// <summary>
+    /// A METADATA (or PKG-INFO) file. <paramref name="description"/> is the body (the long description, "The long
+    /// description." by default) and <paramref name="descriptionContentType"/> its Description-Content-Type.
+    /// </summary>
+    public static string Metadata(string name, string version, string? requiresPython = null, IEnumerable<string>? requiresDist = null, string summary = "A test package",
+        string? description = null, string? descriptionContentType = null)
     {
         var text = new StringBuilder($"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: {summary}\n");
+        if (descriptionContentType is not null)
+        {
+            text.Append("Description-Content-Type: ").Append(descriptionContentType).Append('\n');
+        }
+
         if (requiresPython is not null)
         {
             text.Append("Requires-Python: ").Append(requiresPython).Append('\n');
@@ -21,15 +31,16 @@ internal static class Distributions
             text.Append("Requires-Dist: ").Append(requirement).Append('\n');
         }
 
-        return text.Append("\nThe long description.\n").ToString();
+        return text.Append('\n').Append(description ?? "The long description.\n").ToString();
     }
 
     /// <summary>
     /// Writes {name}-{version}-py3-none-any.whl into <paramref name="directory"/>; its module says the version. <paramref name="files"/>
-    /// adds text files to the wheel (path inside the wheel → content), replacing the default module when it names the same path.
+    /// adds text files to the wheel (path inside the wheel → content), replacing the default module when it names the same path;
+    /// <paramref name="description"/> and <paramref name="descriptionContentType"/> go to its METADATA (see <see cref="Metadata"/>).
     /// </summary>
     public static string Wheel(string directory, string name, string version, string? requiresPython = null, IEnumerable<string>? requiresDist = null, int payloadBytes = 0,
-        IReadOnlyDictionary<string, string>? files = null, string summary = "A test package")
+        IReadOnlyDictionary<string, string>? files = null, string summary = "A test package", string? description = null, string? descriptionContentType = null)
     {
         var escaped = Escape(name);
         var module = escaped;
@@ -38,7 +49,7 @@ internal static class Distributions
         {
             ($"{module}/__init__.py", Encoding.UTF8.GetBytes($"VERSION = \"{version}\"\n")),
             ($"{module}/payload.bin", RandomNumberGenerator.GetBytes(payloadBytes)),
-            ($"{distInfo}/METADATA", Encoding.UTF8.GetBytes(Metadata(name, version, requiresPython, requiresDist, summary))),
+            ($"{distInfo}/METADATA", Encoding.UTF8.GetBytes(Metadata(name, version, requiresPython, requiresDist, summary, description, descriptionContentType))),
             ($"{distInfo}/WHEEL", Encoding.UTF8.GetBytes("Wheel-Version: 1.0\nGenerator: builder-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n")),
         };
         foreach (var (path, text) in files ?? new Dictionary<string, string>())
