@@ -12,9 +12,13 @@
 #    keeps their builder_session cookies;
 # 4. times WARM warm-ups then N requests of each page for each person, interleaved (one request of every page and
 #    person per round), with curl (a new connection each: time_starttransfer and time_total): /, /?page=20, /?q=Q,
-#    /?q=Q&partial=1 (the search-as-you-type fragment), /project/PROJECT/, /project/PROJECT/VERSION/, /builds;
-#    prints median, p90 and max per page and the response size, and the server's VmHWM before and after;
-# 5. the log: GET /builds/ID (admin) LOG_N times after one warm-up, then the page in Debian's headless Chromium with
+#    /?q=Q&partial=1 (what app.js's search as you type asks for), /?q=Q&partial=true (the results fragment: see below),
+#    /project/PROJECT/, /project/PROJECT/VERSION/, /builds; prints median, p90 and max per page and the response size,
+#    and the server's VmHWM before and after. Before timing it checks each page (200 and a marker) and says whether the
+#    two search fragments answered the fragment alone or the whole page (on 2026-11-28, partial=1 gave the whole page:
+#    a bool property does not bind "1");
+# 5. the log: GET /builds/ID (admin) LOG_N times after one warm-up, and for reference the raw log of the same chunks
+#    (GET /api/builds/ID/log?follow=false, text); then the page in Debian's headless Chromium with
 #    the admin's session cookie (bench/ui_browser.js: Node, the DevTools protocol over a pipe, no npm package):
 #    BROWSER_RUNS loads after a warm-up, and opening and closing the biggest folded section.
 # Results: $OUT (default /tmp/bench-results/ui-<size>-<timestamp>): requests.tsv, pages.md, log.tsv, browser.jsonl.
@@ -88,7 +92,8 @@ PAGES=(
   "packages|/|class=\"project-link\""
   "packages page 20|/?page=20|class=\"project-link\""
   "search q=$Q|/?q=$Q|class=\"project-link\""
-  "search q=$Q fragment|/?q=$Q&partial=1|class=\"project-link\""
+  "search q=$Q fragment (as app.js asks)|/?q=$Q&partial=1|class=\"project-link\""
+  "search q=$Q fragment (partial=true)|/?q=$Q&partial=true|class=\"project-link\""
   "project $PROJECT|/project/$PROJECT/|/project/$PROJECT/$VERSION/"
   "release $PROJECT $VERSION|/project/$PROJECT/$VERSION/|$VERSION"
   "builds|/builds|/builds/$LOG_BUILD"
@@ -101,7 +106,8 @@ for who in admin reader; do
     [ "$(cat "$WORK/code")" = 200 ] && grep -qF "$marker" "$WORK/page.html" ||
       { echo "$who $path: HTTP $(cat "$WORK/code"), marker '$marker' missing" >&2; exit 1; }
     count=$(sed -n 's/.*<p class="muted">\([0-9,]* packages\{0,1\}[^<]*\)<\/p>.*/\1/p' "$WORK/page.html" | head -1)
-    case $label in packages|search*fragment) echo "$who $path: $count, $(grep -c 'class="project-link"' "$WORK/page.html") on the page";; esac
+    case $label in packages|search*fragment*) echo "$who $path: $count, $(grep -c 'class="project-link"' "$WORK/page.html") on the page," \
+      "$(grep -q '<html' "$WORK/page.html" && echo "the whole page" || echo "the results fragment alone") ($(wc -c <"$WORK/page.html") bytes)";; esac
   done
 done
 echo "server memory before the page timings: $(mem)" | tee "$OUT/memory.txt"
@@ -125,10 +131,15 @@ for round in $(seq 0 "$LOG_N"); do
   printf '%s\t%s\n' "$round" "$(curl -s -o /dev/null -b "$WORK/admin.jar" -w '%{http_code}\t%{size_download}\t%{time_starttransfer}\t%{time_total}' "$BASE/builds/$LOG_BUILD")" >>"$OUT/log.tsv"
 done
 echo "server memory after the log timings: $(mem)" | tee -a "$OUT/memory.txt"
+# For reference: the same chunks read and sent as text, without sections or HTML (the raw log link of the page).
+printf 'round\tcode\tbytes\tttfb\ttotal\n' >"$OUT/raw-log.tsv"
+for round in $(seq 0 "$LOG_N"); do
+  printf '%s\t%s\n' "$round" "$(curl -s -o /dev/null -b "$WORK/admin.jar" -w '%{http_code}\t%{size_download}\t%{time_starttransfer}\t%{time_total}' "$BASE/api/builds/$LOG_BUILD/log?follow=false")" >>"$OUT/raw-log.tsv"
+done
 
-python3 - "$OUT/requests.tsv" "$OUT/log.tsv" "$WARM" <<'EOF' | tee "$OUT/pages.md"
+python3 - "$OUT/requests.tsv" "$WARM" "$OUT/log.tsv" "$OUT/raw-log.tsv" <<'EOF' | tee "$OUT/pages.md"
 import csv, statistics, sys
-requests, log, warm = sys.argv[1], sys.argv[2], int(sys.argv[3])
+requests, warm, logs = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 
 def p90(values):  # nearest rank
     s = sorted(values)
@@ -150,14 +161,16 @@ for (who, page, path), rs in series.items():
     size = statistics.median(int(r["bytes"]) for r in rs)
     print(f"| {who} | {page} | `{path}` | {len(rs)} | {statistics.median(total):.1f} | {p90(total):.1f} | {max(total):.1f} "
           f"| {statistics.median(ttfb):.1f} | {size:,.0f} |")
-rs = [r for r in csv.DictReader(open(log), delimiter="\t")]
-if any(r["code"] != "200" for r in rs):
-    sys.exit(f"the log page did not answer 200: {rs}")
-timed = [r for r in rs if r["round"] != "0"]
-total = [float(r["total"]) * 1000 for r in timed]
-ttfb = [float(r["ttfb"]) * 1000 for r in timed]
-print(f"\nlog page (warm-up {float(rs[0]['total']) * 1000:.0f} ms): n {len(timed)}, median {statistics.median(total):.0f} ms, "
-      f"p90 {p90(total):.0f} ms, max {max(total):.0f} ms, median first byte {statistics.median(ttfb):.0f} ms, {int(timed[0]['bytes']):,} bytes")
+print()
+for log, what in zip(logs, ["log page", "raw log (reference)"]):
+    rs = [r for r in csv.DictReader(open(log), delimiter="\t")]
+    if any(r["code"] != "200" for r in rs):
+        sys.exit(f"{what} did not answer 200: {rs}")
+    timed = [r for r in rs if r["round"] != "0"]
+    total = [float(r["total"]) * 1000 for r in timed]
+    ttfb = [float(r["ttfb"]) * 1000 for r in timed]
+    print(f"{what} (warm-up {float(rs[0]['total']) * 1000:.0f} ms): n {len(timed)}, median {statistics.median(total):.0f} ms, "
+          f"p90 {p90(total):.0f} ms, max {max(total):.0f} ms, median first byte {statistics.median(ttfb):.0f} ms, {int(timed[0]['bytes']):,} bytes")
 EOF
 
 echo "== the log in headless Chromium ($BROWSER_RUNS loads after a warm-up)"
