@@ -136,6 +136,7 @@ printf 'round\tcode\tbytes\tttfb\ttotal\n' >"$OUT/raw-log.tsv"
 for round in $(seq 0 "$LOG_N"); do
   printf '%s\t%s\n' "$round" "$(curl -s -o /dev/null -b "$WORK/admin.jar" -w '%{http_code}\t%{size_download}\t%{time_starttransfer}\t%{time_total}' "$BASE/api/builds/$LOG_BUILD/log?follow=false")" >>"$OUT/raw-log.tsv"
 done
+echo "server memory after the raw log timings: $(mem)" | tee -a "$OUT/memory.txt"
 
 python3 - "$OUT/requests.tsv" "$WARM" "$OUT/log.tsv" "$OUT/raw-log.tsv" <<'EOF' | tee "$OUT/pages.md"
 import csv, statistics, sys
