@@ -21,7 +21,8 @@
 #    (GET /api/builds/ID/log?follow=false, text); then the page in Debian's headless Chromium with
 #    the admin's session cookie (bench/ui_browser.js: Node, the DevTools protocol over a pipe, no npm package):
 #    BROWSER_RUNS loads after a warm-up, and opening and closing the biggest folded section.
-# Results: $OUT (default /tmp/bench-results/ui-<size>-<timestamp>): requests.tsv, pages.md, log.tsv, browser.jsonl.
+# Results: $OUT (default /tmp/bench-results/ui-<size>-<timestamp>): requests.tsv, log.tsv, raw-log.tsv, pages.md (the
+# tables), memory.txt, machine.txt, browser.txt and browser.jsonl (each load), chromium.log.
 set -euo pipefail
 SIZE=${1:-large}
 N=${2:-50}
