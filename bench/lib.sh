@@ -27,12 +27,13 @@ bench_data() {
 
 bench_free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# Starts the server with anonymous reads on (extra settings as NAME=VALUE arguments); sets PORT, BASE and PID.
+# Starts the server with anonymous reads on (extra settings as NAME=VALUE arguments, which come later and so win:
+# Builder__Access__AnonymousRead=false turns them off); sets PORT, BASE and PID. Ready once /simple/ answers the admin token.
 bench_start() {
   PORT=$(bench_free_port)
   BASE=http://127.0.0.1:$PORT
   (cd "$(dirname "$DLL")" && env Builder__Access__AnonymousRead=true "$@" dotnet "$DLL" --urls "$BASE") >"$OUT/server.log" 2>&1 &
   PID=$!
-  for _ in $(seq 1 100); do curl -sf -o /dev/null "$BASE/simple/" && break; sleep 0.2; done
+  for _ in $(seq 1 100); do curl -sf -o /dev/null -H "Authorization: Bearer $Builder__AdminToken" "$BASE/simple/" && break; sleep 0.2; done
   echo "server pid $PID on port $PORT, after start: $(grep -E 'VmRSS|VmHWM' /proc/$PID/status | tr -s ' ' | tr '\n' ' ')"
 }
