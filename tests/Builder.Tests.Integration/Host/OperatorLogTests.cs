@@ -50,7 +50,9 @@ public sealed class OperatorLogTests : IDisposable
             }
 
             Assert.Equal("failed", (await client.WaitForBuildAsync(buildId)).State);
-            var deadline = DateTime.UtcNow.AddSeconds(20);
+            // The event dispatcher may wait out an id gap (BuildEventDispatcher.GapWait, 10 s) before it logs the last
+            // event; on a loaded machine that and the poll take longer still.
+            var deadline = DateTime.UtcNow.AddSeconds(45);
             while (!web.Output.Contains($"Build {buildId} failed", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(200);
