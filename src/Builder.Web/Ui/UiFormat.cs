@@ -35,13 +35,8 @@ public static class UiFormat
     public static string Duration(DateTimeOffset? start, DateTimeOffset? end) =>
         start is { } s && end is { } e ? Duration(e - s) : string.Empty;
 
-    public static string Duration(TimeSpan span) => span.TotalSeconds switch
-    {
-        < 1 => span.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture) + " ms",
-        < 60 => span.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture) + " s",
-        < 3600 => string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalMinutes} min {span.Seconds} s"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalHours} h {span.Minutes} min"),
-    };
+    /// <summary>One way to write a duration on every page: the log's step durations' (<see cref="BuildLogView.FormatDuration"/>).</summary>
+    public static string Duration(TimeSpan span) => BuildLogView.FormatDuration(span);
 
     /// <summary>A state badge: the state's own word, a class per state for its colour.</summary>
     public static IHtmlContent State(string state) =>
