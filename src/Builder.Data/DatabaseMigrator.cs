@@ -11,13 +11,18 @@ namespace Builder.Data;
 /// <summary>
 /// Brings the database to the model at start, in every process (web, worker, the commands): the provider's EF Core
 /// migrations (<c>Migrations/Sqlite</c>, <c>Migrations/Postgres</c>), applied by <c>MigrateAsync</c>. Processes that start
-/// together apply each migration once: <c>MigrateAsync</c> holds EF Core's migration lock while it reads the history
-/// and applies (PostgreSQL: <c>LOCK TABLE "__EFMigrationsHistory" IN ACCESS EXCLUSIVE MODE</c> in the migration's
-/// transaction; SQLite: a row in <c>__EFMigrationsLock</c>), and the others then find nothing pending. A database made
-/// before Builder used migrations is first baselined (<see cref="LegacySchemaBaseline"/>).
+/// together apply each migration once. On PostgreSQL each takes a session-level advisory lock (<see cref="SchemaLockKey"/>)
+/// for the whole step (baseline, history table, every pending migration), so the next reads a history the first finished:
+/// EF Core's own lock there (<c>LOCK TABLE "__EFMigrationsHistory"</c>) lives in each migration's transaction and is let go
+/// between two migrations, after the list of pending ones was read, so two processes could both apply the second (seen:
+/// "relation already exists" on a new database). SQLite: EF Core's row in <c>__EFMigrationsLock</c>, held for the whole
+/// <c>MigrateAsync</c>. A database made before Builder used migrations is first baselined (<see cref="LegacySchemaBaseline"/>).
 /// </summary>
 internal sealed partial class DatabaseMigrator(IServiceScopeFactory scopes, ILogger<DatabaseMigrator> logger) : IHostedService
 {
+    /// <summary>The PostgreSQL advisory lock that one process at a time holds while it brings the schema to the model.</summary>
+    private const long SchemaLockKey = 0x4255494c44; // "BUILD"
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
@@ -36,23 +41,55 @@ internal sealed partial class DatabaseMigrator(IServiceScopeFactory scopes, ILog
             }
         }
 
+        if (!await db.GetService<IRelationalDatabaseCreator>().ExistsAsync(cancellationToken))
+        {
+            await db.Database.MigrateAsync(cancellationToken); // a new PostgreSQL database: MigrateAsync creates it
+        }
+        else
+        {
+            var postgres = db.Database.IsNpgsql();
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            try
+            {
+                if (postgres)
+                {
+                    await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_lock({SchemaLockKey})", cancellationToken);
+                }
+
+                await MigrateExistingAsync(db, postgres, cancellationToken);
+            }
+            finally
+            {
+                if (postgres)
+                {
+                    await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_unlock({SchemaLockKey})", CancellationToken.None);
+                }
+
+                await db.Database.CloseConnectionAsync();
+            }
+        }
+
+        var migration = db.Database.GetMigrations().Last();
+        LogMigrated(logger, migration);
+    }
+
+    private async Task MigrateExistingAsync(BuilderDbContext db, bool postgres, CancellationToken cancellationToken)
+    {
         if (await LegacySchemaBaseline.ApplyIfNeededAsync(db, cancellationToken) is { } baseline)
         {
             LogBaselined(logger, baseline);
         }
 
-        if (db.Database.IsNpgsql() && await db.GetService<IRelationalDatabaseCreator>().ExistsAsync(cancellationToken))
+        if (postgres)
         {
             // Npgsql's migrator reads the history before it makes the table, and on a new database EF logs that failed
-            // read as an error (then ignores it); making the table first (safe when processes race) spares operators it.
+            // read as an error (then ignores it); making the table first spares operators it.
             await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
         }
 
         // EF Core logs each migration it applies (category Microsoft.EntityFrameworkCore.Migrations): only the process
         // that applied it does.
         await db.Database.MigrateAsync(cancellationToken);
-        var migration = db.Database.GetMigrations().Last();
-        LogMigrated(logger, migration);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

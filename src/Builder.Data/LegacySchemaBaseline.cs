@@ -15,14 +15,12 @@ namespace Builder.Data;
 /// database is brought to the schema of the <see cref="InitialMigration"/> migration with those same additive steps
 /// (a database from an older release may lack tables, columns and indexes added since), and Initial is recorded as
 /// applied; migrations after it then apply as on any database. One transaction, which processes starting together
-/// take in turn (see <see cref="ApplyIfNeededAsync"/>). Nothing else uses this code.
+/// take in turn (see <see cref="ApplyIfNeededAsync"/>). Nothing but <see cref="DatabaseMigrator"/> uses this code.
 /// </summary>
 internal static partial class LegacySchemaBaseline
 {
     /// <summary>The first migration of each provider: the schema of the last release without migrations.</summary>
     public const string InitialMigration = "Initial";
-
-    private const long PostgresLockKey = 0x4255494c44; // "BUILD"
 
     /// <summary>A table every release had: its presence tells a legacy database from a new one.</summary>
     private const string LegacyMarkerTable = "builder_repositories";
@@ -34,26 +32,19 @@ internal static partial class LegacySchemaBaseline
     /// </summary>
     private static readonly string[] ReplacedIndexes = ["IX_builder_builds_RepositoryId_Tag_CommitSha", "IX_builder_repositories_Name"];
 
-    /// <summary>Baselines a legacy database; returns the migration it recorded, or null when the database is not one.</summary>
+    /// <summary>
+    /// Baselines a legacy database (which exists); returns the migration it recorded, or null when the database is not
+    /// one. On PostgreSQL the caller holds the schema lock (<see cref="DatabaseMigrator"/>).
+    /// </summary>
     public static async Task<string?> ApplyIfNeededAsync(BuilderDbContext db, CancellationToken cancellationToken)
     {
-        if (!await db.GetService<IRelationalDatabaseCreator>().ExistsAsync(cancellationToken))
-        {
-            return null; // a new PostgreSQL database: MigrateAsync creates it
-        }
-
         var postgres = db.Database.IsNpgsql();
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
-            if (postgres)
-            {
-                await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_lock({PostgresLockKey})", cancellationToken);
-            }
-
             // The check and the baseline in one transaction, so processes starting together baseline once (a process
-            // that baselined first left a history, which the next finds): on PostgreSQL they wait for the advisory lock
-            // above, on SQLite for the transaction's write lock (BEGIN IMMEDIATE). A baseline cut short leaves nothing.
+            // that baselined first left a history, which the next finds): on PostgreSQL they wait for the migrator's
+            // advisory lock, on SQLite for the transaction's write lock (BEGIN IMMEDIATE). A baseline cut short leaves nothing.
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             if (!await IsLegacyAsync(db, postgres, cancellationToken))
             {
@@ -66,11 +57,6 @@ internal static partial class LegacySchemaBaseline
         }
         finally
         {
-            if (postgres)
-            {
-                await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_unlock({PostgresLockKey})", CancellationToken.None);
-            }
-
             await db.Database.CloseConnectionAsync();
         }
     }
