@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""The slowest test classes of the last run, from the times the test framework wrote (tests/Shared/TimedTestFramework.cs).
+
+    scripts/test-times.py [--top N] [--markdown] [DIR]
+
+DIR (default $BUILDER_TEST_TIMES, else TestResults/times under the checkout) holds one <assembly>.tsv per test assembly:
+a line per test class with its wall time (class fixtures included), tests, failures. Prints the N slowest (default 10)
+with each one's share of the summed class time, and the run's wall time per assembly (first class start to last end:
+less than the sum when classes run in parallel). --markdown prints the same as a table for tests/TIMES.md.
+"""
+import argparse
+import csv
+import datetime
+import os
+import sys
+
+
+def load(directory):
+    rows = []
+    spans = {}
+    for name in sorted(os.listdir(directory)):
+        if not name.endswith(".tsv"):
+            continue
+        assembly = name[:-4]
+        with open(os.path.join(directory, name), newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f, delimiter="\t"):
+                started = datetime.datetime.fromisoformat(row["started"])
+                seconds = float(row["seconds"])
+                rows.append({
+                    "assembly": assembly,
+                    "class": row["class"],
+                    "seconds": seconds,
+                    "tests": int(row["tests"]),
+                    "failed": int(row["failed"]),
+                    "skipped": int(row["skipped"]),
+                })
+                first, last = spans.get(assembly, (started, started))
+                end = started + datetime.timedelta(seconds=seconds)
+                spans[assembly] = (min(first, started), max(last, end))
+    return rows, spans
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("directory", nargs="?")
+    parser.add_argument("--top", type=int, default=10)
+    parser.add_argument("--markdown", action="store_true")
+    args = parser.parse_args()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    directory = args.directory or os.environ.get("BUILDER_TEST_TIMES") or os.path.join(root, "TestResults", "times")
+    if not os.path.isdir(directory):
+        print(f"test-times: no times in {directory} (the test run wrote none)", file=sys.stderr)
+        return 1
+    rows, spans = load(directory)
+    total = sum(r["seconds"] for r in rows) or 1.0
+    slowest = sorted(rows, key=lambda r: r["seconds"], reverse=True)[: args.top]
+    short = lambda r: r["class"].rsplit(".", 2)[-2] + "." + r["class"].rsplit(".", 1)[-1] if r["class"].count(".") > 2 else r["class"]
+    if args.markdown:
+        print("| # | class | tests | seconds | share of summed class time |")
+        print("|---|---|---:|---:|---:|")
+        for i, r in enumerate(slowest, 1):
+            print(f"| {i} | {short(r)} | {r['tests']} | {r['seconds']:.1f} | {100 * r['seconds'] / total:.1f}% |")
+    else:
+        print(f"The {len(slowest)} slowest test classes ({len(rows)} classes, {sum(r['tests'] for r in rows)} tests, {total:.0f} s of class time):")
+        for r in slowest:
+            failed = f"  {r['failed']} FAILED" if r["failed"] else ""
+            print(f"  {r['seconds']:8.1f} s  {100 * r['seconds'] / total:5.1f}%  {r['tests']:4d} tests  {short(r)}{failed}")
+    for assembly, (first, last) in sorted(spans.items()):
+        summed = sum(r["seconds"] for r in rows if r["assembly"] == assembly)
+        wall = (last - first).total_seconds()
+        print(f"{'' if not args.markdown else '- '}{assembly}: {wall:.0f} s wall, {summed:.0f} s summed over classes")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
