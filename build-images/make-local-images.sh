@@ -38,14 +38,16 @@ set -euo pipefail
 ARCH=x86_64
 FORCE=0
 REFRESH=0
+CHECK=0
 for arg in "$@"; do
     case "$arg" in
         x86_64|amd64) ARCH=x86_64 ;;
         aarch64|arm64) ARCH=aarch64 ;;
         --force) FORCE=1 ;;
         --refresh-rootfs) REFRESH=1; FORCE=1 ;;
+        --check) CHECK=1 ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' >&2; exit 0 ;;
-        *) echo "make-local-images.sh: unknown argument: $arg (want x86_64|aarch64 [--force] [--refresh-rootfs])" >&2; exit 2 ;;
+        *) echo "make-local-images.sh: unknown argument: $arg (want x86_64|aarch64 [--force] [--refresh-rootfs] [--check])" >&2; exit 2 ;;
     esac
 done
 
@@ -57,11 +59,78 @@ START=$SECONDS
 log() { echo "[make-local-images ${ARCH} +$((SECONDS - START))s] $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-if [[ $FORCE == 0 ]] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
-    log "$IMAGE already exists (use --force to re-make it)"
-    echo "$IMAGE"
+# --- packages -----------------------------------------------------------------------------------------
+# gcc/g++/make/libc6-dev: C and C++ extensions; patchelf: what auditwheel-style repair needs;
+# ca-certificates: lets pip use an HTTPS index when the image is run with a network.
+BASE_PKGS="gcc,g++,make,libc6-dev,patchelf,ca-certificates"
+# Runtime libraries of the pyenv CPythons' stdlib extension modules (ssl, sqlite3, ctypes, readline,
+# curses, pyexpat, nis); tkinter's X11/Tk libraries are deliberately left out.
+PY_RUNTIME_PKGS="libssl3,libsqlite3-0,libffi8,libexpat1,libreadline8,libncursesw6,libnsl2,libbz2-1.0,liblzma5,zlib1g,libuuid1"
+if [[ $ARCH == aarch64 ]]; then
+    DEB_ARCH=arm64
+    PKGS="$BASE_PKGS,python3,python3-dev,python3-venv,python3-pip,python-is-python3"
+else
+    DEB_ARCH=amd64
+    PKGS="$BASE_PKGS,$PY_RUNTIME_PKGS"
+fi
+
+# --- what goes into the image besides the packages: wheelhouse files and (x86_64) the pyenv CPythons -----
+# Newest file matching a glob pattern across the given directories (by version in the file name).
+newest_whl() {
+    local name="$1"; shift
+    local d
+    for d in "$@"; do ls -1 "$d"/"$name"-[0-9]*-py*-none-any.whl 2>/dev/null || true; done \
+        | awk -F/ '{ print $NF "\t" $0 }' | sort -t$'\t' -k1,1V | tail -n1 | cut -f2
+}
+whl_version() { basename "$1" | cut -d- -f2; }
+version_ge() { [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" == "$2" ]]; }
+
+if command -v pyenv >/dev/null 2>&1; then PYENV_ROOT="${PYENV_ROOT:-$(pyenv root)}"; fi
+PYENV_ROOT="${PYENV_ROOT:-$HOME/.pyenv}"
+shopt -s nullglob
+TEST_WHEEL_DIRS=("$PYENV_ROOT"/versions/3.*/lib/python3.*/test "$PYENV_ROOT"/versions/3.*/lib/python3.*/test/wheeldata)
+ENSUREPIP_DIRS=("$PYENV_ROOT"/versions/3.*/lib/python3.*/ensurepip/_bundled)
+shopt -u nullglob
+# Upstream (unpatched) setuptools first: CPython's test data, then ensurepip's bundled copies.
+SETUPTOOLS_WHL="$(newest_whl setuptools "${TEST_WHEEL_DIRS[@]}" "${ENSUREPIP_DIRS[@]}")"
+WHEEL_WHL="$(newest_whl wheel "${TEST_WHEEL_DIRS[@]}" /usr/share/python-wheels)"
+if [[ $ARCH == aarch64 && -z $SETUPTOOLS_WHL ]]; then
+    # Debian's python3.11 in the arm64 image is what Debian's patched setuptools was made for.
+    SETUPTOOLS_WHL="$(newest_whl setuptools /usr/share/python-wheels)"
+fi
+VERSIONS=()
+if [[ $ARCH == x86_64 && -d $PYENV_ROOT/versions ]]; then
+    # newest patch release of each CPython 3.8+ minor (plain X.Y.Z names only: no 3.13.0t, no pypy)
+    mapfile -t VERSIONS < <(ls -1 "$PYENV_ROOT/versions" | grep -E '^3\.[0-9]+\.[0-9]+$' | sort -V \
+        | awk -F. '$2 >= 8 { last[$2] = $0 } END { for (m in last) print last[m] }' | sort -V)
+fi
+
+# --- reuse: the image is made again only when what goes into it changed ------------------------------------
+# The inputs' digest: this script (comments aside), the architecture, suite and packages, the wheel files and
+# the interpreters copied in, and the options that change the wheelhouse. It is the image's org.builder.inputs
+# label; an image whose label differs (or that has none) is made again.
+inputs() {
+    grep -v '^[[:space:]]*#' "$0"
+    echo "$ARCH $SUITE $PKGS skip-backends=${BUILDER_SKIP_DEBIAN_BACKENDS:-0}"
+    local f
+    for f in "$SETUPTOOLS_WHL" "$WHEEL_WHL"; do [[ -n $f ]] && echo "wheel $(basename "$f") $(stat -c %s "$f")"; done
+    if [[ -n ${BUILDER_WHEELHOUSE_EXTRA:-} && -d $BUILDER_WHEELHOUSE_EXTRA ]]; then
+        find "$BUILDER_WHEELHOUSE_EXTRA" -maxdepth 1 -name '*.whl' -printf 'extra %f %s\n' | sort
+    fi
+    for f in "${VERSIONS[@]}"; do echo "python $f"; done
+}
+INPUTS="$(inputs | sha256sum | cut -c1-16)"
+CURRENT="$(docker image inspect -f '{{ index .Config.Labels "org.builder.inputs" }}' "$IMAGE" 2>/dev/null || true)"
+if [[ $FORCE == 0 && $CURRENT == "$INPUTS" ]]; then
+    log "$IMAGE is up to date (inputs $INPUTS; use --force to re-make it)"
+    [[ $CHECK == 1 ]] || echo "$IMAGE"
     exit 0
 fi
+if [[ $CHECK == 1 ]]; then
+    log "$IMAGE $( [[ -z $CURRENT ]] && echo "is missing or has no inputs label" || echo "was made from other inputs ($CURRENT, now $INPUTS)" )"
+    exit 1
+fi
+[[ -n $CURRENT ]] && log "$IMAGE was made from other inputs ($CURRENT, now $INPUTS): making it again"
 
 [[ $(id -u) == 0 ]] || die "must run as root (debootstrap, chroot)"
 command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get install -y debootstrap)"
@@ -106,20 +175,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# --- packages -----------------------------------------------------------------------------------------
-# gcc/g++/make/libc6-dev: C and C++ extensions; patchelf: what auditwheel-style repair needs;
-# ca-certificates: lets pip use an HTTPS index when the image is run with a network.
-BASE_PKGS="gcc,g++,make,libc6-dev,patchelf,ca-certificates"
-# Runtime libraries of the pyenv CPythons' stdlib extension modules (ssl, sqlite3, ctypes, readline,
-# curses, pyexpat, nis); tkinter's X11/Tk libraries are deliberately left out.
-PY_RUNTIME_PKGS="libssl3,libsqlite3-0,libffi8,libexpat1,libreadline8,libncursesw6,libnsl2,libbz2-1.0,liblzma5,zlib1g,libuuid1"
-if [[ $ARCH == aarch64 ]]; then
-    DEB_ARCH=arm64
-    PKGS="$BASE_PKGS,python3,python3-dev,python3-venv,python3-pip,python-is-python3"
-else
-    DEB_ARCH=amd64
-    PKGS="$BASE_PKGS,$PY_RUNTIME_PKGS"
-fi
 [[ $(uname -m) == x86_64 ]] || die "this script expects an x86_64 host"
 
 ensure_qemu() {
@@ -167,32 +222,8 @@ else
 fi
 
 # --- wheelhouse ---------------------------------------------------------------------------------------
-# Newest file matching a glob pattern across the given directories (by version in the file name).
-newest_whl() {
-    local name="$1"; shift
-    local d
-    for d in "$@"; do ls -1 "$d"/"$name"-[0-9]*-py*-none-any.whl 2>/dev/null || true; done \
-        | awk -F/ '{ print $NF "\t" $0 }' | sort -t$'\t' -k1,1V | tail -n1 | cut -f2
-}
-whl_version() { basename "$1" | cut -d- -f2; }
-version_ge() { [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" == "$2" ]]; }
-
-if command -v pyenv >/dev/null 2>&1; then PYENV_ROOT="${PYENV_ROOT:-$(pyenv root)}"; fi
-PYENV_ROOT="${PYENV_ROOT:-$HOME/.pyenv}"
-shopt -s nullglob
-TEST_WHEEL_DIRS=("$PYENV_ROOT"/versions/3.*/lib/python3.*/test "$PYENV_ROOT"/versions/3.*/lib/python3.*/test/wheeldata)
-ENSUREPIP_DIRS=("$PYENV_ROOT"/versions/3.*/lib/python3.*/ensurepip/_bundled)
-shopt -u nullglob
-
 WHEELHOUSE="$ROOTFS/opt/wheelhouse"
 mkdir -p "$WHEELHOUSE"
-# Upstream (unpatched) setuptools first: CPython's test data, then ensurepip's bundled copies.
-SETUPTOOLS_WHL="$(newest_whl setuptools "${TEST_WHEEL_DIRS[@]}" "${ENSUREPIP_DIRS[@]}")"
-WHEEL_WHL="$(newest_whl wheel "${TEST_WHEEL_DIRS[@]}" /usr/share/python-wheels)"
-if [[ $ARCH == aarch64 && -z $SETUPTOOLS_WHL ]]; then
-    # Debian's python3.11 in the arm64 image is what Debian's patched setuptools was made for.
-    SETUPTOOLS_WHL="$(newest_whl setuptools /usr/share/python-wheels)"
-fi
 [[ -n $SETUPTOOLS_WHL ]] || die "no setuptools wheel found (looked in pyenv test data / ensurepip)"
 [[ -n $WHEEL_WHL ]] || die "no wheel wheel found (apt-get install -y python3-wheel-whl)"
 SETUPTOOLS_VER="$(whl_version "$SETUPTOOLS_WHL")"
@@ -305,10 +336,6 @@ fi
 # --- interpreters -------------------------------------------------------------------------------------
 INCLUDED=()
 if [[ $ARCH == x86_64 ]]; then
-    [[ -d $PYENV_ROOT/versions ]] || die "no pyenv interpreters under $PYENV_ROOT/versions"
-    # newest patch release of each CPython 3.8+ minor (plain X.Y.Z names only: no 3.13.0t, no pypy)
-    mapfile -t VERSIONS < <(ls -1 "$PYENV_ROOT/versions" | grep -E '^3\.[0-9]+\.[0-9]+$' | sort -V \
-        | awk -F. '$2 >= 8 { last[$2] = $0 } END { for (m in last) print last[m] }' | sort -V)
     ((${#VERSIONS[@]})) || die "no CPython 3.8+ found under $PYENV_ROOT/versions"
     : >"$WORK/python.conf"
     for v in "${VERSIONS[@]}"; do
@@ -374,7 +401,7 @@ tar -C "$ROOTFS" --numeric-owner -cf - . | docker import \
     --change 'ENV PIP_DISABLE_PIP_VERSION_CHECK=1' \
     --change 'ENV PIP_ROOT_USER_ACTION=ignore' \
     --change 'ENV PYTHONUNBUFFERED=1' \
-    --change "LABEL org.builder.local-image=1 org.builder.arch=$ARCH org.builder.pythons=$pythons_csv org.builder.setuptools=$SETUPTOOLS_VER" \
+    --change "LABEL org.builder.local-image=1 org.builder.arch=$ARCH org.builder.pythons=$pythons_csv org.builder.setuptools=$SETUPTOOLS_VER org.builder.inputs=$INPUTS" \
     --change 'WORKDIR /' \
     --change 'CMD ["/bin/bash"]' \
     --message "builder local image ($ARCH: $pythons_csv)" \

@@ -92,13 +92,14 @@ pull() {
   return 1
 }
 
-# local_image ARCH: the offline local image's name (made if missing: make-local-images.sh's progress on stderr).
+# local_image ARCH: the offline local image's name (made when missing or made from other inputs: make-local-images.sh
+# returns at once when it is up to date; its progress goes to stderr).
 local_image() {
-  local image="builder-local/manylinux-$1:latest"
-  if ! docker image inspect "$image" >/dev/null 2>&1; then
-    "$HERE/build-images/make-local-images.sh" "$1" >/dev/null || return 1
+  if "$HERE/build-images/make-local-images.sh" "$1" --check 2>/dev/null; then
+    echo "builder-local/manylinux-$1:latest"
+  else
+    "$HERE/build-images/make-local-images.sh" "$1" || return 1
   fi
-  echo "$image"
 }
 
 say() { echo "build image for $1: $2 ($3)" >&2; }
