@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """The slowest test classes of the last run, from the times the test framework wrote (tests/Shared/TimedTestFramework.cs).
 
-    scripts/test-times.py [--top N] [--markdown] [DIR]
+    scripts/test-times.py [--top N] [--markdown] [--save] [DIR]
 
 DIR (default $BUILDER_TEST_TIMES, else TestResults/times under the checkout) holds one <assembly>.tsv per test assembly:
 a line per test class with its wall time (class fixtures included), tests, failures. Prints the N slowest (default 10)
 with each one's share of the summed class time, and the run's wall time per assembly (first class start to last end:
-less than the sum when classes run in parallel). --markdown prints the same as a table for tests/TIMES.md.
+less than the sum when classes run in parallel). --markdown prints the same as a table for tests/TIMES.md. --save
+also writes tests/class-times.tsv (every class's seconds), which the integration tests' scheduler reads to start the
+longest classes first.
 """
 import argparse
 import csv
@@ -33,9 +35,12 @@ def load(directory):
                     "tests": int(row["tests"]),
                     "failed": int(row["failed"]),
                     "skipped": int(row["skipped"]),
+                    "waited": float(row.get("waited") or 0),
+                    "cpu": float(row.get("cpu") or 0),
                 })
                 first, last = spans.get(assembly, (started, started))
                 end = started + datetime.timedelta(seconds=seconds)
+                started -= datetime.timedelta(seconds=float(row.get("waited") or 0))
                 spans[assembly] = (min(first, started), max(last, end))
     return rows, spans
 
@@ -45,6 +50,7 @@ def main():
     parser.add_argument("directory", nargs="?")
     parser.add_argument("--top", type=int, default=10)
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--save", action="store_true")
     args = parser.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     directory = args.directory or os.environ.get("BUILDER_TEST_TIMES") or os.path.join(root, "TestResults", "times")
@@ -52,6 +58,11 @@ def main():
         print(f"test-times: no times in {directory} (the test run wrote none)", file=sys.stderr)
         return 1
     rows, spans = load(directory)
+    if args.save:
+        with open(os.path.join(root, "tests", "class-times.tsv"), "w", encoding="utf-8") as f:
+            f.write("class\tseconds\n")
+            for r in sorted(rows, key=lambda r: r["class"]):
+                f.write(f"{r['class']}\t{r['seconds']:.1f}\n")
     total = sum(r["seconds"] for r in rows) or 1.0
     slowest = sorted(rows, key=lambda r: r["seconds"], reverse=True)[: args.top]
     short = lambda r: r["class"].rsplit(".", 2)[-2] + "." + r["class"].rsplit(".", 1)[-1] if r["class"].count(".") > 2 else r["class"]

@@ -14,6 +14,7 @@ namespace Builder.Tests.Integration.Access;
 /// clones it with the repository's write-only credentials, and no secret — clone token, webhook secret, API token,
 /// person's password, admin token — appears in the server's log, the build log or any API answer.
 /// </summary>
+[DockerBuild]
 public sealed class SecretsStayOutTests : IAsyncLifetime
 {
     private const string CloneToken = "clone-token-Zx81-never-shown";

@@ -2,10 +2,12 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using Builder.Core.Builds;
+using Builder.Tests.Integration.Infrastructure;
 
 namespace Builder.Tests.Integration.Docker;
 
 /// <summary>Build containers treat the project's code as untrusted: a wall clock, a memory limit, no network, always removed.</summary>
+[DockerBuild]
 public sealed class BuildContainerTests
 {
     [Fact]

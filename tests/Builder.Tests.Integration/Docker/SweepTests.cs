@@ -1,5 +1,6 @@
 using Builder.Core.Configuration;
 using Builder.Docker;
+using Builder.Tests.Integration.Infrastructure;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -8,6 +9,7 @@ using Microsoft.Extensions.Options;
 namespace Builder.Tests.Integration.Docker;
 
 /// <summary>The startup sweep removes what a crashed process of the same owner left, and nothing else.</summary>
+[DockerBuild]
 public sealed class SweepTests
 {
     [Fact]

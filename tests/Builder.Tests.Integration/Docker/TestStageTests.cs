@@ -1,8 +1,10 @@
 using Builder.Core.Builds;
+using Builder.Tests.Integration.Infrastructure;
 
 namespace Builder.Tests.Integration.Docker;
 
 /// <summary>cibuildwheel's test stage: the built wheels installed in a fresh venv in a new clean container, then the test command.</summary>
+[DockerBuild]
 public sealed class TestStageTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using Docker.DotNet;
 namespace Builder.Tests.Integration.Docker;
 
 /// <summary>A Builder process killed mid-build leaves its container; the next start of the same worker removes it.</summary>
+[DockerBuild]
 public sealed class WorkerRestartTests : IDisposable
 {
     private readonly string _root = TestPaths.NewTempDirectory("restart");

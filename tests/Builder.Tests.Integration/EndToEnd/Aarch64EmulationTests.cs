@@ -10,6 +10,7 @@ namespace Builder.Tests.Integration.EndToEnd;
 /// (scripts/ensure-deps.sh --aarch64 registers the binfmt handler and makes the image). Slow: every aarch64
 /// instruction is emulated, so the matrix is narrowed to two Pythons.
 /// </summary>
+[DockerBuild("x86_64", "aarch64")]
 public sealed class Aarch64EmulationTests : IAsyncLifetime
 {
     private const string Aarch64Image = "builder-local/manylinux-aarch64:latest";

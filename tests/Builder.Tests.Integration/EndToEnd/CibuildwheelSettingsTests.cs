@@ -4,6 +4,7 @@ using Builder.Tests.Integration.Infrastructure;
 namespace Builder.Tests.Integration.EndToEnd;
 
 /// <summary>A project's <c>[tool.cibuildwheel]</c> table shapes a real build in the local image (embedded mode).</summary>
+[DockerBuild]
 public sealed class CibuildwheelSettingsTests : IAsyncLifetime
 {
     private readonly string _root = TestPaths.NewTempDirectory("cibuildwheel");

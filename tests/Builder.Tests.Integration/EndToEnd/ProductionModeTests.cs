@@ -34,6 +34,7 @@ public sealed class ProductionBuilder : IAsyncLifetime
     }
 }
 
+[DockerBuild]
 public sealed class ProductionModeTests(ProductionBuilder builder) : IClassFixture<ProductionBuilder>
 {
     [Fact]

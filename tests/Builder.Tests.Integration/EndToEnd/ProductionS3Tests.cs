@@ -62,6 +62,7 @@ public sealed class ProductionS3Builder : IAsyncLifetime
     }
 }
 
+[DockerBuild]
 public sealed class ProductionS3Tests(ProductionS3Builder builder) : IClassFixture<ProductionS3Builder>
 {
     private HttpClient Http => builder.Client.Http;

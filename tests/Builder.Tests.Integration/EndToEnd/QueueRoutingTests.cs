@@ -7,6 +7,7 @@ namespace Builder.Tests.Integration.EndToEnd;
 /// Production mode with two workers on one PostgreSQL job store: parts go to their architecture's Hangfire queue, so
 /// a worker that takes only aarch64 plans the release but never builds its x86_64 part; a worker for x86_64 does.
 /// </summary>
+[DockerBuild]
 public sealed class QueueRoutingTests : IAsyncLifetime
 {
     private readonly string _root = TestPaths.NewTempDirectory("queues");

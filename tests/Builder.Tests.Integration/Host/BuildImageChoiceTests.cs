@@ -13,6 +13,7 @@ namespace Builder.Tests.Integration.Host;
 /// (Debian's <c>docker-registry</c>) holding a stand-in for <c>pypa/manylinux_2_28_x86_64</c> gives the image built
 /// from <c>build-images/manylinux_2_28_x86_64/Dockerfile</c> on it. The state directory is the test's own.
 /// </summary>
+[DockerBuild]
 public sealed class BuildImageChoiceTests : IAsyncLifetime
 {
     private const string LocalImage = "builder-local/manylinux-x86_64:latest";

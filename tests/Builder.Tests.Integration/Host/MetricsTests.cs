@@ -13,6 +13,7 @@ namespace Builder.Tests.Integration.Host;
 /// file name; refused without credentials and to principals that are neither admins nor the metrics token; and served
 /// by a worker on its health port, with the job queue it shares with the web process.
 /// </summary>
+[DockerBuild]
 public sealed class MetricsTests : IAsyncLifetime
 {
     private const string MetricsToken = "metrics-token-for-tests-0123456789";

@@ -10,6 +10,7 @@ namespace Builder.Tests.Integration.Host;
 /// statements, no line per request), as JSON for log shippers with <c>Logging__Console__FormatterName=json</c>, and the
 /// build id and repository in the scope of every line about a build.
 /// </summary>
+[DockerBuild]
 public sealed class OperatorLogTests : IDisposable
 {
     private readonly string _root = TestPaths.NewTempDirectory("operator-log");

@@ -11,6 +11,7 @@ namespace Builder.Tests.Integration.Lifecycle;
 /// PostgreSQL restarted under a production installation (web process, two workers) while releases build and a client
 /// downloads: on a PostgreSQL server of the test's own, since restarting the shared one would break the other tests.
 /// </summary>
+[DockerBuild]
 public sealed class WorkerFaultPostgresRestartTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int LeaseTimeoutSeconds = 12;
