@@ -141,9 +141,7 @@ internal static partial class AccessClientHelpers
     /// <summary>A fresh venv of the machine's Python <paramref name="version"/>, whose pip must be <paramref name="pipPrefix"/>.</summary>
     public static async Task<string> VenvAsync(string version, string pipPrefix, string directory)
     {
-        var venv = Path.Combine(directory, "venv-" + version + "-" + Guid.NewGuid().ToString("N")[..6]);
-        (await Shell.RunAsync(Pip.PythonExecutable(version), ["-m", "venv", venv])).EnsureSuccess($"python{version} -m venv");
-        var python = Path.Combine(venv, "bin", "python");
+        var python = await Pip.VenvAsync(version, directory);
         var pip = (await Shell.RunAsync(python, ["-m", "pip", "--version"])).EnsureSuccess("pip --version").StandardOutput;
         Assert.StartsWith("pip " + pipPrefix, pip, StringComparison.Ordinal);
         return python;

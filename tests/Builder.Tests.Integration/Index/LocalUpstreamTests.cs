@@ -56,9 +56,7 @@ public sealed class LocalUpstreamTests : IAsyncLifetime
     [InlineData("3.12", "23.")] // JSON pages: absolute URLs, and the PEP 658 sidecars
     public async Task Pip_installs_from_it_with_only_its_index_url_skipping_the_yanked_release(string python, string pip)
     {
-        var venv = Path.Combine(_work, "venv-" + python);
-        (await Shell.RunAsync(Pip.PythonExecutable(python), ["-m", "venv", venv])).EnsureSuccess("venv");
-        var executable = Path.Combine(venv, "bin", "python");
+        var executable = await Pip.VenvAsync(python, _work);
         Assert.StartsWith("pip " + pip, (await Shell.RunAsync(executable, ["-m", "pip", "--version"])).Output, StringComparison.Ordinal);
 
         var install = await Shell.RunAsync(executable, ["-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check", "--only-binary", ":all:", "--index-url", _upstream.SimpleUrl, "public-dep"],
@@ -199,10 +197,9 @@ public sealed class LocalUpstreamTests : IAsyncLifetime
             await File.WriteAllTextAsync(Path.Combine(project, path), content);
         }
 
-        var venv = Path.Combine(_work, "venv-build");
-        (await Shell.RunAsync(Pip.PythonExecutable("3.12"), ["-m", "venv", venv])).EnsureSuccess("venv");
+        var python = await Pip.VenvAsync("3.12", _work);
         var output = Path.Combine(_work, "out");
-        var build = await Shell.RunAsync(Path.Combine(venv, "bin", "python"),
+        var build = await Shell.RunAsync(python,
             ["-m", "pip", "wheel", "-v", "--no-deps", "--no-cache-dir", "--disable-pip-version-check", "--index-url", _upstream.SimpleUrl, "--find-links", wheelhouse, "-w", output, project],
             environment: new Dictionary<string, string> { ["PIP_CONFIG_FILE"] = "/dev/null" });
 

@@ -14,9 +14,7 @@ public sealed class PipClientTests : IDisposable
 
     private async Task<string> VenvAsync(string python, string expectedPip)
     {
-        var venv = Path.Combine(_index.Work, "venv-" + python + "-" + Guid.NewGuid().ToString("N")[..6]);
-        (await Shell.RunAsync(Pip.PythonExecutable(python), ["-m", "venv", venv])).EnsureSuccess("venv");
-        var executable = Path.Combine(venv, "bin", "python");
+        var executable = await Pip.VenvAsync(python, _index.Work);
         var version = (await Shell.RunAsync(executable, ["-m", "pip", "--version"])).EnsureSuccess("pip --version").Output;
         Assert.StartsWith("pip " + expectedPip, version, StringComparison.Ordinal);
         return executable;

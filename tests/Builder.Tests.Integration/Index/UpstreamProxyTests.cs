@@ -245,6 +245,7 @@ public sealed class UpstreamProxyFixture : IAsyncLifetime
 /// upstream's digests and fields, files verified and kept), a cooldown hides young releases, an outage serves what was
 /// fetched, one fetch serves concurrent requests, and read rights apply to proxied names.
 /// </summary>
+[DockerBuild]
 public sealed class UpstreamProxyTests(UpstreamProxyFixture fixture) : IClassFixture<UpstreamProxyFixture>
 {
     private const string JsonType = "application/vnd.pypi.simple.v1+json";
@@ -261,12 +262,7 @@ public sealed class UpstreamProxyTests(UpstreamProxyFixture fixture) : IClassFix
     /// <summary>A file entry's URL resolved against its page, as pip resolves it.</summary>
     private static string Resolve(ProxyGroup group, string pagePath, string url) => new Uri(new Uri(group.BaseUrl + pagePath.TrimStart('/')), url).AbsoluteUri;
 
-    private static async Task<string> VenvAsync(string root, string python)
-    {
-        var venv = Path.Combine(root, "venv-" + python + "-" + Guid.NewGuid().ToString("N")[..6]);
-        (await Shell.RunAsync(Pip.PythonExecutable(python), ["-m", "venv", venv])).EnsureSuccess("venv");
-        return Path.Combine(venv, "bin", "python");
-    }
+    private static Task<string> VenvAsync(string root, string python) => Pip.VenvAsync(python, root);
 
     private static async Task<T> EventuallyAsync<T>(string what, Func<Task<T>> attempt, Func<T, bool> done, Func<T, string>? describe = null)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Builder.Tests.Integration.Infrastructure;
 using Xunit.Abstractions;
 
 namespace Builder.Tests.Integration.Ui;
@@ -8,8 +9,8 @@ namespace Builder.Tests.Integration.Ui;
 /// process's health pages, reads back what a page wrote to the clipboard, saves screenshots, and catches what injected
 /// scripts do (the check every page that shows untrusted text makes).
 /// </summary>
-public sealed class BrowserSmokeTests(BrowserSession browser, EmbeddedBuilderWeb builder, ITestOutputHelper output)
-    : IClassFixture<BrowserSession>, IClassFixture<EmbeddedBuilderWeb>
+public sealed class BrowserSmokeTests(BrowserSession browser, EmbeddedBuilder builder, ITestOutputHelper output)
+    : IClassFixture<BrowserSession>, IClassFixture<EmbeddedBuilder>
 {
     [Fact]
     public async Task Chromium_opens_healthz_and_readyz_of_the_web_process_and_screenshots_them()

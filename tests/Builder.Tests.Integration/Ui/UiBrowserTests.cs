@@ -18,6 +18,7 @@ namespace Builder.Tests.Integration.Ui;
 /// a token made on the tokens page that pip uses, what a reader may not see, and the admin pages. Every page visited is
 /// saved as a full-page screenshot (<see cref="BrowserSession.ScreenshotDirectory"/>).
 /// </summary>
+[DockerBuild]
 public sealed partial class UiBrowserTests(BrowserSession browser, UiBrowserScenario scenario, ITestOutputHelper output)
     : IClassFixture<BrowserSession>, IClassFixture<UiBrowserScenario>
 {
@@ -401,9 +402,7 @@ public sealed partial class UiBrowserTests(BrowserSession browser, UiBrowserScen
     /// </summary>
     private async Task<string> PipInstallAsync(string home, params string[] arguments)
     {
-        var venv = Path.Combine(scenario.Root, "venv-" + Guid.NewGuid().ToString("N")[..8]);
-        (await Shell.RunAsync(Pip.PythonExecutable("3.12"), ["-m", "venv", "--without-pip", venv])).EnsureSuccess("python3.12 -m venv");
-        var python = Path.Combine(venv, "bin", "python");
+        var python = await Pip.VenvAsync("3.12", scenario.Root, withPip: false);
         var result = await Shell.RunAsync(Pip.PythonExecutable("3.12"),
             ["-m", "pip", "--python", python, "install", "--no-input", "--no-cache-dir", "--disable-pip-version-check", .. arguments],
             environment: AccessClientHelpers.ClientEnvironment(home));
@@ -430,7 +429,7 @@ public sealed class UiBrowserScenario : IAsyncLifetime
     public const string XssMarker = "Acme XSS description marker.";
     public const string LogScript = "<script>alert('log')</script>";
 
-    public EmbeddedBuilderWeb Builder { get; } = new();
+    public EmbeddedBuilder Builder { get; } = new();
 
     public string Root { get; } = TestPaths.NewTempDirectory("ui-scenario");
 
