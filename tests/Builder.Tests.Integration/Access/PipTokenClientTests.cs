@@ -6,11 +6,50 @@ using static Builder.Tests.Integration.Access.AccessClientHelpers;
 namespace Builder.Tests.Integration.Access;
 
 /// <summary>
+/// One private Builder process for <see cref="PipTokenClientTests"/>, with acme-sdk 1.0.0, 2.1.0 and 3.0.0 and other-lib
+/// 1.0.0 published; each test makes its own tokens.
+/// </summary>
+public sealed class PipTokenIndex : IAsyncLifetime
+{
+    public string Root { get; } = TestPaths.NewTempDirectory("pip-tokens");
+
+    public BuilderProcess Web { get; private set; } = null!;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public string Port => new Uri(Web.BaseUrl!).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public async Task InitializeAsync()
+    {
+        Web = await BuilderProcess.StartWebAsync(Embedded(Path.Combine(Root, "data")));
+        Http = new HttpClient { BaseAddress = new Uri(Web.BaseUrl!), Timeout = TimeSpan.FromSeconds(60) };
+        var dist = Dir(Root, "dist");
+        foreach (var version in new[] { "1.0.0", "2.1.0", "3.0.0" })
+        {
+            await PublishAsync(Http, Distributions.Wheel(dist, "acme-sdk", version), "acme-sdk", version);
+        }
+
+        await PublishAsync(Http, Distributions.Wheel(dist, "other-lib", "1.0.0"), "other-lib", "1.0.0");
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http?.Dispose();
+        if (Web is not null)
+        {
+            await Web.DisposeAsync();
+        }
+
+        TestPaths.DeleteDirectory(Root);
+    }
+}
+
+/// <summary>
 /// Real pip of two generations (22.0.4 on Python 3.7, 24.2 on Python 3.13) against a real, private Builder process, with
 /// read tokens made through <c>POST /api/tokens</c>, given to pip the two ways the README tells users to: in the index
 /// URL (<c>http://__token__:TOKEN@host/simple/</c>) and in <c>~/.netrc</c> (the index URL without credentials).
 /// </summary>
-public sealed partial class PipTokenClientTests : IAsyncLifetime, IDisposable
+public sealed partial class PipTokenClientTests(PipTokenIndex index) : IClassFixture<PipTokenIndex>, IDisposable
 {
     // python → the pip its fresh venv gets on this machine (Python 3.8's is 23.0.1, so 3.7 stands for pip 22); where the token goes.
     public static readonly TheoryData<string, string, string> Clients = new()
@@ -21,52 +60,31 @@ public sealed partial class PipTokenClientTests : IAsyncLifetime, IDisposable
         { "3.13", "24.2", "netrc" },
     };
 
-    private readonly string _root = TestPaths.NewTempDirectory("pip-tokens");
-    private BuilderProcess _web = null!;
-    private HttpClient _http = null!;
+    // Each test's own HOME (where pip reads ~/.netrc) and venvs.
+    private readonly string _root = TestPaths.NewTempDirectory("pip-tokens-test");
+
+    private HttpClient Http => index.Http;
 
     private string Home => Dir(_root, "home");
 
-    private string Port => new Uri(_web.BaseUrl!).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private string Port => index.Port;
 
-    public async Task InitializeAsync()
-    {
-        _web = await BuilderProcess.StartWebAsync(Embedded(Path.Combine(_root, "data")));
-        _http = new HttpClient { BaseAddress = new Uri(_web.BaseUrl!), Timeout = TimeSpan.FromSeconds(60) };
-        var dist = Dir(_root, "dist");
-        foreach (var version in new[] { "1.0.0", "2.1.0", "3.0.0" })
-        {
-            await PublishAsync(_http, Distributions.Wheel(dist, "acme-sdk", version), "acme-sdk", version);
-        }
-
-        await PublishAsync(_http, Distributions.Wheel(dist, "other-lib", "1.0.0"), "other-lib", "1.0.0");
-    }
-
-    public void Dispose()
-    {
-        _http?.Dispose();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _web.DisposeAsync();
-        TestPaths.DeleteDirectory(_root);
-    }
+    public void Dispose() => TestPaths.DeleteDirectory(_root);
 
     [Theory]
     [MemberData(nameof(Clients))]
     public async Task Pip_installs_what_a_read_token_allows_and_finds_no_other_project_or_version(string python, string pip, string where)
     {
-        var reader = await CreateTokenAsync(_http, new { name = "customer", scopes = new[] { "read" }, projects = new[] { "acme-*" } });
-        var ranged = await CreateTokenAsync(_http, new { name = "customer-v2", scopes = new[] { "read" }, projects = new[] { "acme-*" }, versions = ">=2,<3" });
+        var reader = await CreateTokenAsync(Http, new { name = "customer", scopes = new[] { "read" }, projects = new[] { "acme-*" } });
+        var ranged = await CreateTokenAsync(Http, new { name = "customer-v2", scopes = new[] { "read" }, projects = new[] { "acme-*" }, versions = ">=2,<3" });
 
         // What the tokens see, read over HTTP as pip reads it: one project, and for the ranged token one file.
-        var root = await GetAsync(_http, "/simple/", TokenBasic(reader.Secret));
+        var root = await GetAsync(Http, "/simple/", TokenBasic(reader.Secret));
         Assert.Equal(HttpStatusCode.OK, root.Status);
         Assert.Equal(["acme-sdk"], Links(root.Body));
-        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(_http, "/simple/other-lib/", TokenBasic(reader.Secret))).Status);
-        Assert.Equal(3, Links((await GetAsync(_http, "/simple/acme-sdk/", TokenBasic(reader.Secret))).Body).Count);
-        Assert.Equal(["acme_sdk-2.1.0-py3-none-any.whl"], Links((await GetAsync(_http, "/simple/acme-sdk/", TokenBasic(ranged.Secret))).Body));
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(Http, "/simple/other-lib/", TokenBasic(reader.Secret))).Status);
+        Assert.Equal(3, Links((await GetAsync(Http, "/simple/acme-sdk/", TokenBasic(reader.Secret))).Body).Count);
+        Assert.Equal(["acme_sdk-2.1.0-py3-none-any.whl"], Links((await GetAsync(Http, "/simple/acme-sdk/", TokenBasic(ranged.Secret))).Body));
 
         var venv = await VenvAsync(python, pip, _root);
         var runs = new List<ShellResult>();
@@ -115,21 +133,21 @@ public sealed partial class PipTokenClientTests : IAsyncLifetime, IDisposable
     [MemberData(nameof(Clients))]
     public async Task Pip_with_an_expired_or_a_revoked_token_gets_401_and_says_why(string python, string pip, string where)
     {
-        var expiring = await CreateTokenAsync(_http, new { name = "short-lived", scopes = new[] { "read" }, projects = new[] { "acme-*" }, expiresAt = DateTimeOffset.UtcNow.AddSeconds(4) });
-        var revoked = await CreateTokenAsync(_http, new { name = "leaked", scopes = new[] { "read" }, projects = new[] { "acme-*" } });
+        var expiring = await CreateTokenAsync(Http, new { name = "short-lived", scopes = new[] { "read" }, projects = new[] { "acme-*" }, expiresAt = DateTimeOffset.UtcNow.AddSeconds(4) });
+        var revoked = await CreateTokenAsync(Http, new { name = "leaked", scopes = new[] { "read" }, projects = new[] { "acme-*" } });
         // Both work first, so the server has verified and remembered them: the refusals below must beat its cache.
-        Assert.Equal(HttpStatusCode.OK, (await GetAsync(_http, "/simple/acme-sdk/", TokenBasic(expiring.Secret))).Status);
-        Assert.Equal(HttpStatusCode.OK, (await GetAsync(_http, "/simple/acme-sdk/", TokenBasic(revoked.Secret))).Status);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(Http, "/simple/acme-sdk/", TokenBasic(expiring.Secret))).Status);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(Http, "/simple/acme-sdk/", TokenBasic(revoked.Secret))).Status);
 
-        await RevokeTokenAsync(_http, revoked.Id);
-        var afterRevoke = await GetAsync(_http, "/simple/acme-sdk/", TokenBasic(revoked.Secret));
+        await RevokeTokenAsync(Http, revoked.Id);
+        var afterRevoke = await GetAsync(Http, "/simple/acme-sdk/", TokenBasic(revoked.Secret));
         Assert.Equal(HttpStatusCode.Unauthorized, afterRevoke.Status);
         Assert.StartsWith("token revoked on ", afterRevoke.Reason, StringComparison.Ordinal);
 
         var venv = await VenvAsync(python, pip, _root);
         var revokedRun = await PipInstallAsync(venv, Home, await IndexAsync(where, revoked.Secret), "-vv", "acme-sdk");
 
-        var (expired, waited, _) = await PollAsync(() => GetAsync(_http, "/simple/acme-sdk/", TokenBasic(expiring.Secret)),
+        var (expired, waited, _) = await PollAsync(() => GetAsync(Http, "/simple/acme-sdk/", TokenBasic(expiring.Secret)),
             r => r.Status == HttpStatusCode.Unauthorized, TimeSpan.FromSeconds(30));
         Assert.True(expired.Status == HttpStatusCode.Unauthorized, $"still {expired.Status} {waited} after its expiry");
         Assert.StartsWith("token expired on ", expired.Reason, StringComparison.Ordinal);

@@ -3,31 +3,63 @@ using Builder.Tests.Integration.Infrastructure;
 
 namespace Builder.Tests.Integration.EndToEnd;
 
-/// <summary>The embedded default: one process, SQLite and files under the data directory, Hangfire in memory.</summary>
-public sealed class EmbeddedModeTests : IAsyncLifetime
+/// <summary>
+/// One embedded Builder for <see cref="EmbeddedModeTests"/>' single builds: three repositories, each a scenario (a pure
+/// package, a project whose build fails, a tag whose version differs from the metadata), registered and their tags pushed
+/// when the class starts, so the three builds run side by side; each test waits for its own.
+/// </summary>
+public sealed class EmbeddedBuilds : IAsyncLifetime
 {
     private readonly string _root = TestPaths.NewTempDirectory("embedded");
+    private readonly Dictionary<string, long> _builds = [];
+
+    public string DataDir => Path.Combine(_root, "data");
+
+    public BuilderProcess Web { get; private set; } = null!;
+
+    public BuilderClient Client { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var scenarios = new (string Repository, Dictionary<string, string> Files, string Tag)[]
+        {
+            ("acme/tools", PythonProjects.Pure("Acme.Tools", "0.3.0rc1"), "v0.3.0-rc.1"),
+            ("acme/broken", PythonProjects.SyntaxError("broken-pkg", "1.0.0"), "v1.0.0"),
+            ("acme/drifting", PythonProjects.Pure("drifting", "1.0.1"), "v1.0.0"),
+        };
+        var repositories = await Task.WhenAll(scenarios.Select(s => GitRepositories.CreateAsync(Path.Combine(_root, s.Repository.Replace('/', '-')), s.Files, s.Tag)));
+        Web = await BuilderProcess.StartWebAsync(BuilderInstance.Embedded(DataDir));
+        Client = BuilderInstance.Client(Web);
+        foreach (var (scenario, git) in scenarios.Zip(repositories))
+        {
+            var repository = await Client.RegisterAsync(scenario.Repository, git.CloneUrl);
+            _builds[scenario.Repository] = await Client.PushTagAsync(repository, git);
+        }
+    }
+
+    /// <summary>The build of <paramref name="repository"/>'s tag, once it ended.</summary>
+    public Task<BuildStatus> BuildAsync(string repository) => Client.WaitForBuildAsync(_builds[repository]);
+
+    public async Task DisposeAsync()
+    {
+        if (Web is not null)
+        {
+            await Web.DisposeAsync();
+        }
+
+        TestPaths.DeleteDirectory(_root);
+    }
+}
+
+/// <summary>The embedded default: one process, SQLite and files under the data directory, Hangfire in memory.</summary>
+[DockerBuild]
+public sealed class EmbeddedModeTests(EmbeddedBuilds builds) : IClassFixture<EmbeddedBuilds>, IDisposable
+{
+    private readonly string _root = TestPaths.NewTempDirectory("embedded-restart");
 
     private string DataDir => Path.Combine(_root, "data");
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    /// <summary>Tags a repository, starts the embedded server, registers the repository, pushes the tag and waits for the build.</summary>
-    private async Task<(BuilderProcess Web, BuilderClient Client, BuildStatus Build)> BuildOnceAsync(
-        string repositoryName, Dictionary<string, string> files, string tag)
-    {
-        var git = await GitRepositories.CreateAsync(Path.Combine(_root, repositoryName.Replace('/', '-')), files, tag);
-        var web = await BuilderProcess.StartWebAsync(BuilderInstance.Embedded(DataDir));
-        var client = BuilderInstance.Client(web);
-        var repository = await client.RegisterAsync(repositoryName, git.CloneUrl);
-        return (web, client, await client.WaitForBuildAsync(await client.PushTagAsync(repository, git)));
-    }
-
-    public Task DisposeAsync()
-    {
-        TestPaths.DeleteDirectory(_root);
-        return Task.CompletedTask;
-    }
+    public void Dispose() => TestPaths.DeleteDirectory(_root);
 
     [Fact]
     public async Task A_build_interrupted_by_a_restart_finishes_after_the_next_start_and_pip_installs_it()
@@ -63,8 +95,8 @@ public sealed class EmbeddedModeTests : IAsyncLifetime
     [Fact]
     public async Task A_pure_package_is_built_and_served_by_one_process()
     {
-        var (web, client, build) = await BuildOnceAsync("acme/tools", PythonProjects.Pure("Acme.Tools", "0.3.0rc1"), "v0.3.0-rc.1");
-        await using var _ = web;
+        var client = builds.Client;
+        var build = await builds.BuildAsync("acme/tools");
 
         // The tag "v0.3.0-rc.1" normalizes to the PEP 440 version "0.3.0rc1"; the project name to "acme-tools".
         await ReleaseAssertions.AssertPublishedAsync(client, build, "acme-tools", "0.3.0rc1");
@@ -75,8 +107,8 @@ public sealed class EmbeddedModeTests : IAsyncLifetime
     [Fact]
     public async Task A_project_whose_build_fails_is_failed_with_its_log_kept_and_nothing_published()
     {
-        var (web, client, build) = await BuildOnceAsync("acme/broken", PythonProjects.SyntaxError("broken-pkg", "1.0.0"), "v1.0.0");
-        await using var _ = web;
+        var client = builds.Client;
+        var build = await builds.BuildAsync("acme/broken");
 
         Assert.Equal("failed", build.State);
         Assert.False(string.IsNullOrEmpty(build.Error));
@@ -86,14 +118,14 @@ public sealed class EmbeddedModeTests : IAsyncLifetime
         Assert.Empty(build.Json.GetProperty("files").EnumerateArray());
         Assert.Equal(System.Net.HttpStatusCode.NotFound, (await client.Http.GetAsync("/simple/broken-pkg/")).StatusCode);
         Assert.DoesNotContain("broken-pkg", await client.Http.GetStringAsync("/simple/"), StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(DataDir, "files", "broken-pkg")), "nothing stored for a failed build");
+        Assert.False(Directory.Exists(Path.Combine(builds.DataDir, "files", "broken-pkg")), "nothing stored for a failed build");
     }
 
     [Fact]
     public async Task A_tag_whose_version_differs_from_the_metadata_fails_and_names_both_versions()
     {
-        var (web, client, build) = await BuildOnceAsync("acme/drifting", PythonProjects.Pure("drifting", "1.0.1"), "v1.0.0");
-        await using var _ = web;
+        var client = builds.Client;
+        var build = await builds.BuildAsync("acme/drifting");
 
         Assert.Equal("failed", build.State);
         Assert.Contains("1.0.0", build.Error, StringComparison.Ordinal);

@@ -4,22 +4,74 @@ using Builder.Tests.Integration.Upload;
 namespace Builder.Tests.Integration.EndToEnd;
 
 /// <summary>
-/// A private package build-depends on another private package: the build container (network "none") gets it from
-/// Builder's own index through its relay, with no configuration (the embedded server uses its own address).
+/// One embedded Builder (cp311) for <see cref="PrivateBuildRequirementsTests"/>: acme-helper 1.0 published the way
+/// twine does (its module says VERSION = "1.0"), then five repositories registered and their tags pushed at once, so the
+/// builds run side by side; each test waits for its own. Nothing about the index is configured; the relay directory only
+/// so a test can look at it.
 /// </summary>
-public sealed class PrivateBuildRequirementsTests : IAsyncLifetime
+public sealed class PrivateRequirementBuilds : IAsyncLifetime
 {
-    private readonly string _root = TestPaths.NewTempDirectory("private-requires");
+    private readonly Dictionary<string, long> _builds = [];
 
-    private string DataDir => Path.Combine(_root, "data");
+    public string Root { get; } = TestPaths.NewTempDirectory("private-requires");
 
-    public Task InitializeAsync() => Task.CompletedTask;
+    public string RelayDir => Path.Combine(Root, "relay");
 
-    public Task DisposeAsync()
+    public BuilderProcess Web { get; private set; } = null!;
+
+    public BuilderClient Client { get; private set; } = null!;
+
+    public async Task InitializeAsync()
     {
-        TestPaths.DeleteDirectory(_root);
-        return Task.CompletedTask;
+        var tested = Fixtures.PythonProjects.Pure("acme-tested", "1.0.0");
+        tested["pyproject.toml"] = """
+            [build-system]
+            requires = ["setuptools>=40.8.0", "wheel"]
+            build-backend = "setuptools.build_meta"
+
+            [tool.cibuildwheel]
+            test-requires = ["acme-helper"]
+            test-command = "python -c \"import acme_helper, acme_tested; print('tested with acme-helper', acme_helper.VERSION)\""
+            """;
+        var scenarios = new (string Key, Dictionary<string, string> Files, string[]? RelayProjects)[]
+        {
+            ("tested", tested, null),
+            ("tool", BuildsWith("acme-tool", "acme-helper", "acme_helper"), null),
+            ("orphan", BuildsWith("acme-orphan", "acme-missing", "acme_missing"), null),
+            // The same project twice: a repository whose builds may read only "other-*" does not see acme-helper (the
+            // index answers its relay as it answers any principal without that right: not found), one allowed "acme-*" does.
+            ("fenced", BuildsWith("acme-fenced", "acme-helper", "acme_helper"), ["other-*"]),
+            ("allowed", BuildsWith("acme-allowed", "acme-helper", "acme_helper"), ["acme-*"]),
+        };
+        var repositories = await Task.WhenAll(scenarios.Select(s => GitRepositories.CreateAsync(Path.Combine(Root, s.Key), s.Files, "v1.0.0")));
+
+        Web = await BuilderProcess.StartWebAsync(new Dictionary<string, string>(BuilderInstance.Embedded(Path.Combine(Root, "data")))
+        {
+            ["Builder__Build__Pythons__0"] = "cp311",
+            ["Builder__Build__RelayDir"] = RelayDir,
+        });
+        Client = BuilderInstance.Client(Web);
+
+        var wheel = Distributions.Wheel(Root, "acme-helper", "1.0");
+        using (var upload = new HttpRequestMessage(HttpMethod.Post, "/legacy/") { Content = LegacyUpload.Twine(wheel, "acme-helper", "1.0").ToContent() })
+        {
+            upload.Headers.Authorization = LegacyUpload.AdminBasic;
+            using var uploaded = await Client.Http.SendAsync(upload);
+            Assert.True(uploaded.IsSuccessStatusCode, $"upload: {(int)uploaded.StatusCode} {await uploaded.Content.ReadAsStringAsync()}");
+        }
+
+        foreach (var (scenario, git) in scenarios.Zip(repositories))
+        {
+            var repository = await Client.RegisterAsync($"acme/{scenario.Key}", git.CloneUrl, relayProjects: scenario.RelayProjects);
+            _builds[scenario.Key] = await Client.PushTagAsync(repository, git);
+        }
     }
+
+    /// <summary>The build of the scenario's tag, once it ended.</summary>
+    public Task<BuildStatus> BuildAsync(string key) => Client.WaitForBuildAsync(_builds[key]);
+
+    /// <summary>Once every build of the fixture ended.</summary>
+    public Task AllEndedAsync() => Task.WhenAll(_builds.Keys.Select(BuildAsync));
 
     /// <summary>A setuptools project whose build needs <paramref name="requirement"/> and whose setup.py imports it.</summary>
     private static Dictionary<string, string> BuildsWith(string name, string requirement, string module) => new()
@@ -44,42 +96,33 @@ public sealed class PrivateBuildRequirementsTests : IAsyncLifetime
         [$"{name.Replace('-', '_')}/__init__.py"] = "VALUE = 42\n",
     };
 
-    /// <summary>acme-helper 1.0, published the way twine does; its module says VERSION = "1.0".</summary>
-    private async Task PublishHelperAsync(BuilderClient client)
+    public async Task DisposeAsync()
     {
-        var wheel = Distributions.Wheel(_root, "acme-helper", "1.0");
-        using var upload = new HttpRequestMessage(HttpMethod.Post, "/legacy/") { Content = LegacyUpload.Twine(wheel, "acme-helper", "1.0").ToContent() };
-        upload.Headers.Authorization = LegacyUpload.AdminBasic;
-        using var uploaded = await client.Http.SendAsync(upload);
-        Assert.True(uploaded.IsSuccessStatusCode, $"upload: {(int)uploaded.StatusCode} {await uploaded.Content.ReadAsStringAsync()}");
+        if (Web is not null)
+        {
+            await Web.DisposeAsync();
+        }
+
+        TestPaths.DeleteDirectory(Root);
     }
+}
+
+/// <summary>
+/// A private package build-depends on another private package: the build container (network "none") gets it from
+/// Builder's own index through its relay, with no configuration (the embedded server uses its own address).
+/// </summary>
+[DockerBuild]
+public sealed class PrivateBuildRequirementsTests(PrivateRequirementBuilds builds) : IClassFixture<PrivateRequirementBuilds>
+{
+    private BuilderClient Client => builds.Client;
 
     [Fact]
     public async Task A_private_test_requirement_is_installed_from_the_index_in_the_test_container()
     {
-        await using var web = await BuilderProcess.StartWebAsync(new Dictionary<string, string>(BuilderInstance.Embedded(DataDir))
-        {
-            ["Builder__Build__Pythons__0"] = "cp311",
-        });
-        var client = BuilderInstance.Client(web);
-        await PublishHelperAsync(client);
-        var files = Fixtures.PythonProjects.Pure("acme-tested", "1.0.0");
-        files["pyproject.toml"] = """
-            [build-system]
-            requires = ["setuptools>=40.8.0", "wheel"]
-            build-backend = "setuptools.build_meta"
+        var build = await builds.BuildAsync("tested");
 
-            [tool.cibuildwheel]
-            test-requires = ["acme-helper"]
-            test-command = "python -c \"import acme_helper, acme_tested; print('tested with acme-helper', acme_helper.VERSION)\""
-            """;
-        var git = await GitRepositories.CreateAsync(Path.Combine(_root, "tested"), files, "v1.0.0");
-        var repository = await client.RegisterAsync("acme/tested", git.CloneUrl);
-
-        var build = await client.WaitForBuildAsync(await client.PushTagAsync(repository, git));
-
-        await ReleaseAssertions.AssertPublishedAsync(client, build, "acme-tested", "1.0.0");
-        var log = await client.GetLogAsync(build.Id);
+        await ReleaseAssertions.AssertPublishedAsync(Client, build, "acme-tested", "1.0.0");
+        var log = await Client.GetLogAsync(build.Id);
         Assert.Contains("test requirements from Builder's index via the relay", log, StringComparison.Ordinal);
         Assert.Contains("tested with acme-helper 1.0", log, StringComparison.Ordinal);
         Assert.Contains(ReleaseAssertions.Targets(build), t => t.GetProperty("name").GetString()!.EndsWith(" test", StringComparison.Ordinal) && t.GetProperty("succeeded").GetBoolean());
@@ -88,69 +131,42 @@ public sealed class PrivateBuildRequirementsTests : IAsyncLifetime
     [Fact]
     public async Task A_build_requirement_published_on_the_index_is_installed_in_the_build_and_a_missing_one_fails_with_pips_message()
     {
-        // Nothing about the index is configured; the relay directory only so this test can look at it alone.
-        var relayDir = Path.Combine(_root, "relay");
-        await using var web = await BuilderProcess.StartWebAsync(new Dictionary<string, string>(BuilderInstance.Embedded(DataDir))
-        {
-            ["Builder__Build__RelayDir"] = relayDir,
-        });
-        var client = BuilderInstance.Client(web);
+        var built = await builds.BuildAsync("tool");
 
-        await PublishHelperAsync(client);
-
-        var toolGit = await GitRepositories.CreateAsync(Path.Combine(_root, "tool"), BuildsWith("acme-tool", "acme-helper", "acme_helper"), "v1.0.0");
-        var tool = await client.RegisterAsync("acme/tool", toolGit.CloneUrl);
-        var built = await client.WaitForBuildAsync(await client.PushTagAsync(tool, toolGit));
-
-        await ReleaseAssertions.AssertPublishedAsync(client, built, "acme-tool", "1.0.0");
-        var log = await client.GetLogAsync(built.Id);
+        await ReleaseAssertions.AssertPublishedAsync(Client, built, "acme-tool", "1.0.0");
+        var log = await Client.GetLogAsync(built.Id);
         Assert.Contains("[x86_64] [setup] build requirements from Builder's index via the relay", log, StringComparison.Ordinal);
         Assert.Contains("acme_helper-1.0-py3-none-any.whl", log, StringComparison.Ordinal);
         // setup.py ran with acme_helper imported: the summary it computed is in the published metadata.
-        using (var json = await client.Http.GetAsync("/pypi/acme-tool/json"))
+        using (var json = await Client.Http.GetAsync("/pypi/acme-tool/json"))
         {
             Assert.Contains("built with acme-helper 1.0", await json.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
-        var orphanGit = await GitRepositories.CreateAsync(Path.Combine(_root, "orphan"), BuildsWith("acme-orphan", "acme-missing", "acme_missing"), "v1.0.0");
-        var orphan = await client.RegisterAsync("acme/orphan", orphanGit.CloneUrl);
-        var failed = await client.WaitForBuildAsync(await client.PushTagAsync(orphan, orphanGit));
+        var failed = await builds.BuildAsync("orphan");
 
         Assert.Equal("failed", failed.State);
-        var orphanLog = await client.GetLogAsync(failed.Id);
+        var orphanLog = await Client.GetLogAsync(failed.Id);
         Assert.Contains("No matching distribution found for acme-missing", orphanLog, StringComparison.Ordinal);
         Assert.Contains("No matching distribution found for acme-missing", failed.Error, StringComparison.Ordinal);
-        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await client.Http.GetAsync("/simple/acme-orphan/")).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await Client.Http.GetAsync("/simple/acme-orphan/")).StatusCode);
 
-        // Every relay directory went with its container.
-        Assert.Empty(Directory.EnumerateFileSystemEntries(relayDir));
+        // Every relay directory went with its container (once every build of the process ended).
+        await builds.AllEndedAsync();
+        Assert.Empty(Directory.EnumerateFileSystemEntries(builds.RelayDir));
     }
 
     [Fact]
     public async Task A_build_reads_the_index_with_its_repositorys_rights_a_project_outside_relay_projects_is_not_there_for_it()
     {
-        await using var web = await BuilderProcess.StartWebAsync(new Dictionary<string, string>(BuilderInstance.Embedded(DataDir))
-        {
-            ["Builder__Build__Pythons__0"] = "cp311",
-        });
-        var client = BuilderInstance.Client(web);
-        await PublishHelperAsync(client);
-
-        // The same project twice: a repository whose builds may read only "other-*" does not see acme-helper (the index
-        // answers its relay as it answers any principal without that right: not found), one allowed "acme-*" does.
-        var files = BuildsWith("acme-fenced", "acme-helper", "acme_helper");
-        var fencedGit = await GitRepositories.CreateAsync(Path.Combine(_root, "fenced"), files, "v1.0.0");
-        var fenced = await client.RegisterAsync("acme/fenced", fencedGit.CloneUrl, relayProjects: ["other-*"]);
-        var refused = await client.WaitForBuildAsync(await client.PushTagAsync(fenced, fencedGit));
+        var refused = await builds.BuildAsync("fenced");
 
         Assert.Equal("failed", refused.State);
-        Assert.Contains("No matching distribution found for acme-helper", await client.GetLogAsync(refused.Id), StringComparison.Ordinal);
+        Assert.Contains("No matching distribution found for acme-helper", await Client.GetLogAsync(refused.Id), StringComparison.Ordinal);
 
-        var allowedGit = await GitRepositories.CreateAsync(Path.Combine(_root, "allowed"), BuildsWith("acme-allowed", "acme-helper", "acme_helper"), "v1.0.0");
-        var allowed = await client.RegisterAsync("acme/allowed", allowedGit.CloneUrl, relayProjects: ["acme-*"]);
-        var built = await client.WaitForBuildAsync(await client.PushTagAsync(allowed, allowedGit));
+        var built = await builds.BuildAsync("allowed");
 
-        await ReleaseAssertions.AssertPublishedAsync(client, built, "acme-allowed", "1.0.0");
-        Assert.Contains("acme_helper-1.0-py3-none-any.whl", await client.GetLogAsync(built.Id), StringComparison.Ordinal);
+        await ReleaseAssertions.AssertPublishedAsync(Client, built, "acme-allowed", "1.0.0");
+        Assert.Contains("acme_helper-1.0-py3-none-any.whl", await Client.GetLogAsync(built.Id), StringComparison.Ordinal);
     }
 }

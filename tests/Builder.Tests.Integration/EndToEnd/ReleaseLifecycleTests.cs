@@ -5,33 +5,46 @@ using Builder.Tests.Integration.Infrastructure;
 
 namespace Builder.Tests.Integration.EndToEnd;
 
-/// <summary>A release is all or nothing: a failing test publishes nothing, a deleted tag cancels its build, a moved tag is refused.</summary>
-public sealed class ReleaseLifecycleTests : IAsyncLifetime
+/// <summary>
+/// The embedded server of <see cref="ReleaseLifecycleTests"/>' single-part builds: cp311 and cp312, and an aarch64 image
+/// that is not on the engine; its containers carry an owner of their own.
+/// </summary>
+public sealed class LifecycleBuilder : EmbeddedBuilder
+{
+    public string Owner { get; } = "lifecycle-" + Guid.NewGuid().ToString("N")[..8];
+
+    protected override void Configure(Dictionary<string, string> settings)
+    {
+        settings["Builder__Build__WorkerName"] = Owner;
+        settings["Builder__Build__Pythons__0"] = "cp311";
+        settings["Builder__Build__Pythons__1"] = "cp312";
+        settings["Builder__Build__Images__aarch64"] = "builder-local/no-such-image:latest";
+    }
+}
+
+/// <summary>The embedded server of <see cref="ReleaseLifecycleTests"/>' releases split into parts: cp311 and cp312, each architecture's targets split into two parts.</summary>
+public sealed class SplitLifecycleBuilder : EmbeddedBuilder
+{
+    protected override void Configure(Dictionary<string, string> settings)
+    {
+        settings["Builder__Build__Pythons__0"] = "cp311";
+        settings["Builder__Build__Pythons__1"] = "cp312";
+        settings["Builder__Build__ParallelTargets"] = "2";
+    }
+}
+
+/// <summary>
+/// A release is all or nothing: a failing test publishes nothing, a deleted tag cancels its build, a moved tag is refused.
+/// The tests share two embedded servers (<see cref="LifecycleBuilder"/>, <see cref="SplitLifecycleBuilder"/>), each test
+/// with repositories and projects of its own.
+/// </summary>
+[DockerBuild]
+public sealed class ReleaseLifecycleTests(LifecycleBuilder builder, SplitLifecycleBuilder splitBuilder)
+    : IClassFixture<LifecycleBuilder>, IClassFixture<SplitLifecycleBuilder>, IDisposable
 {
     private readonly string _root = TestPaths.NewTempDirectory("lifecycle");
-    private readonly string _owner = "lifecycle-" + Guid.NewGuid().ToString("N")[..8];
 
-    private string DataDir => Path.Combine(_root, "data");
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public Task DisposeAsync()
-    {
-        TestPaths.DeleteDirectory(_root);
-        return Task.CompletedTask;
-    }
-
-    private Dictionary<string, string> Settings(params string[] pythons)
-    {
-        var settings = BuilderInstance.Embedded(DataDir);
-        settings["Builder__Build__WorkerName"] = _owner;
-        for (var i = 0; i < pythons.Length; i++)
-        {
-            settings[$"Builder__Build__Pythons__{i}"] = pythons[i];
-        }
-
-        return settings;
-    }
+    public void Dispose() => TestPaths.DeleteDirectory(_root);
 
     private static Dictionary<string, string> WithCibuildwheel(Dictionary<string, string> files, string table)
     {
@@ -43,8 +56,9 @@ public sealed class ReleaseLifecycleTests : IAsyncLifetime
         return files;
     }
 
-    private void AssertNothingStaged() =>
-        Assert.Empty(Directory.Exists(Path.Combine(DataDir, "files")) ? Directory.GetDirectories(Path.Combine(DataDir, "files"), "_staging-*") : []);
+    /// <summary>Nothing of the build is left in the staging area of the server's data directory.</summary>
+    private static void AssertNothingStaged(EmbeddedBuilder server, long buildId) =>
+        Assert.Empty(Directory.Exists(Path.Combine(server.DataDir, "files")) ? Directory.GetDirectories(Path.Combine(server.DataDir, "files"), $"_staging-{buildId}") : []);
 
     [Fact]
     public async Task A_test_command_failing_on_one_python_fails_the_release_and_publishes_none_of_its_files()
@@ -52,8 +66,7 @@ public sealed class ReleaseLifecycleTests : IAsyncLifetime
         var files = WithCibuildwheel(PythonProjects.CExtension("fastadd", "4.0.0"),
             """test-command = "python -c \"import sys, fastadd; assert fastadd.add(2, 3) == 5; sys.exit(7 if sys.version_info[:2] == (3, 12) else 0)\"" """);
         var git = await GitRepositories.CreateAsync(Path.Combine(_root, "repo"), files, "v4.0.0");
-        await using var web = await BuilderProcess.StartWebAsync(Settings("cp311", "cp312"));
-        var client = BuilderInstance.Client(web);
+        var client = builder.Client;
         var repository = await client.RegisterAsync("acme/fastadd", git.CloneUrl);
 
         var build = await client.WaitForBuildAsync(await client.PushTagAsync(repository, git));
@@ -65,8 +78,8 @@ public sealed class ReleaseLifecycleTests : IAsyncLifetime
         Assert.False(targets["cp312-manylinux_x86_64 test"]);
         Assert.Empty(build.Json.GetProperty("files").EnumerateArray());
         Assert.Equal(HttpStatusCode.NotFound, (await client.Http.GetAsync("/simple/fastadd/")).StatusCode);
-        Assert.False(Directory.Exists(Path.Combine(DataDir, "files", "fastadd")), "the sdist and the cp311 wheel that built fine are not published either");
-        AssertNothingStaged();
+        Assert.False(Directory.Exists(Path.Combine(builder.DataDir, "files", "fastadd")), "the sdist and the cp311 wheel that built fine are not published either");
+        AssertNothingStaged(builder, build.Id);
         var log = await client.GetLogAsync(build.Id);
         Assert.Contains("[builder] FAILED: x86_64: test of cp312-manylinux_x86_64 failed", log, StringComparison.Ordinal);
     }
@@ -76,12 +89,11 @@ public sealed class ReleaseLifecycleTests : IAsyncLifetime
     {
         var files = WithCibuildwheel(PythonProjects.Pure("acme-slow", "1.0.0"), """before-build = "echo sleeping for $((6 * 100)) s; sleep 600" """);
         var git = await GitRepositories.CreateAsync(Path.Combine(_root, "repo"), files, "v1.0.0");
-        await using var web = await BuilderProcess.StartWebAsync(Settings("cp311"));
-        var client = BuilderInstance.Client(web);
+        var client = builder.Client;
         var repository = await client.RegisterAsync("acme/slow", git.CloneUrl);
         var id = await client.PushTagAsync(repository, git);
         await WaitUntilAsync(async () => (await client.GetLogSoFarAsync(id)).Contains("sleeping for 600 s", StringComparison.Ordinal), "before-build to start");
-        Assert.NotEmpty(await ContainersAsync());
+        Assert.NotEmpty(await ContainersAsync(id));
 
         using var deletion = await client.SendWebhookAsync(
             BuilderClient.PushPayload(repository.Name, "refs/tags/v1.0.0", git.TagObjectSha, new string('0', 40), deleted: true), repository.WebhookSecret);
@@ -93,11 +105,11 @@ public sealed class ReleaseLifecycleTests : IAsyncLifetime
         Assert.Equal("cancelled", build.State);
         Assert.Equal("cancelled: tag 'v1.0.0' was deleted", build.Error);
         // Hangfire notices the deleted job within its cancellation check interval; the runner then removes the container.
-        await WaitUntilAsync(async () => (await ContainersAsync()).Count == 0, "the build container to be removed");
+        await WaitUntilAsync(async () => (await ContainersAsync(id)).Count == 0, "the build container to be removed");
         await WaitUntilAsync(async () => (await client.GetLogSoFarAsync(id)).Contains("stopped: cancelled: tag 'v1.0.0' was deleted", StringComparison.Ordinal), "the part to log its cancellation");
         Assert.Equal("cancelled", (await client.GetBuildAsync(id)).State);
         Assert.Equal(HttpStatusCode.NotFound, (await client.Http.GetAsync("/simple/acme-slow/")).StatusCode);
-        AssertNothingStaged();
+        AssertNothingStaged(builder, id);
 
         // Deleting it again finds nothing unfinished.
         using var again = await client.SendWebhookAsync(
@@ -109,8 +121,7 @@ public sealed class ReleaseLifecycleTests : IAsyncLifetime
     public async Task A_published_tag_moved_to_another_commit_is_refused_and_the_release_stays_as_published()
     {
         var git = await GitRepositories.CreateAsync(Path.Combine(_root, "repo"), PythonProjects.Pure("acme-moved", "2.0.0"), "v2.0.0");
-        await using var web = await BuilderProcess.StartWebAsync(Settings("cp311"));
-        var client = BuilderInstance.Client(web);
+        var client = builder.Client;
         var repository = await client.RegisterAsync("acme/moved", git.CloneUrl);
         var first = await client.WaitForBuildAsync(await client.PushTagAsync(repository, git));
         var published = await ReleaseAssertions.AssertPublishedAsync(client, first, "acme-moved", "2.0.0");
@@ -143,10 +154,7 @@ public sealed class ReleaseLifecycleTests : IAsyncLifetime
     public async Task With_parallel_targets_the_parts_of_one_release_build_at_once_and_publish_together()
     {
         var git = await GitRepositories.CreateAsync(Path.Combine(_root, "repo"), PythonProjects.CExtension("fastadd", "5.0.0"), "v5.0.0");
-        var settings = Settings("cp311", "cp312");
-        settings["Builder__Build__ParallelTargets"] = "2";
-        await using var web = await BuilderProcess.StartWebAsync(settings);
-        var client = BuilderInstance.Client(web);
+        var client = splitBuilder.Client;
         var repository = await client.RegisterAsync("acme/fastadd", git.CloneUrl);
 
         var build = await client.WaitForBuildAsync(await client.PushTagAsync(repository, git));
@@ -162,7 +170,7 @@ public sealed class ReleaseLifecycleTests : IAsyncLifetime
         var (first, second) = (parts[0], parts[1]);
         Assert.True(first.GetProperty("startedAt").GetDateTimeOffset() < second.GetProperty("finishedAt").GetDateTimeOffset()
             && second.GetProperty("startedAt").GetDateTimeOffset() < first.GetProperty("finishedAt").GetDateTimeOffset(), "the parts overlapped");
-        AssertNothingStaged();
+        AssertNothingStaged(splitBuilder, build.Id);
     }
 
     [Fact]
@@ -171,10 +179,7 @@ public sealed class ReleaseLifecycleTests : IAsyncLifetime
         // The server plans x86_64 only, and its aarch64 image is not on the engine; the project asks for aarch64.
         var files = WithCibuildwheel(PythonProjects.Pure("acme-arm", "1.0.0"), """archs = ["aarch64"]""");
         var git = await GitRepositories.CreateAsync(Path.Combine(_root, "repo"), files, "v1.0.0");
-        var settings = Settings("cp311");
-        settings["Builder__Build__Images__aarch64"] = "builder-local/no-such-image:latest";
-        await using var web = await BuilderProcess.StartWebAsync(settings);
-        var client = BuilderInstance.Client(web);
+        var client = builder.Client;
         var repository = await client.RegisterAsync("acme/arm", git.CloneUrl);
 
         var build = await client.WaitForBuildAsync(await client.PushTagAsync(repository, git), TimeSpan.FromMinutes(2));
@@ -208,10 +213,7 @@ public sealed class ReleaseLifecycleTests : IAsyncLifetime
             ["acme_modern/__init__.py"] = "VERSION = \"3.0.0\"\n",
         };
         var git = await GitRepositories.CreateAsync(Path.Combine(_root, "repo"), files, "v3.0.0");
-        var settings = Settings("cp311", "cp312");
-        settings["Builder__Build__ParallelTargets"] = "2";
-        await using var web = await BuilderProcess.StartWebAsync(settings);
-        var client = BuilderInstance.Client(web);
+        var client = splitBuilder.Client;
         var repository = await client.RegisterAsync("acme/modern", git.CloneUrl);
 
         var build = await client.WaitForBuildAsync(await client.PushTagAsync(repository, git));
@@ -221,12 +223,13 @@ public sealed class ReleaseLifecycleTests : IAsyncLifetime
         Assert.Equal(2, build.Json.GetProperty("parts").GetArrayLength());
         Assert.Single(ReleaseAssertions.Targets(build), t => t.GetProperty("name").GetString() == "sdist");
         Assert.Contains("[sdist] not needed: no --sdist, and pyproject.toml [project] fixes Requires-Python", await client.GetLogAsync(build.Id), StringComparison.Ordinal);
-        AssertNothingStaged();
+        AssertNothingStaged(splitBuilder, build.Id);
     }
 
-    private async Task<IReadOnlyList<string>> ContainersAsync()
+    /// <summary>The build's containers (the server's owner and the build's id).</summary>
+    private async Task<IReadOnlyList<string>> ContainersAsync(long buildId)
     {
-        var result = (await Shell.RunAsync("docker", ["ps", "-aq", "--filter", $"label=io.builder.owner={_owner}"], _root)).EnsureSuccess("docker ps");
+        var result = (await Shell.RunAsync("docker", ["ps", "-aq", "--filter", $"label=io.builder.owner={builder.Owner}", "--filter", $"label=io.builder.build-id={buildId}"], _root)).EnsureSuccess("docker ps");
         return result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
 
