@@ -170,7 +170,7 @@ public sealed class TokenCommandTests(ITestOutputHelper output) : IAsyncLifetime
     /// <summary>The server's own command, with the server's configuration (the data directory) and no admin token.</summary>
     private Task<ShellResult> TokenAsync(params string[] arguments)
     {
-        var environment = new Dictionary<string, string>
+        var environment = new Dictionary<string, string>(BuilderProcess.RuntimeSettings)
         {
             ["Builder__DataDir"] = DataDir,
             ["DOTNET_ENVIRONMENT"] = "Production",

@@ -59,6 +59,17 @@ public sealed class EmbeddedModeTests(EmbeddedBuilds builds) : IClassFixture<Emb
 
     private string DataDir => Path.Combine(_root, "data");
 
+    /// <summary>
+    /// The embedded default on the test's own data directory, building three CPythons (the two pip installs with among
+    /// them): the restart is the point here; the whole default matrix is built by the production mode's C extension test.
+    /// </summary>
+    private Dictionary<string, string> Settings => new(BuilderInstance.Embedded(DataDir))
+    {
+        ["Builder__Build__Pythons__0"] = "cp39",
+        ["Builder__Build__Pythons__1"] = "cp311",
+        ["Builder__Build__Pythons__2"] = "cp312",
+    };
+
     public void Dispose() => TestPaths.DeleteDirectory(_root);
 
     [Fact]
@@ -67,7 +78,7 @@ public sealed class EmbeddedModeTests(EmbeddedBuilds builds) : IClassFixture<Emb
         var git = await GitRepositories.CreateAsync(Path.Combine(_root, "cext"), PythonProjects.CExtension("fastadd", "2.0.0"), "v2.0.0");
         long id;
         string stateAtStop;
-        await using (var first = await BuilderProcess.StartWebAsync(BuilderInstance.Embedded(DataDir)))
+        await using (var first = await BuilderProcess.StartWebAsync(Settings))
         {
             var client = BuilderInstance.Client(first);
             var repository = await client.RegisterAsync("acme/fastadd", git.CloneUrl);
@@ -79,7 +90,7 @@ public sealed class EmbeddedModeTests(EmbeddedBuilds builds) : IClassFixture<Emb
         // The stop came before the build could finish: it was still queued (or just started).
         Assert.Contains(stateAtStop, new[] { "queued", "running" });
 
-        await using var second = await BuilderProcess.StartWebAsync(BuilderInstance.Embedded(DataDir));
+        await using var second = await BuilderProcess.StartWebAsync(Settings);
         var client2 = BuilderInstance.Client(second);
         var build = await client2.WaitForBuildAsync(id);
 

@@ -34,6 +34,18 @@ public sealed class BuilderProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>
+    /// The .NET runtime's settings for every Builder process a test starts: tiered compilation's second tier off. A test's
+    /// process lives seconds to minutes, where the first tier's code is fast enough, and recompiling its hot methods (with
+    /// PGO's instrumented tier before) cost about 3 s of CPU per process in the seconds after it started (7.2 s → 3.6-4.3 s
+    /// to ready plus 10 s, PostgreSQL web host, measured with /proc/PID/stat). Nothing a test checks depends on the code's tier.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> RuntimeSettings { get; } = new Dictionary<string, string>
+    {
+        ["DOTNET_TieredPGO"] = "0",
+        ["DOTNET_TC_CallCounting"] = "0",
+    };
+
     public int ExitCode => _process.ExitCode;
 
     public static async Task<BuilderProcess> StartWebAsync(IDictionary<string, string> environment)
@@ -98,12 +110,10 @@ public sealed class BuilderProcess : IAsyncDisposable
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["Logging__LogLevel__Default"] = "Information";
-        // Tiered compilation's second tier off: a test's process lives seconds to minutes, where the first tier's code is
-        // fast enough, and recompiling its hot methods (with PGO's instrumented tier before) cost about 3 s of CPU per
-        // process in the seconds after it started (7.2 s → 3.6-4.3 s to ready plus 10 s, PostgreSQL web host, measured
-        // with /proc/PID/stat). Nothing a test checks depends on the code's tier.
-        info.Environment["DOTNET_TieredPGO"] = "0";
-        info.Environment["DOTNET_TC_CallCounting"] = "0";
+        foreach (var (key, value) in RuntimeSettings)
+        {
+            info.Environment[key] = value;
+        }
         foreach (var (key, value) in environment)
         {
             info.Environment[key] = value;

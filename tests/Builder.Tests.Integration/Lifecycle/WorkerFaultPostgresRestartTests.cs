@@ -119,7 +119,8 @@ public sealed class WorkerFaultPostgresRestartTests(ITestOutputHelper output) : 
         var checkedBuilds = 0;
         foreach (var (build, index) in builds.Select((b, i) => (b, i)))
         {
-            var log = await client.GetLogSoFarAsync(build.Id);
+            // The whole log: the build's state is final before its last lines are stored ("[builder] published ...").
+            var log = await client.GetLogAsync(build.Id);
             Assert.True(build.State == "succeeded", $"build {build.Id} {build.State}: {build.Error}\n{log}");
             var events = await LifecycleProbes.EventsAsync(client, build.Id);
             Assert.Equal(1, events.Count(e => e.Kind == "published"));

@@ -13,8 +13,11 @@ namespace Builder.Tests.Integration.Ui;
 /// </summary>
 public sealed class BrowserSession : IAsyncLifetime
 {
-    /// <summary>How long one action (click, fill, wait for a selector, navigate) may take before it fails the test.</summary>
-    public static readonly TimeSpan ActionTimeout = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// How long one action (click, fill, wait for a selector, navigate) may take before it fails the test: generous, so it
+    /// is only reached when the page is broken (a page load took over 15 s once while other test classes kept both CPUs busy).
+    /// </summary>
+    public static readonly TimeSpan ActionTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>Chromium's flags: no GPU and no sandbox (tests run as root), no background traffic to outside addresses.</summary>
     public static readonly IReadOnlyList<string> Arguments =
