@@ -9,14 +9,13 @@ using Microsoft.Extensions.Options;
 
 namespace Builder.Tests.Integration.Access;
 
-/// <summary>LdapPeopleDirectory against a real slapd of its own per test (no mocks).</summary>
-public sealed class LdapPeopleDirectoryTests : IAsyncLifetime
+/// <summary>
+/// LdapPeopleDirectory against a real slapd (no mocks): one for the class's tests that only read the directory, and one
+/// of its own for each test that changes its entries or stops it.
+/// </summary>
+public sealed class LdapPeopleDirectoryTests(SharedLdapServer shared) : IClassFixture<SharedLdapServer>
 {
-    private LdapServer _server = null!;
-
-    public async Task InitializeAsync() => _server = await LdapServer.StartAsync();
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    private readonly LdapServer _server = shared.Server;
 
     [Fact]
     public async Task A_reader_logs_in_and_gets_their_entry_and_groups_from_memberOf_group_entries_and_memberUid()
@@ -170,15 +169,16 @@ public sealed class LdapPeopleDirectoryTests : IAsyncLifetime
     [Fact]
     public async Task Group_changes_on_the_server_show_in_the_next_lookup()
     {
-        var directory = Directory();
+        await using var own = await LdapServer.StartAsync();
+        var directory = Directory(own);
         var alice = LdapServer.UserDn("alice");
 
-        await _server.RemoveFromGroupAsync(alice, LdapServer.ReadersDn);
+        await own.RemoveFromGroupAsync(alice, LdapServer.ReadersDn);
         var removed = await directory.LookupAsync("alice", CancellationToken.None);
-        await _server.AddToGroupAsync(alice, LdapServer.PublishersDn);
+        await own.AddToGroupAsync(alice, LdapServer.PublishersDn);
         var added = await directory.LookupAsync("alice", CancellationToken.None);
         // memberOf alone (no group search) must follow too: the overlay updates it when the group changes.
-        var memberOfOnly = await Directory(o => o.GroupSearchBase = null).LookupAsync("alice", CancellationToken.None);
+        var memberOfOnly = await Directory(own, o => o.GroupSearchBase = null).LookupAsync("alice", CancellationToken.None);
 
         Assert.Equal(new[] { LdapServer.DevelopersDn }, removed.Person!.GroupDns);
         Assert.Equal(new[] { LdapServer.DevelopersDn, LdapServer.PublishersDn }, added.Person!.GroupDns.Order(StringComparer.Ordinal));
@@ -188,10 +188,11 @@ public sealed class LdapPeopleDirectoryTests : IAsyncLifetime
     [Fact]
     public async Task A_changed_password_counts_at_the_next_login()
     {
-        var directory = Directory();
-        var old = _server.PasswordOf("bob");
+        await using var own = await LdapServer.StartAsync();
+        var directory = Directory(own);
+        var old = own.PasswordOf("bob");
 
-        await _server.SetPasswordAsync("bob", "bob-new-Xy6-pass");
+        await own.SetPasswordAsync("bob", "bob-new-Xy6-pass");
 
         Assert.Equal(DirectoryOutcome.WrongPassword, (await directory.AuthenticateAsync("bob", old, CancellationToken.None)).Outcome);
         Assert.Equal(DirectoryOutcome.Found, (await directory.AuthenticateAsync("bob", "bob-new-Xy6-pass", CancellationToken.None)).Outcome);
@@ -200,19 +201,20 @@ public sealed class LdapPeopleDirectoryTests : IAsyncLifetime
     [Fact]
     public async Task A_stopped_server_is_Unavailable_at_once_and_the_reason_names_it_without_passwords()
     {
-        await _server.StopAsync();
+        await using var own = await LdapServer.StartAsync();
+        await own.StopAsync();
         var watch = Stopwatch.StartNew();
 
-        var login = await Directory(o => o.TimeoutSeconds = 2).AuthenticateAsync("alice", _server.PasswordOf("alice"), CancellationToken.None);
-        var lookup = await Directory(o => o.TimeoutSeconds = 2).LookupAsync("alice", CancellationToken.None);
+        var login = await Directory(own, o => o.TimeoutSeconds = 2).AuthenticateAsync("alice", own.PasswordOf("alice"), CancellationToken.None);
+        var lookup = await Directory(own, o => o.TimeoutSeconds = 2).LookupAsync("alice", CancellationToken.None);
 
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"took {watch.Elapsed}");
         foreach (var result in new[] { login, lookup })
         {
             Assert.Equal(DirectoryOutcome.Unavailable, result.Outcome);
-            Assert.Contains($"LDAP server {_server.Url} unreachable", result.Reason, StringComparison.Ordinal);
+            Assert.Contains($"LDAP server {own.Url} unreachable", result.Reason, StringComparison.Ordinal);
             Assert.DoesNotContain(LdapServer.ServicePassword, result.Reason, StringComparison.Ordinal);
-            Assert.DoesNotContain(_server.PasswordOf("alice"), result.Reason, StringComparison.Ordinal);
+            Assert.DoesNotContain(own.PasswordOf("alice"), result.Reason, StringComparison.Ordinal);
         }
     }
 
@@ -280,11 +282,13 @@ public sealed class LdapPeopleDirectoryTests : IAsyncLifetime
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Directory().AuthenticateAsync("alice", _server.PasswordOf("alice"), cancelled.Token));
     }
 
-    private LdapPeopleDirectory Directory(Action<LdapOptions>? change = null)
+    private LdapPeopleDirectory Directory(Action<LdapOptions>? change = null) => Directory(_server, change);
+
+    private static LdapPeopleDirectory Directory(LdapServer server, Action<LdapOptions>? change = null)
     {
         var options = new LdapOptions
         {
-            Url = _server.Url,
+            Url = server.Url,
             BindDn = LdapServer.ServiceDn,
             BindPassword = LdapServer.ServicePassword,
             UserSearchBase = LdapServer.PeopleDn,

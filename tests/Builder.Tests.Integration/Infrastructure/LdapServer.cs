@@ -12,7 +12,7 @@ namespace Builder.Tests.Integration.Infrastructure;
 /// alice by memberUid, and a service account that may read everything. slapd and ldap-utils come from
 /// scripts/ensure-deps.sh; when they are missing the test fails (it never skips).
 /// </summary>
-internal sealed class LdapServer : IAsyncDisposable
+public sealed class LdapServer : IAsyncDisposable
 {
     public const string BaseDn = "dc=builder,dc=test";
     public const string PeopleDn = "ou=people," + BaseDn;
@@ -340,5 +340,26 @@ internal sealed class LdapServer : IAsyncDisposable
         var hash = SHA1.HashData([.. Encoding.UTF8.GetBytes(password), .. salt]);
 #pragma warning restore CA5350
         return "{SSHA}" + Convert.ToBase64String([.. hash, .. salt]);
+    }
+}
+
+/// <summary>
+/// One slapd for a test class whose tests only read the directory (<c>IClassFixture&lt;SharedLdapServer&gt;</c>): a test
+/// that changes entries or stops the server starts its own with <see cref="LdapServer.StartAsync"/>.
+/// </summary>
+public sealed class SharedLdapServer : IAsyncLifetime
+{
+    private LdapServer? _server;
+
+    public LdapServer Server => _server ?? throw new InvalidOperationException("the shared LDAP server has not started");
+
+    public async Task InitializeAsync() => _server = await LdapServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
     }
 }

@@ -161,5 +161,25 @@ public sealed class S3Server : IAsyncDisposable
 
         _process.Dispose();
     }
+}
 
+/// <summary>
+/// One moto server for a test class (<c>IClassFixture&lt;SharedS3Server&gt;</c>) whose tests keep to buckets of their own;
+/// a test that freezes the server starts its own with <see cref="S3Server.StartAsync"/>.
+/// </summary>
+public sealed class SharedS3Server : IAsyncLifetime
+{
+    private S3Server? _server;
+
+    public S3Server Server => _server ?? throw new InvalidOperationException("the shared S3 server has not started");
+
+    public async Task InitializeAsync() => _server = await S3Server.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
 }

@@ -9,19 +9,32 @@ using Microsoft.Extensions.Options;
 
 namespace Builder.Tests.Integration.Storage;
 
-/// <summary>The S3 artifact store against a real S3 API server (moto) on loopback.</summary>
-public sealed class S3ArtifactStoreTests : IAsyncLifetime
+/// <summary>
+/// The S3 artifact store against a real S3 API server (moto) on loopback: the class's, with a bucket per test, or, for the
+/// test that freezes the server, one of its own.
+/// </summary>
+public sealed class S3ArtifactStoreTests(SharedS3Server shared) : IClassFixture<SharedS3Server>, IAsyncLifetime
 {
-    private const string Bucket = "artifacts";
-    private S3Server _server = null!;
+    private string Bucket { get; } = "artifacts-" + Guid.NewGuid().ToString("N")[..8];
+    private S3Server _server = shared.Server;
+    private S3Server? _own;
 
-    public async Task InitializeAsync()
+    public Task InitializeAsync() => _server.CreateBucketAsync(Bucket);
+
+    public async Task DisposeAsync()
     {
-        _server = await S3Server.StartAsync();
-        await _server.CreateBucketAsync(Bucket);
+        if (_own is not null)
+        {
+            await _own.DisposeAsync();
+        }
     }
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    /// <summary>This test's own server from here on, with the test's bucket: for a test that stops it.</summary>
+    private async Task UseOwnServerAsync()
+    {
+        _server = _own = await S3Server.StartAsync();
+        await _server.CreateBucketAsync(Bucket);
+    }
 
     private S3ArtifactStore Store(int retrySeconds = 120, int timeoutSeconds = 30, string prefix = "team/") => new(
         Options.Create(new StorageOptions
@@ -137,6 +150,7 @@ public sealed class S3ArtifactStoreTests : IAsyncLifetime
     [Fact]
     public async Task During_an_outage_reads_fail_at_once_and_writes_wait_then_succeed_or_give_up_with_a_message()
     {
+        await UseOwnServerAsync();
         using var store = Store(retrySeconds: 60, timeoutSeconds: 2);
         var (kept, keptSha) = Bytes(2000, 6);
         await store.PutAsync("acme/kept.tar.gz", kept, kept.Length, keptSha, CancellationToken.None);

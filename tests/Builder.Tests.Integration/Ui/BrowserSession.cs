@@ -6,7 +6,8 @@ namespace Builder.Tests.Integration.Ui;
 
 /// <summary>
 /// One headless Debian chromium (<c>/usr/bin/chromium</c>, installed by <c>scripts/ensure-deps.sh --browser</c>) driven
-/// through Playwright, launched once per test class (<c>IClassFixture&lt;BrowserSession&gt;</c>). Each test opens its own
+/// through Playwright, launched once per run however many test classes use it (<c>IClassFixture&lt;BrowserSession&gt;</c>;
+/// closed when the last class that uses it ends, so a class that starts later launches it again). Each test opens its own
 /// isolated <see cref="BrowserPage"/> (a new browser context: no cookies, storage or permissions shared between tests),
 /// which records what scripts did on it. Playwright's driver (node and its JS package) comes with the NuGet package in
 /// the test output's <c>.playwright</c> folder; nothing is downloaded.
@@ -23,7 +24,12 @@ public sealed class BrowserSession : IAsyncLifetime
     public static readonly IReadOnlyList<string> Arguments =
         ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"];
 
-    private IPlaywright? _playwright;
+    private static readonly SemaphoreSlim s_gate = new(1, 1);
+    private static IPlaywright? s_playwright;
+    private static IBrowser? s_browser;
+    private static TimeSpan s_launchTime;
+    private static int s_users;
+
     private IBrowser? _browser;
 
     /// <summary>The browser: <c>$BUILDER_CHROMIUM</c>, or Debian's <c>/usr/bin/chromium</c>.</summary>
@@ -37,7 +43,7 @@ public sealed class BrowserSession : IAsyncLifetime
             ? directory
             : Path.Combine(Environment.GetEnvironmentVariable("BUILDER_STATE") is { Length: > 0 } state ? state : "/var/tmp/builder-dev", "screenshots");
 
-    /// <summary>How long starting Playwright's driver and chromium took.</summary>
+    /// <summary>How long starting Playwright's driver and chromium took (for the class that launched it).</summary>
     public TimeSpan LaunchTime { get; private set; }
 
     /// <summary>The browser's version, as chromium reports it.</summary>
@@ -52,26 +58,56 @@ public sealed class BrowserSession : IAsyncLifetime
             throw new InvalidOperationException($"{ExecutablePath} not found: scripts/ensure-deps.sh --browser installs Debian's chromium");
         }
 
-        var clock = Stopwatch.StartNew();
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        await s_gate.WaitAsync();
+        try
         {
-            ExecutablePath = ExecutablePath,
-            Headless = true,
-            Args = Arguments,
-            Timeout = 60_000,
-        });
-        LaunchTime = clock.Elapsed;
+            if (s_browser is null)
+            {
+                var clock = Stopwatch.StartNew();
+                s_playwright = await Playwright.CreateAsync();
+                s_browser = await s_playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+                {
+                    ExecutablePath = ExecutablePath,
+                    Headless = true,
+                    Args = Arguments,
+                    Timeout = 60_000,
+                });
+                s_launchTime = clock.Elapsed;
+            }
+
+            s_users++;
+            _browser = s_browser;
+            LaunchTime = s_launchTime;
+        }
+        finally
+        {
+            s_gate.Release();
+        }
     }
 
     public async Task DisposeAsync()
     {
-        if (_browser is not null)
+        if (_browser is null)
         {
-            await _browser.CloseAsync();
+            return;
         }
 
-        _playwright?.Dispose();
+        await s_gate.WaitAsync();
+        try
+        {
+            _browser = null;
+            if (--s_users == 0)
+            {
+                await s_browser!.CloseAsync();
+                s_playwright!.Dispose();
+                s_browser = null;
+                s_playwright = null;
+            }
+        }
+        finally
+        {
+            s_gate.Release();
+        }
     }
 
     /// <summary>
