@@ -15,9 +15,12 @@
 # isolated build environments (`pip install <build-system.requires>`) work with --network none.
 #
 # stdout: ONLY the image name(s) made (or already present), one per line. Progress goes to stderr.
-# If the image already exists and --force is not given, prints its name and exits 0 at once.
+# If the image exists and was made from the same inputs (its org.builder.inputs label: a digest of this script
+# without comments, the architecture, suite, packages, wheel files and interpreters), and --force is not given,
+# prints its name and exits 0 at once; an image made from other inputs is made again.
 #
 # Options / environment:
+#   --check                 only tell: exit 0 when the image is up to date with its inputs, 1 when it must be made
 #   --force                 re-make the image even if it exists
 #   --refresh-rootfs        also re-run debootstrap instead of using the cached rootfs tarball
 #   BUILDER_IMAGE_CACHE     cache dir for rootfs tarballs and .debs (default /var/cache/builder-images)
