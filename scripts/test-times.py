@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """The slowest test classes of the last run, from the times the test framework wrote (tests/Shared/TimedTestFramework.cs).
 
-    scripts/test-times.py [--top N] [--markdown] [--save] [DIR]
+    scripts/test-times.py [--top N] [--markdown] [--save] [--before BEFORE_DIR] [DIR]
 
 DIR (default $BUILDER_TEST_TIMES, else TestResults/times under the checkout) holds one <assembly>.tsv per test assembly:
 a line per test class with its wall time (class fixtures included), tests, failures. Prints the N slowest (default 10)
 with each one's share of the summed class time, and the run's wall time per assembly (first class start to last end:
 less than the sum when classes run in parallel). --markdown prints the same as a table for tests/TIMES.md. --save
 also writes tests/class-times.tsv (every class's seconds), which the integration tests' scheduler reads to start the
-longest classes first.
+longest classes first. --before BEFORE_DIR prints, for the N slowest classes of BEFORE_DIR, their seconds and share
+there and in DIR side by side (tests/TIMES.md's table).
 """
 import argparse
 import csv
@@ -51,6 +52,7 @@ def main():
     parser.add_argument("--top", type=int, default=10)
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--save", action="store_true")
+    parser.add_argument("--before")
     args = parser.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     directory = args.directory or os.environ.get("BUILDER_TEST_TIMES") or os.path.join(root, "TestResults", "times")
@@ -58,6 +60,8 @@ def main():
         print(f"test-times: no times in {directory} (the test run wrote none)", file=sys.stderr)
         return 1
     rows, spans = load(directory)
+    if args.before:
+        return compare(load(args.before)[0], rows, args.top)
     if args.save:
         with open(os.path.join(root, "tests", "class-times.tsv"), "w", encoding="utf-8") as f:
             f.write("class\tseconds\n")
@@ -80,6 +84,22 @@ def main():
         summed = sum(r["seconds"] for r in rows if r["assembly"] == assembly)
         wall = (last - first).total_seconds()
         print(f"{'' if not args.markdown else '- '}{assembly}: {wall:.0f} s wall, {summed:.0f} s summed over classes")
+    return 0
+
+
+def compare(before, after, top):
+    """The slowest classes before, with their time and share before and after, as a Markdown table."""
+    total_before = sum(r["seconds"] for r in before) or 1.0
+    total_after = sum(r["seconds"] for r in after) or 1.0
+    now = {r["class"]: r for r in after}
+    print("| # | class | tests before / after | seconds before | share before | seconds after | share after |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for i, r in enumerate(sorted(before, key=lambda r: r["seconds"], reverse=True)[:top], 1):
+        a = now.get(r["class"])
+        name = r["class"].split(".", 3)[-1] if r["class"].count(".") >= 3 else r["class"]
+        after_cells = f"{a['seconds']:.1f} | {100 * a['seconds'] / total_after:.1f}%" if a else "(gone) | -"
+        print(f"| {i} | {name} | {r['tests']} / {a['tests'] if a else '-'} | {r['seconds']:.1f} | {100 * r['seconds'] / total_before:.1f}% | {after_cells} |")
+    print(f"| | all {len(before)} / {len(after)} classes | {sum(r['tests'] for r in before)} / {sum(r['tests'] for r in after)} | {total_before:.0f} | 100% | {total_after:.0f} | 100% |")
     return 0
 
 
