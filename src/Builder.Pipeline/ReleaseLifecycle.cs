@@ -159,26 +159,37 @@ public sealed partial class ReleaseLifecycle(
         var now = time.GetUtcNow();
         var expired = now - jobs.Value.LeaseTimeout;
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var before = await db.BuildParts.AsNoTracking().Where(p => p.Id == partId).Select(p => new { p.BuildId, p.LeaseOwner, p.State }).SingleOrDefaultAsync(cancellationToken);
-        if (before is null)
+        string? takenFrom = null;
+        var started = false;
+        // The start is conditional on the state it read, so its event says what it replaced: a queued part, or the run
+        // whose lease expired. When the part changed in between (the watchdog queued it again at that moment), it reads again.
+        for (var attempt = 0; attempt < 3 && !started; attempt++)
         {
-            return null;
+            var before = await db.BuildParts.AsNoTracking().Where(p => p.Id == partId).Select(p => new { p.BuildId, p.LeaseOwner, p.State }).SingleOrDefaultAsync(cancellationToken);
+            if (before is null || before.State is not (BuildState.Queued or BuildState.Running))
+            {
+                return null;
+            }
+
+            var queued = before.State == BuildState.Queued;
+            takenFrom = queued ? null : before.LeaseOwner;
+            started = await TransitionAsync(before.BuildId, partId, BuildEventKinds.PartStarted, BuildState.Running,
+                takenFrom is null ? lease : $"{lease} (took over from {takenFrom}: its lease expired)", tx =>
+                tx.BuildParts.Where(p => p.Id == partId
+                        && (queued
+                            ? p.State == BuildState.Queued
+                            : p.State == BuildState.Running && p.LeaseOwner == before.LeaseOwner && (p.HeartbeatAt == null || p.HeartbeatAt < expired))
+                        && tx.Builds.Any(b => b.Id == p.BuildId && b.State == BuildState.Running && b.LeaseOwner == null))
+                    .ExecuteUpdateAsync(u => u
+                        .SetProperty(p => p.State, BuildState.Running)
+                        .SetProperty(p => p.StartedAt, now)
+                        .SetProperty(p => p.FinishedAt, (DateTimeOffset?)null)
+                        .SetProperty(p => p.Attempts, p => p.Attempts + 1)
+                        .SetProperty(p => p.Error, (string?)null)
+                        .SetProperty(p => p.LeaseOwner, lease)
+                        .SetProperty(p => p.HeartbeatAt, now), cancellationToken), cancellationToken);
         }
 
-        var takenFrom = before.State == BuildState.Running ? before.LeaseOwner : null;
-        var started = await TransitionAsync(before.BuildId, partId, BuildEventKinds.PartStarted, BuildState.Running,
-            takenFrom is null ? lease : $"{lease} (took over from {takenFrom}: its lease expired)", tx =>
-            tx.BuildParts.Where(p => p.Id == partId
-                    && (p.State == BuildState.Queued || (p.State == BuildState.Running && (p.HeartbeatAt == null || p.HeartbeatAt < expired)))
-                    && tx.Builds.Any(b => b.Id == p.BuildId && b.State == BuildState.Running && b.LeaseOwner == null))
-                .ExecuteUpdateAsync(u => u
-                    .SetProperty(p => p.State, BuildState.Running)
-                    .SetProperty(p => p.StartedAt, now)
-                    .SetProperty(p => p.FinishedAt, (DateTimeOffset?)null)
-                    .SetProperty(p => p.Attempts, p => p.Attempts + 1)
-                    .SetProperty(p => p.Error, (string?)null)
-                    .SetProperty(p => p.LeaseOwner, lease)
-                    .SetProperty(p => p.HeartbeatAt, now), cancellationToken), cancellationToken);
         if (!started)
         {
             return null;
