@@ -49,11 +49,18 @@ public sealed partial class BuildEventDispatcher(
     {
 
         using var timer = new PeriodicTimer(PollInterval, time);
+        // The newest event every subscriber had been given at the last full pass: while no newer event exists a poll is
+        // one small query, not a scope, a context and two queries per subscriber (what an idle process did twice a second).
+        long? quietAt = null;
         do
         {
             try
             {
-                await DeliverAsync(stoppingToken);
+                var newest = await NewestEventIdAsync(stoppingToken);
+                if (newest != quietAt)
+                {
+                    quietAt = await DeliverAsync(stoppingToken) is var reached && reached >= newest ? newest : null;
+                }
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
@@ -64,8 +71,11 @@ public sealed partial class BuildEventDispatcher(
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    /// <summary>Delivers what is new to every subscriber now (a job that just made an event calls it so nobody waits for the poll).</summary>
-    public async Task DeliverAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Delivers what is new to every subscriber now (a job that just made an event calls it so nobody waits for the
+    /// poll). Returns the event id every subscriber's cursor has reached (the lowest cursor).
+    /// </summary>
+    public async Task<long> DeliverAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
@@ -78,11 +88,22 @@ public sealed partial class BuildEventDispatcher(
             {
                 await DeliverAsync(contexts, subscriber, cancellationToken);
             }
+
+            var names = subscribers.Select(s => s.Name).ToList();
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            return await db.BuildEventCursors.Where(c => names.Contains(c.Subscriber)).MinAsync(c => (long?)c.LastEventId, cancellationToken) ?? 0;
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    private async Task<long> NewestEventIdAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        await using var db = await scope.ServiceProvider.GetRequiredService<IDbContextFactory<BuilderDbContext>>().CreateDbContextAsync(cancellationToken);
+        return await db.BuildEvents.MaxAsync(e => (long?)e.Id, cancellationToken) ?? 0;
     }
 
     private async Task EnsureCursorsAsync(IDbContextFactory<BuilderDbContext> contexts, IReadOnlyList<IBuildEventSubscriber> subscribers, CancellationToken cancellationToken)
