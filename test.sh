@@ -4,7 +4,8 @@
 # images that must be made are made in the background while the solution builds and the tests that need no image run.
 #
 #   ./test.sh                 everything (what .ci/run runs)
-#   ./test.sh --quick         the inner loop: unit tests and the integration tests that run no Docker build
+#   ./test.sh --quick         the inner loop: unit tests and the integration tests that run no Docker build (no format
+#                             checks: CI runs them)
 #   ./test.sh [--quick] ARGS  ARGS go to dotnet test (e.g. --filter FullyQualifiedName~EndToEnd)
 #
 # At the end it prints the 10 slowest test classes of the run (scripts/test-times.py; the times are in TestResults/times).
@@ -15,6 +16,8 @@ mkdir -p "$STATE"
 
 quick=0
 args=()
+started=$SECONDS
+phase() { echo "test.sh: $1 in $((SECONDS - started)) s" >&2; started=$SECONDS; }
 for arg in "$@"; do
   if [ "$arg" = --quick ]; then quick=1; else args+=("$arg"); fi
 done
@@ -33,16 +36,21 @@ if ! wait $build; then
   cat "$STATE/build.log" >&2
   exit 1
 fi
+phase "machine prepared and solution built"
 
 # What `dotnet format --verify-no-changes` checks, in a third of its time: whitespace and final newlines (from the files
 # alone), then the code style with the import order (on the solution); its third pass, the analyzers, ran in the build
-# above, which fails on any warning (TreatWarningsAsErrors, EnforceCodeStyleInBuild).
-dotnet format whitespace . --folder --verify-no-changes
-dotnet format style Builder.sln --verify-no-changes
+# above, which fails on any warning (TreatWarningsAsErrors, EnforceCodeStyleInBuild). --quick leaves them to CI.
+if [ $quick = 0 ]; then
+  dotnet format whitespace . --folder --verify-no-changes
+  dotnet format style Builder.sln --verify-no-changes
+  phase "format checked"
+fi
 
 export BUILDER_TEST_TIMES=$PWD/TestResults/times
 rm -rf "$BUILDER_TEST_TIMES"
 status=0
 dotnet test Builder.sln --no-build "${args[@]}" || status=$?
+phase "tests ran"
 scripts/test-times.py --top 10 || true
 exit $status

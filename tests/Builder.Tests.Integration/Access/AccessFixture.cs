@@ -162,6 +162,23 @@ internal sealed class AccessHost : IDisposable
         Assert.True(answer.Status == HttpStatusCode.Created, $"create person {userName}: {answer}");
     }
 
+    /// <summary>
+    /// Waits until this process's access serial watcher has read the serial as it is now: seeing it move (a person
+    /// created, a token revoked), the watcher forgets every verified credential, the admin token's too. A login after
+    /// this stays verified until the next change, rather than being forgotten by a tick that was still due.
+    /// </summary>
+    public async Task AccessChangesHeardAsync()
+    {
+        var verifier = Factory.Services.GetRequiredService<Builder.Access.CredentialVerifier>();
+        var admin = Admin.ToString();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (verifier.WasVerified(admin))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the access serial watcher did not see the change within 30 s");
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Writes a real wheel (and optionally an sdist) and publishes it through the app's own publisher; returns the wheel's file name.</summary>
     public async Task<string> PublishAsync(string project, string version, bool sdist = false)
     {

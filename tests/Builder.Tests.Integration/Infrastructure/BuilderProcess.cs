@@ -35,15 +35,19 @@ public sealed class BuilderProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>
-    /// The .NET runtime's settings for every Builder process a test starts: tiered compilation's second tier off. A test's
-    /// process lives seconds to minutes, where the first tier's code is fast enough, and recompiling its hot methods (with
-    /// PGO's instrumented tier before) cost about 3 s of CPU per process in the seconds after it started (7.2 s → 3.6-4.3 s
-    /// to ready plus 10 s, PostgreSQL web host, measured with /proc/PID/stat). Nothing a test checks depends on the code's tier.
+    /// The .NET runtime's settings for every Builder process a test starts: tiered compilation's second tier off (and no
+    /// configuration file watcher, below). A test's process lives seconds to minutes, where the first tier's code is fast
+    /// enough, and recompiling its hot methods (with PGO's instrumented tier before) cost about 3 s of CPU per process in
+    /// the seconds after it started (7.2 s → 3.6-4.3 s to ready plus 10 s, PostgreSQL web host, measured with
+    /// /proc/PID/stat). Nothing a test checks depends on the code's tier.
     /// </summary>
     public static IReadOnlyDictionary<string, string> RuntimeSettings { get; } = new Dictionary<string, string>
     {
         ["DOTNET_TieredPGO"] = "0",
         ["DOTNET_TC_CallCounting"] = "0",
+        // No file watcher on the content root for appsettings changes: no test edits them, and the watcher's thread
+        // wakes for every file written under the root.
+        ["DOTNET_hostBuilder__reloadConfigOnChange"] = "false",
     };
 
     public int ExitCode => _process.ExitCode;
