@@ -30,6 +30,9 @@ public abstract class BuilderDbContext(DbContextOptions options) : DbContext(opt
 
     public DbSet<BuildPart> BuildParts => Set<BuildPart>();
 
+    /// <summary>What the parts staged, one row per file (see <see cref="StagedFile"/>).</summary>
+    public DbSet<StagedFile> StagedFiles => Set<StagedFile>();
+
     public DbSet<BuildLogChunk> BuildLogChunks => Set<BuildLogChunk>();
 
     /// <summary>The lifecycle's outbox: one row per transition, written with it (see <c>ReleaseLifecycle</c>).</summary>
@@ -106,10 +109,18 @@ public abstract class BuilderDbContext(DbContextOptions options) : DbContext(opt
             e.ToTable("builder_build_parts");
             e.Property(p => p.State).HasConversion<string>().HasMaxLength(16);
             e.Property(p => p.Architecture).HasMaxLength(32);
-            e.Property(p => p.Digests).HasDefaultValue(string.Empty);
             e.Property(p => p.LeaseOwner).HasMaxLength(200);
             e.Property(p => p.HeartbeatAt).HasConversion(NullableUtcTicks);
             e.HasIndex(p => new { p.BuildId, p.State });
+        });
+
+        modelBuilder.Entity<StagedFile>(e =>
+        {
+            e.ToTable("builder_staged_files");
+            e.HasOne<BuildPart>().WithMany().HasForeignKey(f => f.PartId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(f => new { f.BuildId, f.PartId });
+            e.Property(f => f.Sha256).HasMaxLength(64);
+            e.Property(f => f.MetadataSha256).HasMaxLength(64);
         });
 
         modelBuilder.Entity<BuildEvent>(e =>

@@ -146,15 +146,26 @@ public sealed partial class BuildPartJob(
             return result.Error ?? $"{part.Architecture}: the build failed";
         }
 
-        // Staged by content: another run of this part (a zombie that lost its lease) stages other bytes under other keys,
-        // so what this run records is what its key holds.
-        var staged = new List<(string Name, string Sha256)>();
-        foreach (var path in result.Files)
+        // Each file is checked here, where its bytes are on this disk (a valid distribution with the tag's version), and
+        // staged by content: another run of this part (a zombie that lost its lease) stages other bytes under other
+        // keys, so what this run records is what its keys hold. The rows carry everything the published rows will say:
+        // the publication promotes the staged objects without reading them again.
+        var staged = new List<StagedFile>();
+        foreach (var file in await ReleasePublisher.CheckBuiltAsync(build.Tag, build.Version!, result.Files, cancellationToken))
         {
-            var name = Path.GetFileName(path);
-            var sha256 = await FileHash.Sha256Async(path, cancellationToken);
-            await artifacts.StageAsync(part, name, path, sha256, cancellationToken);
-            staged.Add((name, sha256));
+            await artifacts.StageAsync(part, file.Name.Filename, file.Path, file.Sha256, file.MetadataFile, cancellationToken);
+            staged.Add(new StagedFile
+            {
+                BuildId = build.Id,
+                PartId = part.Id,
+                Filename = file.Name.Filename,
+                Sha256 = file.Sha256,
+                Size = file.Size,
+                Project = file.Project,
+                Version = file.Name.Version,
+                RequiresPython = file.Metadata.RequiresPython,
+                MetadataSha256 = file.MetadataSha256,
+            });
         }
 
         if (!await lifecycle.PartSucceededAsync(part.Id, build.Id, lease, staged, cancellationToken))
@@ -162,7 +173,7 @@ public sealed partial class BuildPartJob(
             throw new LeaseLostException("the part's lease was lost before its success was recorded");
         }
 
-        log.WriteLine($"[{part.Architecture} part {part.Id}] done: {string.Join(", ", staged.Select(f => f.Name))}");
+        log.WriteLine($"[{part.Architecture} part {part.Id}] done: {string.Join(", ", staged.Select(f => f.Filename))}");
         return null;
     }
 

@@ -8,6 +8,13 @@ namespace Builder.Pipeline;
 public sealed record CheckedFile(string Path, DistributionFilename Name, CoreMetadata Metadata, byte[]? MetadataFile, string Sha256, long Size)
 {
     public string Project => Name.NormalizedName;
+
+    /// <summary>The sha256 of the core metadata sidecar; null when there is none (an sdist).</summary>
+    public string? MetadataSha256 => MetadataFile is null ? null : Convert.ToHexStringLower(SHA256.HashData(MetadataFile));
+
+    /// <summary>This file, to publish from where it lies.</summary>
+    public FileToPublish ToRelease() =>
+        new(Project, Name.Filename, Name.Version, Sha256, Size, Metadata.RequiresPython, MetadataSha256, new LocalFileBytes(Path, MetadataFile));
 }
 
 /// <summary>Checks that a file is what its name says: a readable wheel or sdist whose metadata names the same project and version.</summary>

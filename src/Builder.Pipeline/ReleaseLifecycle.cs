@@ -242,14 +242,14 @@ public sealed partial class ReleaseLifecycle(
     }
 
     /// <summary>
-    /// The part built and staged its files: it succeeds (while this run holds it and the build runs). When it was the
-    /// last part, the release's publication is enqueued. False: the lease is no longer this run's; nothing recorded.
+    /// The part built and staged its files: it succeeds (while this run holds it and the build runs), and its staged
+    /// files' rows are written with it. When it was the last part, the release's publication is enqueued. False: the
+    /// lease is no longer this run's; nothing recorded.
     /// </summary>
-    public async Task<bool> PartSucceededAsync(long partId, long buildId, string lease, IReadOnlyList<(string Name, string Sha256)> files, CancellationToken cancellationToken)
+    public async Task<bool> PartSucceededAsync(long partId, long buildId, string lease, IReadOnlyList<StagedFile> files, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var names = string.Join(' ', files.Select(f => f.Name));
-        var digests = string.Join(' ', files.Select(f => f.Sha256));
+        var names = string.Join(' ', files.Select(f => f.Filename));
         bool last = false;
         var applied = await TransitionAsync(buildId, partId, BuildEventKinds.PartSucceeded, BuildState.Succeeded, names, async tx =>
         {
@@ -257,11 +257,26 @@ public sealed partial class ReleaseLifecycle(
                     && tx.Builds.Any(b => b.Id == p.BuildId && b.State == BuildState.Running))
                 .ExecuteUpdateAsync(u => u
                     .SetProperty(p => p.State, BuildState.Succeeded)
-                    .SetProperty(p => p.Files, names)
-                    .SetProperty(p => p.Digests, digests)
                     .SetProperty(p => p.FinishedAt, now)
                     .SetProperty(p => p.LeaseOwner, (string?)null)
                     .SetProperty(p => p.HeartbeatAt, (DateTimeOffset?)null), cancellationToken);
+            if (updated == 1)
+            {
+                // Saved with the event, in the transaction of the part's success.
+                tx.StagedFiles.AddRange(files.Select(f => new StagedFile
+                {
+                    BuildId = buildId,
+                    PartId = partId,
+                    Filename = f.Filename,
+                    Sha256 = f.Sha256,
+                    Size = f.Size,
+                    Project = f.Project,
+                    Version = f.Version,
+                    RequiresPython = f.RequiresPython,
+                    MetadataSha256 = f.MetadataSha256,
+                }));
+            }
+
             last = updated == 1 && !await tx.BuildParts.AnyAsync(p => p.BuildId == buildId && p.State != BuildState.Succeeded, cancellationToken);
             if (last)
             {
@@ -512,18 +527,29 @@ public sealed partial class ReleaseLifecycle(
     /// <summary>After a build ended: its parts' jobs are deleted (their runs stop) and what they staged is dropped.</summary>
     private async Task StopPartsAsync(long buildId)
     {
-        await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
-        var parts = await db.BuildParts.AsNoTracking().Where(p => p.BuildId == buildId).ToListAsync(CancellationToken.None);
-        foreach (var part in parts.Where(p => p.JobId is not null && p.State == BuildState.Cancelled))
+        await using (var db = await contexts.CreateDbContextAsync(CancellationToken.None))
         {
-            dispatcher.Cancel(part.JobId!);
+            var parts = await db.BuildParts.AsNoTracking().Where(p => p.BuildId == buildId).ToListAsync(CancellationToken.None);
+            foreach (var part in parts.Where(p => p.JobId is not null && p.State == BuildState.Cancelled))
+            {
+                dispatcher.Cancel(part.JobId!);
+            }
         }
 
-        await DropStagedAsync(parts, CancellationToken.None);
+        await DropStagedAsync(buildId, CancellationToken.None);
     }
 
-    /// <summary>Removes the files the parts staged (absent ones are fine).</summary>
-    public Task DropStagedAsync(IEnumerable<BuildPart> parts, CancellationToken cancellationToken) => artifacts.DropStagedAsync(parts, cancellationToken);
+    /// <summary>
+    /// Removes what the build's parts staged, objects first, then their rows (an object whose removal failed keeps its
+    /// row, which names it).
+    /// </summary>
+    public async Task DropStagedAsync(long buildId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var staged = await db.StagedFiles.AsNoTracking().Where(f => f.BuildId == buildId).ToListAsync(cancellationToken);
+        await artifacts.DropStagedAsync(staged, cancellationToken);
+        await db.StagedFiles.Where(f => f.BuildId == buildId).ExecuteDeleteAsync(cancellationToken);
+    }
 
     private async Task EnqueuePartAsync(long partId, string architecture)
     {

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Builder.Core.Builds;
 using Builder.Core.Packaging;
 using Builder.Data;
@@ -25,8 +24,11 @@ public enum PublishOutcome
 public sealed class ReleasePublisher(
     BuilderDbContext db, PackageArtifacts artifacts, PublishLock publishLock, ReleaseLifecycle lifecycle, IIndexChangeNotifier changes, BuilderMetrics metrics, TimeProvider time)
 {
-    /// <summary>Checks built files against the tag: one project, and the tag's version everywhere.</summary>
-    public static async Task<IReadOnlyList<CheckedFile>> CheckAsync(string tag, string tagVersion, IEnumerable<string> paths, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks files a build part made against the tag, each on its own: a valid distribution whose metadata has the tag's
+    /// version. The part does it before it stages them, where the bytes are on its disk.
+    /// </summary>
+    public static async Task<IReadOnlyList<CheckedFile>> CheckBuiltAsync(string tag, string tagVersion, IEnumerable<string> paths, CancellationToken cancellationToken)
     {
         var checkedFiles = new List<CheckedFile>();
         foreach (var path in paths)
@@ -56,18 +58,22 @@ public sealed class ReleasePublisher(
             checkedFiles.Add(file);
         }
 
-        if (checkedFiles.Count == 0)
+        return checkedFiles;
+    }
+
+    /// <summary>Checks a release's files as a whole (the projects their metadata name): some files, and all of one project.</summary>
+    public static void CheckRelease(IReadOnlyCollection<string> projectOfEachFile)
+    {
+        if (projectOfEachFile.Count == 0)
         {
             throw new BuildStepException("the build produced no files");
         }
 
-        var projects = checkedFiles.Select(f => f.Project).Distinct(StringComparer.Ordinal).ToList();
+        var projects = projectOfEachFile.Distinct(StringComparer.Ordinal).ToList();
         if (projects.Count != 1)
         {
             throw new BuildStepException($"the build produced files of several projects ({string.Join(", ", projects)}); a release is one project");
         }
-
-        return checkedFiles;
     }
 
     private static BuildStepException VersionMismatch(string tag, string tagVersion, string fileName, string builtVersion) =>
@@ -83,7 +89,11 @@ public sealed class ReleasePublisher(
     /// (<see cref="ReleaseLifecycle.PublishedAsync"/>); a build cancelled or failed meanwhile publishes nothing
     /// (<see cref="PublishOutcome.BuildEnded"/>).
     /// </summary>
-    public async Task<PublishOutcome> PublishAsync(IReadOnlyList<CheckedFile> files, long? buildId, CancellationToken cancellationToken)
+    public Task<PublishOutcome> PublishAsync(IReadOnlyList<CheckedFile> files, long? buildId, CancellationToken cancellationToken) =>
+        PublishAsync(files.Select(f => f.ToRelease()).ToList(), buildId, cancellationToken);
+
+    /// <inheritdoc cref="PublishAsync(IReadOnlyList{CheckedFile}, long?, CancellationToken)"/>
+    public async Task<PublishOutcome> PublishAsync(IReadOnlyList<FileToPublish> files, long? buildId, CancellationToken cancellationToken)
     {
         PublishOutcome outcome;
         try
@@ -100,44 +110,40 @@ public sealed class ReleasePublisher(
         return outcome;
     }
 
-    private async Task<PublishOutcome> PublishOnceAsync(IReadOnlyList<CheckedFile> files, long? buildId, CancellationToken cancellationToken)
+    private async Task<PublishOutcome> PublishOnceAsync(IReadOnlyList<FileToPublish> files, long? buildId, CancellationToken cancellationToken)
     {
         var project = files[0].Project;
-        var names = files.Select(f => f.Name.Filename).ToList();
+        var names = files.Select(f => f.Filename).ToList();
         var written = new List<string>();
-        List<CheckedFile> created;
+        List<FileToPublish> created;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         await using (await publishLock.AcquireAsync(db, project, cancellationToken))
         {
             var existing = await db.Files.AsNoTracking().Where(f => names.Contains(f.Filename)).ToDictionaryAsync(f => f.Filename, StringComparer.Ordinal, cancellationToken);
             foreach (var file in files)
             {
-                if (existing.TryGetValue(file.Name.Filename, out var published))
+                if (existing.TryGetValue(file.Filename, out var published))
                 {
                     if (published.DeletedAt is not null)
                     {
-                        throw new PublishConflictException($"{file.Name.Filename} was deleted from this index; a deleted file name can never be used again (release a new version)");
+                        throw new PublishConflictException($"{file.Filename} was deleted from this index; a deleted file name can never be used again (release a new version)");
                     }
 
                     if (published.Sha256 != file.Sha256)
                     {
-                        throw new PublishConflictException($"File already exists: {file.Name.Filename} is published with other contents (sha256 {published.Sha256}); file names are never reused");
+                        throw new PublishConflictException($"File already exists: {file.Filename} is published with other contents (sha256 {published.Sha256}); file names are never reused");
                     }
                 }
             }
 
-            created = files.Where(f => !existing.ContainsKey(f.Name.Filename)).ToList();
+            created = files.Where(f => !existing.ContainsKey(f.Filename)).ToList();
             try
             {
                 foreach (var file in created)
                 {
                     // Recorded before the write: a write that fails half-way is removed with the rest.
-                    written.Add(file.Name.Filename);
-                    await artifacts.StoreFileAsync(project, file.Name.Filename, file.Path, file.Sha256, cancellationToken);
-                    if (file.MetadataFile is { } sidecar)
-                    {
-                        await artifacts.StoreMetadataAsync(project, file.Name.Filename, sidecar, cancellationToken);
-                    }
+                    written.Add(file.Filename);
+                    await file.Bytes.StoreAsync(artifacts, file, cancellationToken);
                 }
 
                 var now = time.GetUtcNow();
@@ -146,12 +152,12 @@ public sealed class ReleasePublisher(
                     db.Files.Add(new PackageFile
                     {
                         Project = project,
-                        Version = file.Name.Version,
-                        Filename = file.Name.Filename,
+                        Version = file.Version,
+                        Filename = file.Filename,
                         Sha256 = file.Sha256,
                         Size = file.Size,
-                        RequiresPython = file.Metadata.RequiresPython,
-                        MetadataSha256 = file.MetadataFile is null ? null : Convert.ToHexStringLower(SHA256.HashData(file.MetadataFile)),
+                        RequiresPython = file.RequiresPython,
+                        MetadataSha256 = file.MetadataSha256,
                         BuildId = buildId,
                         UploadedAt = now,
                     });
@@ -177,7 +183,7 @@ public sealed class ReleasePublisher(
                 await transaction.RollbackAsync(CancellationToken.None);
                 db.ChangeTracker.Clear();
                 var winners = await db.Files.AsNoTracking().Where(f => names.Contains(f.Filename)).ToListAsync(CancellationToken.None);
-                if (winners.Count == files.Count && files.All(f => winners.Any(w => w.Filename == f.Name.Filename && w.Sha256 == f.Sha256 && w.DeletedAt is null)))
+                if (winners.Count == files.Count && files.All(f => winners.Any(w => w.Filename == f.Filename && w.Sha256 == f.Sha256 && w.DeletedAt is null)))
                 {
                     return PublishOutcome.AlreadyPublished;
                 }

@@ -78,6 +78,45 @@ public sealed class FileSystemArtifactStore(IOptions<DataOptions> options) : IAr
         }
     }
 
+    /// <summary>
+    /// The source is hashed in place (a local read), then linked under the target's name: a second name for the same
+    /// bytes, made beside the target and renamed over it, so readers see the old file or the new one, never a part. Where
+    /// the file system refuses hard links, the bytes are copied on the disk instead.
+    /// </summary>
+    public async Task<CopyResult> CopyAsync(string sourceKey, string key, string sha256, CancellationToken cancellationToken)
+    {
+        var source = Resolve(sourceKey);
+        if (!File.Exists(source))
+        {
+            return new CopyResult(CopyOutcome.SourceMissing);
+        }
+
+        var actual = await FileHash.Sha256Async(source, cancellationToken);
+        if (!string.Equals(actual, sha256, StringComparison.OrdinalIgnoreCase))
+        {
+            return new CopyResult(CopyOutcome.SourceChanged, actual);
+        }
+
+        var target = Resolve(key);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        var temp = target + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        try
+        {
+            if (!HardLink.TryCreate(source, temp))
+            {
+                File.Copy(source, temp);
+            }
+
+            File.Move(temp, target, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+
+        return new CopyResult(CopyOutcome.Copied, actual);
+    }
+
     public Task<ArtifactContent?> OpenReadAsync(string key, CancellationToken cancellationToken)
     {
         var path = Resolve(key);

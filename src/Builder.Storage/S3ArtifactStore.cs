@@ -14,7 +14,9 @@ namespace Builder.Storage;
 /// (<c>If-None-Match: *</c>) and then verified by what the server says it stored (size, and the sha256 Builder stored
 /// with the object), because S3-compatible servers differ in what they honour. Writes wait out an unreachable server
 /// (retrying with backoff) up to <c>Builder:Storage:RetrySeconds</c>; reads do not wait: they fail at once with
-/// <see cref="ArtifactStoreUnavailableException"/>, which the index answers with 503.
+/// <see cref="ArtifactStoreUnavailableException"/>, which the index answers with 503. Every object is written with its
+/// SHA-256 checksum (<c>x-amz-checksum-sha256</c>, which the server checks against the bytes it received and keeps), so
+/// a promotion (<see cref="CopyAsync"/>) verifies a staged object with a HEAD instead of reading it.
 /// </summary>
 public sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
 {
@@ -128,6 +130,9 @@ public sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
         };
         request.Headers.ContentLength = length;
         request.Metadata.Add(Sha256Metadata, sha256.ToLowerInvariant());
+        // The server checks the bytes it received against it, and keeps it with the object for a HEAD to read back.
+        request.ChecksumAlgorithm = ChecksumAlgorithm.SHA256;
+        request.ChecksumSHA256 = Convert.ToBase64String(Convert.FromHexString(sha256));
         if (conditional)
         {
             request.IfNoneMatch = "*";
@@ -162,20 +167,72 @@ public sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
             return stored.ToLowerInvariant();
         }
 
-        using var response = await _s3.GetObjectAsync(_bucket, ObjectKey(key), cancellationToken);
-        return Convert.ToHexStringLower(await SHA256.HashDataAsync(response.ResponseStream, cancellationToken));
+        return await ReadSha256Async(key, cancellationToken);
     }
 
-    private async Task<GetObjectMetadataResponse?> HeadAsync(string key, CancellationToken cancellationToken)
+    private async Task<GetObjectMetadataResponse?> HeadAsync(string key, CancellationToken cancellationToken, bool checksum = false)
     {
         try
         {
-            return await _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _bucket, Key = ObjectKey(key) }, cancellationToken);
+            var request = new GetObjectMetadataRequest { BucketName = _bucket, Key = ObjectKey(key) };
+            if (checksum)
+            {
+                request.ChecksumMode = ChecksumMode.ENABLED;
+            }
+
+            return await _s3.GetObjectMetadataAsync(request, cancellationToken);
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// The source is verified with a HEAD: the SHA-256 checksum the server kept when it received the bytes (an object
+    /// written without one, by an older Builder or a server that keeps none, is read and hashed instead). Then the server
+    /// copies it (<c>CopyObject</c>, on the condition that the source is still the object verified: its ETag), and the copy
+    /// is checked as every write is. S3 copies objects up to 5 GiB in one request.
+    /// </summary>
+    public Task<CopyResult> CopyAsync(string sourceKey, string key, string sha256, CancellationToken cancellationToken) =>
+        WriteAsync($"copying {sourceKey} to {key}", async ct =>
+        {
+            var head = await HeadAsync(sourceKey, ct, checksum: true);
+            if (head is null)
+            {
+                return new CopyResult(CopyOutcome.SourceMissing);
+            }
+
+            var actual = head.ChecksumSHA256 is { Length: > 0 } checksum && !checksum.Contains('-', StringComparison.Ordinal)
+                ? Convert.ToHexStringLower(Convert.FromBase64String(checksum))
+                : await ReadSha256Async(sourceKey, ct);
+            if (!string.Equals(actual, sha256, StringComparison.OrdinalIgnoreCase))
+            {
+                return new CopyResult(CopyOutcome.SourceChanged, actual);
+            }
+
+            var copy = new CopyObjectRequest
+            {
+                SourceBucket = _bucket,
+                SourceKey = ObjectKey(sourceKey),
+                DestinationBucket = _bucket,
+                DestinationKey = ObjectKey(key),
+                ETagToMatch = head.ETag,
+                // The copy carries the verified sha256 whatever the source carried (an older object may have none).
+                MetadataDirective = S3MetadataDirective.REPLACE,
+                ContentType = "application/octet-stream",
+                ChecksumAlgorithm = ChecksumAlgorithm.SHA256,
+            };
+            copy.Metadata.Add(Sha256Metadata, actual);
+            await _s3.CopyObjectAsync(copy, ct);
+            await VerifyStoredAsync(key, head.ContentLength, sha256, ct);
+            return new CopyResult(CopyOutcome.Copied, actual);
+        }, cancellationToken);
+
+    private async Task<string> ReadSha256Async(string key, CancellationToken cancellationToken)
+    {
+        using var response = await _s3.GetObjectAsync(_bucket, ObjectKey(key), cancellationToken);
+        return Convert.ToHexStringLower(await SHA256.HashDataAsync(response.ResponseStream, cancellationToken));
     }
 
     public Task<ArtifactContent?> OpenReadAsync(string key, CancellationToken cancellationToken) =>

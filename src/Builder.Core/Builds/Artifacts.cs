@@ -8,6 +8,19 @@ public enum StoreOutcome
 }
 
 /// <summary>
+/// What <see cref="IArtifactStore.CopyAsync"/> did: copied the source's bytes, found no source, or found the source
+/// holding other bytes than the ones named (<see cref="CopyResult.SourceSha256"/> says which; nothing was copied).
+/// </summary>
+public enum CopyOutcome
+{
+    Copied,
+    SourceMissing,
+    SourceChanged,
+}
+
+public readonly record struct CopyResult(CopyOutcome Outcome, string? SourceSha256 = null);
+
+/// <summary>
 /// Bytes read from the store. <see cref="Stream"/> is seekable: on a remote store a seek costs nothing, and the reads
 /// after it fetch only the bytes from there on (a Range request is one short read).
 /// </summary>
@@ -31,6 +44,14 @@ public interface IArtifactStore
 
     /// <summary>Stores the bytes under the key whatever is there (see <see cref="PackageArtifacts.StoreFileAsync"/>).</summary>
     Task ReplaceAsync(string key, Stream content, long length, string sha256, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Makes <paramref name="key"/> hold the bytes <paramref name="sourceKey"/> holds, inside the store (no byte leaves it:
+    /// a hard link on a file system, <c>CopyObject</c> on S3), once the source is checked to hold <paramref name="sha256"/>
+    /// (by the checksum the store kept when it was written, where it keeps one; else by reading it in place). Other bytes
+    /// under <paramref name="key"/> are replaced; the source stays until deleted.
+    /// </summary>
+    Task<CopyResult> CopyAsync(string sourceKey, string key, string sha256, CancellationToken cancellationToken);
 
     /// <summary>The bytes, or null when the key holds nothing.</summary>
     Task<ArtifactContent?> OpenReadAsync(string key, CancellationToken cancellationToken);
@@ -59,7 +80,7 @@ public readonly record struct ServedArtifact(string Project, string Filename, bo
 /// <summary>
 /// The one owner of the storage layout: distribution files under "{project}/{filename}", their PEP 658 core metadata
 /// sidecars under "{project}/{filename}.metadata", a build part's staged files under
-/// "_staging-{build}/{sha256}-{filename}", and files kept from the upstream index under
+/// "_staging-{build}/{sha256}-{filename}" (a wheel's staged sidecar beside it, with ".metadata"), and files kept from the upstream index under
 /// "_upstream-{project}/{sha256}-{filename}" (keys no project can own: normalized names never start with "_"). Nothing
 /// else formats a key; projects are normalized names.
 /// </summary>
@@ -75,8 +96,11 @@ public sealed class PackageArtifacts(IArtifactStore store)
     /// Where a built file waits until the release is published, by content: never listed or served by the index, and
     /// never overwritten with other bytes (another run of the part that built other bytes stages them under another key).
     /// </summary>
-    private static string StagingKey(BuildPart part, string filename, string sha256) =>
-        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"_staging-{part.BuildId}/{sha256}-{filename}");
+    private static string StagingKey(long buildId, string filename, string sha256) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"_staging-{buildId}/{sha256}-{filename}");
+
+    /// <summary>A staged wheel's core metadata sidecar: beside the staged file, named after it (the file's sha256).</summary>
+    private static string StagedMetadataKey(long buildId, string filename, string sha256) => StagingKey(buildId, filename, sha256) + MetadataSuffix;
 
     /// <summary>The store the layout lives in (readiness, tests).</summary>
     public IArtifactStore Store => store;
@@ -93,7 +117,7 @@ public sealed class PackageArtifacts(IArtifactStore store)
     /// <summary>Stores a wheel's core metadata sidecar, under the same rules as <see cref="StoreFileAsync"/>.</summary>
     public Task<bool> StoreMetadataAsync(string project, string filename, byte[] metadata, CancellationToken cancellationToken) =>
         StoreAsync(MetadataKey(project, filename), () => new MemoryStream(metadata, writable: false),
-            Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(metadata)), cancellationToken);
+            Sha256(metadata), cancellationToken);
 
     /// <summary>Puts the bytes <paramref name="open"/> reads; replaces other bytes found there (see <see cref="StoreFileAsync"/>).</summary>
     private async Task<bool> StoreAsync(string key, Func<Stream> open, string sha256, CancellationToken cancellationToken)
@@ -171,29 +195,68 @@ public sealed class PackageArtifacts(IArtifactStore store)
         await store.DeleteAsync(MetadataKey(project, filename), cancellationToken);
     }
 
-    /// <summary>Stages a file a part built, by content (the same bytes staged twice are one object).</summary>
-    public async Task StageAsync(BuildPart part, string filename, string path, string sha256, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stages a file a part built, by content (the same bytes staged twice are one object), with its core metadata
+    /// sidecar when it is a wheel: the only time the bytes travel to the store before they are published.
+    /// </summary>
+    public async Task StageAsync(BuildPart part, string filename, string path, string sha256, byte[]? metadata, CancellationToken cancellationToken)
     {
-        await using var source = OpenSource(path);
-        await store.PutAsync(StagingKey(part, filename, sha256), source, source.Length, sha256, cancellationToken);
+        await using (var source = OpenSource(path))
+        {
+            await store.PutAsync(StagingKey(part.BuildId, filename, sha256), source, source.Length, sha256, cancellationToken);
+        }
+
+        if (metadata is not null)
+        {
+            await using var sidecar = new MemoryStream(metadata, writable: false);
+            await store.PutAsync(StagedMetadataKey(part.BuildId, filename, sha256), sidecar, metadata.Length, Sha256(metadata), cancellationToken);
+        }
     }
 
-    /// <summary>A staged file's bytes (null: not staged, or already dropped).</summary>
-    public Task<ArtifactContent?> OpenStagedAsync(BuildPart part, string filename, string sha256, CancellationToken cancellationToken) =>
-        store.OpenReadAsync(StagingKey(part, filename, sha256), cancellationToken);
-
-    /// <summary>Where a staged file is, for messages ("staged file X is missing (KEY)").</summary>
-    public static string DescribeStaged(BuildPart part, string filename, string sha256) => StagingKey(part, filename, sha256);
-
-    /// <summary>Removes the files the parts staged (absent ones are fine).</summary>
-    public async Task DropStagedAsync(IEnumerable<BuildPart> parts, CancellationToken cancellationToken)
+    /// <summary>
+    /// Publishes a staged file and its sidecar under their final names by promotion: the store copies each inside itself
+    /// once it has checked that the staged bytes are the ones the part recorded (<see cref="IArtifactStore.CopyAsync"/>).
+    /// Other bytes under the final names, which no published row names (the caller checks that under the project's
+    /// publish lock), were left by a publication that never committed: they are replaced.
+    /// </summary>
+    /// <exception cref="BuildStepException">a staged object is missing, or holds other bytes than recorded; the message names the file and the digests.</exception>
+    public async Task PromoteAsync(StagedFile staged, CancellationToken cancellationToken)
     {
-        foreach (var part in parts)
+        await PromoteAsync(staged, StagingKey(staged.BuildId, staged.Filename, staged.Sha256), FileKey(staged.Project, staged.Filename), staged.Sha256, string.Empty, cancellationToken);
+        if (staged.MetadataSha256 is { } metadataSha256)
         {
-            foreach (var (name, sha256) in part.StagedFiles.Where(f => f.Sha256.Length > 0))
+            await PromoteAsync(staged, StagedMetadataKey(staged.BuildId, staged.Filename, staged.Sha256), MetadataKey(staged.Project, staged.Filename), metadataSha256, " (its core metadata)", cancellationToken);
+        }
+    }
+
+    private async Task PromoteAsync(StagedFile staged, string stagingKey, string key, string sha256, string what, CancellationToken cancellationToken)
+    {
+        var result = await store.CopyAsync(stagingKey, key, sha256, cancellationToken);
+        switch (result.Outcome)
+        {
+            case CopyOutcome.SourceMissing:
+                throw new BuildStepException($"staged file {staged.Filename}{what} of part {staged.PartId} is missing from the artifact store ({stagingKey}); build the tag again");
+            case CopyOutcome.SourceChanged:
+                throw new BuildStepException(
+                    $"staged file {staged.Filename}{what} of part {staged.PartId} holds bytes with sha256 {result.SourceSha256 ?? "unknown"}, not the {sha256} its part recorded ({stagingKey}); nothing was published");
+        }
+    }
+
+    /// <summary>Where a staged file is, for messages and tests ("_staging-7/ab12-acme-1.0.tar.gz").</summary>
+    public static string DescribeStaged(BuildPart part, string filename, string sha256) => StagingKey(part.BuildId, filename, sha256);
+
+    /// <summary>Removes staged files and their sidecars (absent ones are fine).</summary>
+    public async Task DropStagedAsync(IEnumerable<StagedFile> files, CancellationToken cancellationToken)
+    {
+        foreach (var file in files)
+        {
+            await store.DeleteAsync(StagingKey(file.BuildId, file.Filename, file.Sha256), cancellationToken);
+            if (file.MetadataSha256 is not null)
             {
-                await store.DeleteAsync(StagingKey(part, name, sha256), cancellationToken);
+                await store.DeleteAsync(StagedMetadataKey(file.BuildId, file.Filename, file.Sha256), cancellationToken);
             }
         }
     }
+
+    private static string Sha256(byte[] bytes) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
 }

@@ -228,12 +228,6 @@ public sealed class BuildPart
 
     public string? Error { get; set; }
 
-    /// <summary>Space-separated file names staged in the artifact store (<c>PackageArtifacts.StageAsync</c>).</summary>
-    public string Files { get; set; } = string.Empty;
-
-    /// <summary>Space-separated sha256 digests of <see cref="Files"/>, in the same order: the staged bytes, by content.</summary>
-    public string Digests { get; set; } = string.Empty;
-
     /// <summary>
     /// Who runs the part now: one job run's lease (worker name, process and run). Set when a run starts the part,
     /// refreshed by its heartbeat, cleared when the part ends or is handed back; see <c>ReleaseLifecycle</c>.
@@ -248,19 +242,39 @@ public sealed class BuildPart
     public DateTimeOffset? FinishedAt { get; set; }
 
     public IReadOnlyList<string> IdentifierList => Identifiers.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+}
 
-    public IReadOnlyList<string> FileList => Files.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+/// <summary>
+/// A file a part built and staged in the artifact store (<c>PackageArtifacts.StageAsync</c>), with what the part read
+/// from it when it checked it: everything its published row will say. Written with the part's success, in the same
+/// transaction; the release's publication promotes these files (the store copies them inside itself, no byte is read
+/// again) and the rows go when the release ends.
+/// </summary>
+public sealed class StagedFile
+{
+    public long Id { get; set; }
 
-    /// <summary>The staged files: name and sha256 (a part recorded before digests existed has none: empty digests).</summary>
-    public IReadOnlyList<(string Name, string Sha256)> StagedFiles
-    {
-        get
-        {
-            var names = FileList;
-            var digests = Digests.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            return names.Select((name, i) => (name, i < digests.Length ? digests[i] : string.Empty)).ToList();
-        }
-    }
+    public long BuildId { get; set; }
+
+    public long PartId { get; set; }
+
+    public required string Filename { get; set; }
+
+    /// <summary>sha256 of the bytes, as the part hashed them before it staged them: the staged object's key has it too.</summary>
+    public required string Sha256 { get; set; }
+
+    public long Size { get; set; }
+
+    /// <summary>PEP 503 normalized project name, from the file's metadata (checked against its name).</summary>
+    public required string Project { get; set; }
+
+    /// <summary>PEP 440 normalized version, from the file's metadata (checked against its name and the tag).</summary>
+    public required string Version { get; set; }
+
+    public string? RequiresPython { get; set; }
+
+    /// <summary>sha256 of the wheel's staged core metadata sidecar (PEP 658); null for an sdist.</summary>
+    public string? MetadataSha256 { get; set; }
 }
 
 /// <summary>Hangfire queue names: builds are planned on <see cref="Plan"/>, and built on their architecture's queue.</summary>

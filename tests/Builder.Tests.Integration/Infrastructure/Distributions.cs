@@ -40,7 +40,8 @@ internal static class Distributions
     /// <paramref name="description"/> and <paramref name="descriptionContentType"/> go to its METADATA (see <see cref="Metadata"/>).
     /// </summary>
     public static string Wheel(string directory, string name, string version, string? requiresPython = null, IEnumerable<string>? requiresDist = null, int payloadBytes = 0,
-        IReadOnlyDictionary<string, string>? files = null, string summary = "A test package", string? description = null, string? descriptionContentType = null)
+        IReadOnlyDictionary<string, string>? files = null, string summary = "A test package", string? description = null, string? descriptionContentType = null,
+        string tag = "py3-none-any")
     {
         var escaped = Escape(name);
         var module = escaped;
@@ -50,7 +51,7 @@ internal static class Distributions
             ($"{module}/__init__.py", Encoding.UTF8.GetBytes($"VERSION = \"{version}\"\n")),
             ($"{module}/payload.bin", RandomNumberGenerator.GetBytes(payloadBytes)),
             ($"{distInfo}/METADATA", Encoding.UTF8.GetBytes(Metadata(name, version, requiresPython, requiresDist, summary, description, descriptionContentType))),
-            ($"{distInfo}/WHEEL", Encoding.UTF8.GetBytes("Wheel-Version: 1.0\nGenerator: builder-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n")),
+            ($"{distInfo}/WHEEL", Encoding.UTF8.GetBytes($"Wheel-Version: 1.0\nGenerator: builder-tests\nRoot-Is-Purelib: {(tag == "py3-none-any" ? "true" : "false")}\nTag: {tag}\n")),
         };
         foreach (var (path, text) in files ?? new Dictionary<string, string>())
         {
@@ -68,7 +69,7 @@ internal static class Distributions
         record.Append(distInfo).Append("/RECORD,,\n");
         entries.Add(($"{distInfo}/RECORD", Encoding.UTF8.GetBytes(record.ToString())));
 
-        var path1 = Path.Combine(directory, $"{escaped}-{version}-py3-none-any.whl");
+        var path1 = Path.Combine(directory, $"{escaped}-{version}-{tag}.whl");
         using var zip = ZipFile.Open(path1, ZipArchiveMode.Create);
         foreach (var (path, bytes) in entries)
         {

@@ -8,7 +8,8 @@ namespace Builder.Tests.Integration.Infrastructure;
 /// A TCP proxy on loopback (in front of PostgreSQL) whose connections a test can freeze: a frozen connection stays open
 /// at both ends but no byte crosses it any more, in either direction — a connection that died silently (half-open
 /// TCP, a proxy or firewall that dropped it), which neither end notices. Connections are told apart by what the
-/// client sent first (PostgreSQL's startup message, in plain text with SSL off, names the application_name).
+/// client sent first (PostgreSQL's startup message, in plain text with SSL off, names the application_name). It also
+/// counts the bytes clients sent through it (in front of an S3 server: what was uploaded).
 /// </summary>
 public sealed class FreezableTcpProxy : IAsyncDisposable
 {
@@ -21,6 +22,7 @@ public sealed class FreezableTcpProxy : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
+    private long _bytesFromClients;
 
     private FreezableTcpProxy(string targetHost, int targetPort)
     {
@@ -33,6 +35,9 @@ public sealed class FreezableTcpProxy : IAsyncDisposable
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
     public static FreezableTcpProxy Start(string targetHost, int targetPort) => new(targetHost, targetPort);
+
+    /// <summary>Every byte clients sent through the proxy so far (requests, headers and bodies).</summary>
+    public long BytesFromClients => Interlocked.Read(ref _bytesFromClients);
 
     /// <summary>Connections ever made whose client's first bytes contained <paramref name="marker"/>.</summary>
     public int Connections(string marker)
@@ -120,9 +125,9 @@ public sealed class FreezableTcpProxy : IAsyncDisposable
         }
     }
 
-    private static async Task PumpAsync(Link link, NetworkStream from, NetworkStream to, bool fromClient)
+    private async Task PumpAsync(Link link, NetworkStream from, NetworkStream to, bool fromClient)
     {
-        var buffer = new byte[16 * 1024];
+        var buffer = new byte[64 * 1024];
         try
         {
             while (true)
@@ -136,6 +141,7 @@ public sealed class FreezableTcpProxy : IAsyncDisposable
                 if (fromClient)
                 {
                     link.Record(buffer.AsSpan(0, read));
+                    Interlocked.Add(ref _bytesFromClients, read);
                 }
 
                 // Frozen: what arrives is dropped, as on a dead path; nothing is closed, so neither end learns of it.

@@ -4,6 +4,7 @@ using System.Text;
 using System.Xml.Linq;
 using Amazon.Runtime;
 using Amazon.S3;
+using Amazon.S3.Model;
 
 namespace Builder.Tests.Integration.Infrastructure;
 
@@ -112,20 +113,47 @@ public sealed class S3Server : IAsyncDisposable
     /// <summary>An object's bytes, read straight from the server with the SDK (not through Builder; moto refuses unsigned object reads).</summary>
     public async Task<byte[]> ReadAsync(string bucket, string key)
     {
-        var config = new AmazonS3Config
-        {
-            ServiceURL = Url,
-            ForcePathStyle = true,
-            AuthenticationRegion = "us-east-1",
-            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-        };
-        using var client = new AmazonS3Client(new BasicAWSCredentials(AccessKey, SecretKey), config);
+        using var client = Client();
         using var response = await client.GetObjectAsync(bucket, key);
         using var bytes = new MemoryStream();
         await response.ResponseStream.CopyToAsync(bytes);
         return bytes.ToArray();
     }
+
+    /// <summary>The sha256 of an object's bytes, read straight from the server.</summary>
+    public async Task<string> Sha256Async(string bucket, string key)
+    {
+        using var client = Client();
+        using var response = await client.GetObjectAsync(bucket, key);
+        return Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(response.ResponseStream));
+    }
+
+    /// <summary>
+    /// Writes an object straight to the server, with the SHA-256 checksum of these bytes as S3 keeps it: what someone with
+    /// write access to the bucket (or a fault in the store) could leave where Builder wrote other bytes.
+    /// </summary>
+    public async Task WriteAsync(string bucket, string key, byte[] bytes)
+    {
+        using var client = Client();
+        await client.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = bucket,
+            Key = key,
+            InputStream = new MemoryStream(bytes),
+            ChecksumAlgorithm = ChecksumAlgorithm.SHA256,
+            ChecksumSHA256 = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(bytes)),
+            UseChunkEncoding = false,
+        });
+    }
+
+    private AmazonS3Client Client() => new(new BasicAWSCredentials(AccessKey, SecretKey), new AmazonS3Config
+    {
+        ServiceURL = Url,
+        ForcePathStyle = true,
+        AuthenticationRegion = "us-east-1",
+        RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+        ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+    });
 
     /// <summary>Builder's settings for this server and bucket.</summary>
     public Dictionary<string, string> Settings(string bucket, string prefix = "") => new()

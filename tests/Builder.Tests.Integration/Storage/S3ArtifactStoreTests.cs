@@ -94,6 +94,44 @@ public sealed class S3ArtifactStoreTests(SharedS3Server shared) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_copy_is_checked_with_a_HEAD_and_made_by_the_server_and_a_changed_or_missing_source_is_told_not_copied()
+    {
+        using var store = Store();
+        var (bytes, sha) = Bytes(300_000, 9);
+        await store.PutAsync("_staging-1/x.whl", bytes, bytes.Length, sha, CancellationToken.None);
+        var logAt = _server.Log.Length;
+
+        Assert.Equal(new CopyResult(CopyOutcome.Copied, sha), await store.CopyAsync("_staging-1/x.whl", "acme/x.whl", sha, CancellationToken.None));
+
+        Assert.Equal(sha, await Sha256Async(store, "acme/x.whl"));
+        Assert.True(await store.ExistsAsync("_staging-1/x.whl", CancellationToken.None)); // the source stays until deleted
+        var log = _server.Log[logAt..];
+        Assert.Contains($"\"HEAD /{Bucket}/team/_staging-1/x.whl HTTP/1.1\" 200", log, StringComparison.Ordinal);
+        Assert.DoesNotContain($"\"GET /{Bucket}/team/_staging-1/x.whl", log, StringComparison.Ordinal);
+
+        // A source someone rewrote (with the checksum of its own bytes, as S3 keeps it): told with its digest, not copied.
+        var (other, otherSha) = Bytes(300_000, 10);
+        await store.PutAsync("_staging-1/y.whl", bytes, bytes.Length, sha, CancellationToken.None);
+        await _server.WriteAsync(Bucket, "team/_staging-1/y.whl", other.ToArray());
+        Assert.Equal(new CopyResult(CopyOutcome.SourceChanged, otherSha), await store.CopyAsync("_staging-1/y.whl", "acme/y.whl", sha, CancellationToken.None));
+        Assert.False(await store.ExistsAsync("acme/y.whl", CancellationToken.None));
+
+        // A source with no checksum kept (written by an older Builder, or a server that keeps none) is read to verify it.
+        using (var http = new HttpClient())
+        {
+            (await http.PutAsync($"{_server.Url}/{Bucket}/team/_staging-1/old.whl", new ByteArrayContent(bytes.ToArray()))).EnsureSuccessStatusCode();
+        }
+
+        logAt = _server.Log.Length;
+        Assert.Equal(new CopyResult(CopyOutcome.Copied, sha), await store.CopyAsync("_staging-1/old.whl", "acme/old.whl", sha, CancellationToken.None));
+        Assert.Contains($"\"GET /{Bucket}/team/_staging-1/old.whl", _server.Log[logAt..], StringComparison.Ordinal);
+        Assert.Equal(sha, await Sha256Async(store, "acme/old.whl"));
+
+        Assert.Equal(new CopyResult(CopyOutcome.SourceMissing), await store.CopyAsync("_staging-1/none.whl", "acme/none.whl", sha, CancellationToken.None));
+        Assert.False(await store.ExistsAsync("acme/none.whl", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Reads_are_seekable_and_fetch_ranges_of_large_objects()
     {
         using var store = Store();

@@ -445,17 +445,7 @@ namespace Builder.Data.Migrations.Postgres
                     b.Property<long>("BuildId")
                         .HasColumnType("bigint");
 
-                    b.Property<string>("Digests")
-                        .IsRequired()
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("text")
-                        .HasDefaultValue("");
-
                     b.Property<string>("Error")
-                        .HasColumnType("text");
-
-                    b.Property<string>("Files")
-                        .IsRequired()
                         .HasColumnType("text");
 
                     b.Property<DateTimeOffset?>("FinishedAt")
@@ -731,6 +721,56 @@ namespace Builder.Data.Migrations.Postgres
                     b.ToTable("builder_repositories", (string)null);
                 });
 
+            modelBuilder.Entity("Builder.Core.Builds.StagedFile", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("BuildId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Filename")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("MetadataSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("PartId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Project")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("RequiresPython")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Sha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Version")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PartId");
+
+                    b.HasIndex("BuildId", "PartId");
+
+                    b.ToTable("builder_staged_files", (string)null);
+                });
+
             modelBuilder.Entity("Builder.Core.Builds.WebhookDelivery", b =>
                 {
                     b.Property<long>("Id")
@@ -898,6 +938,15 @@ namespace Builder.Data.Migrations.Postgres
                     b.HasOne("Builder.Core.Builds.Build", null)
                         .WithMany("Targets")
                         .HasForeignKey("BuildId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Builder.Core.Builds.StagedFile", b =>
+                {
+                    b.HasOne("Builder.Core.Builds.BuildPart", null)
+                        .WithMany()
+                        .HasForeignKey("PartId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

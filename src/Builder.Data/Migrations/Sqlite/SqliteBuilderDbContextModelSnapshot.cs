@@ -424,17 +424,7 @@ namespace Builder.Data.Migrations.Sqlite
                     b.Property<long>("BuildId")
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("Digests")
-                        .IsRequired()
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT")
-                        .HasDefaultValue("");
-
                     b.Property<string>("Error")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Files")
-                        .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<DateTimeOffset?>("FinishedAt")
@@ -702,6 +692,54 @@ namespace Builder.Data.Migrations.Sqlite
                     b.ToTable("builder_repositories", (string)null);
                 });
 
+            modelBuilder.Entity("Builder.Core.Builds.StagedFile", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BuildId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Filename")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MetadataSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("PartId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Project")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RequiresPython")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Sha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Version")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PartId");
+
+                    b.HasIndex("BuildId", "PartId");
+
+                    b.ToTable("builder_staged_files", (string)null);
+                });
+
             modelBuilder.Entity("Builder.Core.Builds.WebhookDelivery", b =>
                 {
                     b.Property<long>("Id")
@@ -863,6 +901,15 @@ namespace Builder.Data.Migrations.Sqlite
                     b.HasOne("Builder.Core.Builds.Build", null)
                         .WithMany("Targets")
                         .HasForeignKey("BuildId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Builder.Core.Builds.StagedFile", b =>
+                {
+                    b.HasOne("Builder.Core.Builds.BuildPart", null)
+                        .WithMany()
+                        .HasForeignKey("PartId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

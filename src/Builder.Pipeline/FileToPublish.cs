@@ -1,0 +1,40 @@
+using Builder.Core.Builds;
+
+namespace Builder.Pipeline;
+
+/// <summary>
+/// A file to publish (<see cref="ReleasePublisher"/>): what its row will say, and where its bytes come from (a file on
+/// this host's disk, or an object a build part staged in the artifact store).
+/// </summary>
+public sealed record FileToPublish(
+    string Project, string Filename, string Version, string Sha256, long Size, string? RequiresPython, string? MetadataSha256, FileBytesSource Bytes)
+{
+    /// <summary>A staged file, published by promotion: its bytes are not read again.</summary>
+    public static FileToPublish Staged(StagedFile staged) => new(
+        staged.Project, staged.Filename, staged.Version, staged.Sha256, staged.Size, staged.RequiresPython, staged.MetadataSha256, new StagedBytes(staged));
+
+    private sealed class StagedBytes(StagedFile staged) : FileBytesSource
+    {
+        internal override Task StoreAsync(PackageArtifacts artifacts, FileToPublish file, CancellationToken cancellationToken) =>
+            artifacts.PromoteAsync(staged, cancellationToken);
+    }
+}
+
+/// <summary>Where a <see cref="FileToPublish"/>'s bytes are, and how they get under its final name in the store.</summary>
+public abstract class FileBytesSource
+{
+    internal abstract Task StoreAsync(PackageArtifacts artifacts, FileToPublish file, CancellationToken cancellationToken);
+}
+
+/// <summary>A file on this host's disk (an upload, an import) with its core metadata sidecar: both are written to the store.</summary>
+public sealed class LocalFileBytes(string path, byte[]? metadata) : FileBytesSource
+{
+    internal override async Task StoreAsync(PackageArtifacts artifacts, FileToPublish file, CancellationToken cancellationToken)
+    {
+        await artifacts.StoreFileAsync(file.Project, file.Filename, path, file.Sha256, cancellationToken);
+        if (metadata is not null)
+        {
+            await artifacts.StoreMetadataAsync(file.Project, file.Filename, metadata, cancellationToken);
+        }
+    }
+}
