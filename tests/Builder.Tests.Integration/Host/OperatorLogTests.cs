@@ -52,9 +52,10 @@ public sealed class OperatorLogTests : IDisposable
 
             Assert.Equal("failed", (await client.WaitForBuildAsync(buildId)).State);
             // The event dispatcher may wait out an id gap (BuildEventDispatcher.GapWait, 10 s) before it logs the last
-            // event; on a loaded machine that and the poll take longer still.
+            // event; on a loaded machine that and the poll take longer still. Its line, not the lifecycle's own "Build N
+            // failed: <reason>" written at the failure itself (which is there first).
             var deadline = DateTime.UtcNow.AddSeconds(45);
-            while (!web.Output.Contains($"Build {buildId} failed", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+            while (!web.Output.Contains($"Build {buildId} failed: acme/logged v1.0.0", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(200);
             }
