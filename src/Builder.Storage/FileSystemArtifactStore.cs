@@ -86,35 +86,37 @@ public sealed class FileSystemArtifactStore(IOptions<DataOptions> options) : IAr
     public async Task<CopyResult> CopyAsync(string sourceKey, string key, string sha256, CancellationToken cancellationToken)
     {
         var source = Resolve(sourceKey);
-        if (!File.Exists(source))
-        {
-            return new CopyResult(CopyOutcome.SourceMissing);
-        }
-
-        var actual = await FileHash.Sha256Async(source, cancellationToken);
-        if (!string.Equals(actual, sha256, StringComparison.OrdinalIgnoreCase))
-        {
-            return new CopyResult(CopyOutcome.SourceChanged, actual);
-        }
-
         var target = Resolve(key);
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         var temp = target + "." + Guid.NewGuid().ToString("N") + ".tmp";
         try
         {
+            var actual = await FileHash.Sha256Async(source, cancellationToken);
+            if (!string.Equals(actual, sha256, StringComparison.OrdinalIgnoreCase))
+            {
+                return new CopyResult(CopyOutcome.SourceChanged, actual);
+            }
+
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             if (!HardLink.TryCreate(source, temp))
             {
                 File.Copy(source, temp);
             }
 
             File.Move(temp, target, overwrite: true);
+            return new CopyResult(CopyOutcome.Copied, actual);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // No source, or it went while it was read or linked (its build ended and dropped what it staged).
+            return new CopyResult(CopyOutcome.SourceMissing);
         }
         finally
         {
-            File.Delete(temp);
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
         }
-
-        return new CopyResult(CopyOutcome.Copied, actual);
     }
 
     public Task<ArtifactContent?> OpenReadAsync(string key, CancellationToken cancellationToken)

@@ -224,7 +224,19 @@ public sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
                 ChecksumAlgorithm = ChecksumAlgorithm.SHA256,
             };
             copy.Metadata.Add(Sha256Metadata, actual);
-            await _s3.CopyObjectAsync(copy, ct);
+            try
+            {
+                await _s3.CopyObjectAsync(copy, ct);
+            }
+            catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+            {
+                return new CopyResult(CopyOutcome.SourceMissing); // removed after the HEAD (its build ended)
+            }
+            catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.PreconditionFailed)
+            {
+                return new CopyResult(CopyOutcome.SourceChanged); // rewritten after the HEAD: not the object verified
+            }
+
             await VerifyStoredAsync(key, head.ContentLength, sha256, ct);
             return new CopyResult(CopyOutcome.Copied, actual);
         }, cancellationToken);
