@@ -44,6 +44,10 @@ public sealed class QueueRoutingTests : IAsyncLifetime
             var part = await WaitForPartAsync(client, id);
             Assert.Equal(("x86_64", "arch-x86_64", "queued"),
                 (part.GetProperty("architecture").GetString(), part.GetProperty("queue").GetString(), part.GetProperty("state").GetString()));
+            // The part's job is enqueued once its row is committed: wait for it (a loaded machine is between the two).
+            await Builder.Tests.Integration.Lifecycle.LifecycleProbes.WaitUntilAsync(
+                async () => await _database.ScalarAsync("SELECT COUNT(*) FROM hangfire.jobqueue WHERE queue = 'arch-x86_64'") > 0,
+                () => "the part's job on the arch-x86_64 queue", TimeSpan.FromSeconds(30));
             Assert.Equal(1, await _database.ScalarAsync("SELECT COUNT(*) FROM hangfire.jobqueue WHERE queue = 'arch-x86_64' AND fetchedat IS NULL"));
 
             // The aarch64-only worker polls every second: long enough to show it leaves the x86_64 part alone.
