@@ -28,6 +28,10 @@ public sealed class AccessChanges(IChangeNotifier changes, InstanceTag tag)
 internal sealed partial class AccessSerialWatcher(IServiceScopeFactory scopes, ChangeFeed feed, ILogger<AccessSerialWatcher> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+    private long _seen = -1;
+
+    /// <summary>The serial this watcher read last (null before its first read); a move it saw was announced before this.</summary>
+    internal long? Seen => Volatile.Read(ref _seen) is var seen and >= 0 ? seen : null;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -46,6 +50,7 @@ internal sealed partial class AccessSerialWatcher(IServiceScopeFactory scopes, C
                 }
 
                 seen = serial;
+                Volatile.Write(ref _seen, serial);
             }
             catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
             {

@@ -164,18 +164,24 @@ internal sealed class AccessHost : IDisposable
 
     /// <summary>
     /// Waits until this process's access serial watcher has read the serial as it is now: seeing it move (a person
-    /// created, a token revoked), the watcher forgets every verified credential, the admin token's too. A login after
-    /// this stays verified until the next change, rather than being forgotten by a tick that was still due.
+    /// created, a token revoked), the watcher forgets every verified credential. A login after this stays verified
+    /// until the next change, rather than being forgotten by a tick that was still due.
     /// </summary>
     public async Task AccessChangesHeardAsync()
     {
-        var verifier = Factory.Services.GetRequiredService<Builder.Access.CredentialVerifier>();
-        var admin = Admin.ToString();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (verifier.WasVerified(admin))
+        var watcher = Factory.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<Builder.Access.AccessSerialWatcher>().Single();
+        long serial;
+        await using (var scope = Factory.Services.CreateAsyncScope())
         {
-            Assert.True(DateTime.UtcNow < deadline, "the access serial watcher did not see the change within 30 s");
-            await Task.Delay(50);
+            var db = scope.ServiceProvider.GetRequiredService<BuilderDbContext>();
+            serial = await db.Instance.AsNoTracking().Where(i => i.Id == 1).Select(i => i.AccessSerial ?? 0).FirstOrDefaultAsync();
+        }
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (watcher.Seen != serial)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the access serial watcher did not read serial {serial} within 30 s (it read {watcher.Seen?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "nothing"})");
+            await Task.Delay(20);
         }
     }
 
