@@ -14,10 +14,17 @@ namespace Builder.Ldap;
 /// defaults"). Setting them and creating the handle happen under one lock, so a handle gets the timeout of the caller
 /// that created it.
 /// </para>
+/// <para>
+/// <c>LDAP_OPT_RESTART</c> is set too: libldap waits in <c>poll</c>, which a signal interrupts, and without it an
+/// interrupted wait is reported as <c>LDAP_SERVER_DOWN</c> ("unreachable"). A process that runs others gets SIGCHLD
+/// whenever one ends, on any of its threads, so a login could fail as if the server were down; with the option libldap
+/// waits again for what is left of the timeout.
+/// </para>
 /// </summary>
 internal static unsafe class OpenLdapDefaults
 {
     // ldap.h (OpenLDAP 2.4–2.6).
+    private const int LdapOptRestart = 0x0009;
     private const int LdapOptTimeout = 0x5002;
     private const int LdapOptNetworkTimeout = 0x5005;
     private const int LdapOptSuccess = 0;
@@ -44,9 +51,12 @@ internal static unsafe class OpenLdapDefaults
             var value = stackalloc long[2];
             value[0] = (long)timeout.TotalSeconds;
             value[1] = timeout.Milliseconds * 1000L;
-            if (setOption(0, LdapOptNetworkTimeout, value) != LdapOptSuccess || setOption(0, LdapOptTimeout, value) != LdapOptSuccess)
+            // A boolean option is on for any pointer but LDAP_OPT_OFF (NULL).
+            var on = 1;
+            if (setOption(0, LdapOptNetworkTimeout, value) != LdapOptSuccess || setOption(0, LdapOptTimeout, value) != LdapOptSuccess
+                || setOption(0, LdapOptRestart, &on) != LdapOptSuccess)
             {
-                throw new InvalidOperationException("libldap refused LDAP_OPT_NETWORK_TIMEOUT or LDAP_OPT_TIMEOUT");
+                throw new InvalidOperationException("libldap refused LDAP_OPT_NETWORK_TIMEOUT, LDAP_OPT_TIMEOUT or LDAP_OPT_RESTART");
             }
 
             return create();

@@ -245,6 +245,43 @@ public sealed class LdapPeopleDirectoryTests(SharedLdapServer shared) : IClassFi
     }
 
     [Fact]
+    public async Task A_signal_to_the_thread_waiting_for_the_server_does_not_make_it_unreachable()
+    {
+        // libldap waits for the answer in poll(2), which any signal handled by the process interrupts (a child process
+        // exiting sends SIGCHLD, to any of its threads). Without LDAP_OPT_RESTART it reported that as LDAP_SERVER_DOWN:
+        // a login failed as "unreachable" beside tests that ran processes. Here the signal goes to that very thread.
+        var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        try
+        {
+            var url = $"ldap://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}";
+            var accepting = silent.AcceptTcpClientAsync();
+            var watch = Stopwatch.StartNew();
+            var login = Directory(o => { o.Url = url; o.TimeoutSeconds = 3; })
+                .AuthenticateAsync("alice", _server.PasswordOf("alice"), CancellationToken.None);
+
+            using var accepted = await accepting.WaitAsync(TimeSpan.FromSeconds(10));
+            var clientPort = ((IPEndPoint)accepted.Client.RemoteEndPoint!).Port;
+            var waiter = await WaitingThread.InPollOnAsync(clientPort, TimeSpan.FromSeconds(2.5));
+            for (var i = 0; i < 5; i++)
+            {
+                waiter.Signal(WaitingThread.SigChld);
+                await Task.Delay(50);
+            }
+
+            var result = await login.WaitAsync(TimeSpan.FromSeconds(30));
+
+            Assert.Equal(DirectoryOutcome.Unavailable, result.Outcome);
+            Assert.Contains($"LDAP server {url} did not answer", result.Reason, StringComparison.Ordinal);
+            Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(2.9), TimeSpan.FromSeconds(8));
+        }
+        finally
+        {
+            silent.Stop();
+        }
+    }
+
+    [Fact]
     public async Task A_wrong_service_password_is_Unavailable_not_a_refused_login()
     {
         var result = await Directory(o => o.BindPassword = "wrong-Sv9-secret").AuthenticateAsync("alice", _server.PasswordOf("alice"), CancellationToken.None);
