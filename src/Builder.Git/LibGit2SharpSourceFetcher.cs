@@ -4,7 +4,10 @@ using LibGit2Sharp.Handlers;
 
 namespace Builder.Git;
 
-/// <summary>Clones with LibGit2Sharp and checks out the commit a tag points to.</summary>
+/// <summary>
+/// Clones with LibGit2Sharp and checks out the commit a tag points to. Bundles are made and read with the git command
+/// (libgit2 has no bundle support); a host without it builds every part from the forge.
+/// </summary>
 public sealed class LibGit2SharpSourceFetcher : ISourceFetcher
 {
     public Task<SourceCheckout> FetchAsync(SourceRequest request, string directory, IBuildLog log, CancellationToken cancellationToken)
@@ -60,6 +63,31 @@ public sealed class LibGit2SharpSourceFetcher : ISourceFetcher
         Commands.Checkout(repo, commit, new CheckoutOptions { CheckoutModifiers = CheckoutModifiers.Force });
         log.WriteLine($"[git] checked out {request.Tag} at {commit.Sha}");
         return new SourceCheckout(commit.Sha);
+    }
+
+    public async Task BundleAsync(string checkout, string tag, string bundlePath, CancellationToken cancellationToken)
+    {
+        // The tag's ref alone: its object (an annotated tag), its commit and all the history before it, which tools that
+        // version from git (setuptools-scm, hatch-vcs, versioneer) read; no other branch or tag.
+        await GitCommand.RunAsync(["-C", checkout, "bundle", "create", Path.GetFullPath(bundlePath), $"refs/tags/{tag}"], cancellationToken);
+    }
+
+    public async Task<SourceCheckout> FetchBundleAsync(string bundlePath, string tag, string commitSha, string directory, IBuildLog log, CancellationToken cancellationToken)
+    {
+        await GitCommand.RunAsync(["init", "--quiet", directory], cancellationToken);
+        await GitCommand.RunAsync(["-C", directory, "fetch", "--quiet", "--no-tags", Path.GetFullPath(bundlePath), $"refs/tags/{tag}:refs/tags/{tag}"], cancellationToken);
+        return await Task.Run(() =>
+        {
+            using var repo = new Repository(directory);
+            if (repo.Tags[tag]?.PeeledTarget is not Commit commit || !string.Equals(commit.Sha, commitSha, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new SourceBundleException($"the source bundle's tag '{tag}' does not point at the planned commit {commitSha}");
+            }
+
+            Commands.Checkout(repo, commit, new CheckoutOptions { CheckoutModifiers = CheckoutModifiers.Force });
+            log.WriteLine($"[git] checked out {tag} at {commit.Sha} from the build's source bundle (not cloned again)");
+            return new SourceCheckout(commit.Sha);
+        }, cancellationToken);
     }
 
     /// <summary>

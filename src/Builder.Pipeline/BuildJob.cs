@@ -10,8 +10,8 @@ using Microsoft.Extensions.Options;
 namespace Builder.Pipeline;
 
 /// <summary>
-/// The Hangfire job that starts one recorded tag push on its way: it clones the tag, plans the release's matrix, and
-/// records one <see cref="BuildPart"/> per part, which <see cref="ReleaseLifecycle"/> enqueues on its architecture's
+/// The Hangfire job that starts one recorded tag push on its way: it clones the tag, plans the release's matrix, stages
+/// the source as a git bundle for the parts, and records one <see cref="BuildPart"/> per part with the project's settings, which <see cref="ReleaseLifecycle"/> enqueues on its architecture's
 /// queue. Its only argument is the build id. Delivery is at least once, and a run may meet another: it plans only under
 /// the build's planning lease (a queued build, or one whose planning run died), so a planned build is never planned again.
 /// </summary>
@@ -125,7 +125,10 @@ public sealed partial class BuildJob(
         var plan = BuildMatrix.Plan(await ReadPyprojectAsync(source, cancellationToken), options.Value);
         WritePlan(plan, log);
         var parts = BuildMatrix.Parts(build.Id, plan, options.Value.ParallelTargets);
-        if (!await lifecycle.RecordPlanAsync(build.Id, lease, parts, cancellationToken))
+        // The parts start from this clone, bundled, rather than each cloning from the forge again (a bundle a run that
+        // loses its lease staged stays under the build's staging prefix: another run's bundle may have the same key).
+        var bundle = await sources.StageBundleAsync(build, source, work, log, cancellationToken);
+        if (!await lifecycle.RecordPlanAsync(build.Id, lease, parts, plan.Project, bundle, cancellationToken))
         {
             log.WriteLine("[builder] stopped: the build is no longer this run's to plan (cancelled, or taken over)");
             return;

@@ -11,8 +11,8 @@ namespace Builder.Pipeline;
 
 /// <summary>
 /// The Hangfire job that builds one part of a release on a worker that takes its architecture's queue: under the part's
-/// lease (<see cref="ReleaseLifecycle.StartPartAsync"/>), refreshed by a heartbeat, it clones the commit the plan
-/// resolved, builds and tests the part's targets in containers, stages the files in the artifact store by content, and
+/// lease (<see cref="ReleaseLifecycle.StartPartAsync"/>), refreshed by a heartbeat, it checks out the commit the plan
+/// resolved from the build's source bundle (<see cref="BuildSource"/>), builds with the settings the plan recorded, tests the part's targets in containers, stages the files in the artifact store by content, and
 /// records the part succeeded (the last part's success enqueues the release's publication) or failed (which fails the
 /// release). Its only argument is the part id. A run that cannot take the lease (another run holds it, the part or its
 /// build is finished) does nothing; a run that loses it (cancelled, taken over) stops its containers and ends.
@@ -104,20 +104,24 @@ public sealed partial class BuildPartJob(
     private async Task<string?> BuildAsync(Build build, BuildPart part, string lease, string work, DbBuildLog log, CancellationToken cancellationToken)
     {
         var source = Path.Combine(work, "src");
-        var checkout = await sources.FetchAsync(build, source, log, cancellationToken);
+        Directory.CreateDirectory(work);
+        var checkout = await sources.FetchForPartAsync(build, source, work, log, cancellationToken);
         if (build.ResolvedCommit is { } planned && checkout.CommitSha != planned)
         {
             throw new BuildStepException($"tag '{build.Tag}' moved from {planned} to {checkout.CommitSha} while the release was building; tag again to build the new commit");
         }
 
-        // The project's settings come from the same pyproject.toml the plan read; the identifiers are the part's.
-        var plan = BuildMatrix.Plan(await BuildJob.ReadPyprojectAsync(source, cancellationToken), options.Value);
+        // The project's settings as the plan recorded them (a build planned before they were recorded reads them from
+        // the same pyproject.toml again); the identifiers are the part's.
+        var settings = build.PlannedSettings is { } recorded
+            ? ProjectBuildSettings.FromJson(recorded)
+            : BuildMatrix.Plan(await BuildJob.ReadPyprojectAsync(source, cancellationToken), options.Value).Project;
         var request = new WheelBuildRequest(build.Id, part.Architecture, source, Path.Combine(work, "out"), part.IncludeSdist)
         {
             PartId = part.Id,
             EarlierRunWorkers = part.Attempts > 1 ? await lifecycle.EarlierRunWorkersAsync(part.Id, lease, cancellationToken) : [],
             Identifiers = part.IdentifierList,
-            Project = plan.Project,
+            Project = settings,
         };
         var result = await wheels.BuildAsync(request, log, cancellationToken);
         if (!await lifecycle.HoldsPartAsync(part.Id, lease, cancellationToken))

@@ -1,18 +1,106 @@
+using System.Globalization;
+using System.Security.Cryptography;
 using Builder.Core.Builds;
 using Builder.Core.Forges;
 
 namespace Builder.Pipeline;
 
 /// <summary>
-/// Checks out a build's tag: the one place that turns a repository's stored credentials into what git clones with
-/// (a token as it is; a GitHub App's as a fresh installation token) for the plan and every part.
+/// A build's source: cloned from the forge once, by the plan (the one place that turns a repository's stored
+/// credentials into what git clones with: a token as it is; a GitHub App's as a fresh installation token), and kept as a
+/// git bundle beside the build's staged files, from which every part starts, on any worker host. A part clones from the
+/// forge only when there is no bundle (the plan's host has no git command) or it cannot be used, and says why in the log.
 /// </summary>
-public sealed class BuildSource(ISourceFetcher sources, IRepositorySecrets secrets, ICloneCredentialSource credentials)
+public sealed class BuildSource(ISourceFetcher sources, IRepositorySecrets secrets, ICloneCredentialSource credentials, PackageArtifacts artifacts)
 {
+    private const string BundleName = "source.bundle";
+
+    /// <summary>Clones the build's tag from its forge into <paramref name="directory"/>.</summary>
     public async Task<SourceCheckout> FetchAsync(Build build, string directory, IBuildLog log, CancellationToken cancellationToken)
     {
         var repository = build.Repository ?? throw new InvalidOperationException($"build {build.Id} was loaded without its repository");
         var clone = await credentials.ForGitAsync(secrets, repository, cancellationToken);
         return await sources.FetchAsync(new SourceRequest(repository.CloneUrl, build.Tag, build.CommitSha, clone), directory, log, cancellationToken);
+    }
+
+    /// <summary>
+    /// Bundles the plan's checkout of the tag (in <paramref name="work"/>) and stages it for the parts; its sha256, or null
+    /// (said in the log) when this host cannot make one.
+    /// </summary>
+    public async Task<string?> StageBundleAsync(Build build, string checkout, string work, IBuildLog log, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(work, BundleName);
+        try
+        {
+            await sources.BundleAsync(checkout, build.Tag, path, cancellationToken);
+        }
+        catch (SourceBundleException ex)
+        {
+            log.WriteLine($"[git] no source bundle ({ex.Message}): each part clones from the forge");
+            return null;
+        }
+
+        string sha256;
+        await using (var file = File.OpenRead(path))
+        {
+            sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken));
+        }
+
+        await artifacts.StageSourceBundleAsync(build.Id, path, sha256, cancellationToken);
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[git] source bundle of {build.Tag} staged for the parts ({new FileInfo(path).Length} bytes, sha256 {sha256})"));
+        File.Delete(path);
+        return sha256;
+    }
+
+    /// <summary>
+    /// A part's checkout of the planned commit: from the build's source bundle when it has one, else (or when the bundle is
+    /// gone or unusable, which the log says) from the forge.
+    /// </summary>
+    public async Task<SourceCheckout> FetchForPartAsync(Build build, string directory, string work, IBuildLog log, CancellationToken cancellationToken)
+    {
+        if (build.SourceBundleSha256 is { } sha256 && build.ResolvedCommit is { } commit)
+        {
+            var path = Path.Combine(work, BundleName);
+            try
+            {
+                await DownloadBundleAsync(build.Id, sha256, path, cancellationToken);
+                return await sources.FetchBundleAsync(path, build.Tag, commit, directory, log, cancellationToken);
+            }
+            catch (SourceBundleException ex)
+            {
+                log.WriteLine($"[git] the build's source bundle cannot be used ({ex.Message}); cloning from the forge");
+                BuildJob.TryDelete(directory);
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        }
+
+        return await FetchAsync(build, directory, log, cancellationToken);
+    }
+
+    private async Task DownloadBundleAsync(long buildId, string sha256, string path, CancellationToken cancellationToken)
+    {
+        var content = await artifacts.OpenSourceBundleAsync(buildId, sha256, cancellationToken)
+            ?? throw new SourceBundleException($"it is missing from the artifact store (sha256 {sha256})");
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        await using (content.Stream)
+        await using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+        {
+            var buffer = new byte[81920];
+            int read;
+            while ((read = await content.Stream.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+                await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            }
+        }
+
+        var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+        if (actual != sha256)
+        {
+            throw new SourceBundleException($"its bytes have sha256 {actual}, not the {sha256} the plan recorded");
+        }
     }
 }

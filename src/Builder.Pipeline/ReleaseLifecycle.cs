@@ -99,16 +99,19 @@ public sealed partial class ReleaseLifecycle(
     }
 
     /// <summary>
-    /// Ends planning: records the parts and releases the planning lease in one transaction, then enqueues each part.
-    /// False (nothing recorded): the lease is no longer this run's.
+    /// Ends planning: records the parts, the project's settings and the staged source bundle (null: none), and releases the
+    /// planning lease in one transaction, then enqueues each part. False (nothing recorded): the lease is no longer this run's.
     /// </summary>
-    public async Task<bool> RecordPlanAsync(long buildId, string lease, IReadOnlyList<BuildPart> parts, CancellationToken cancellationToken)
+    public async Task<bool> RecordPlanAsync(
+        long buildId, string lease, IReadOnlyList<BuildPart> parts, ProjectBuildSettings settings, string? sourceBundleSha256, CancellationToken cancellationToken)
     {
+        var plannedSettings = settings.ToJson();
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             var updated = await db.Builds.Where(b => b.Id == buildId && b.State == BuildState.Running && b.LeaseOwner == lease)
-                .ExecuteUpdateAsync(u => u.SetProperty(b => b.LeaseOwner, (string?)null).SetProperty(b => b.HeartbeatAt, (DateTimeOffset?)null), cancellationToken);
+                .ExecuteUpdateAsync(u => u.SetProperty(b => b.LeaseOwner, (string?)null).SetProperty(b => b.HeartbeatAt, (DateTimeOffset?)null)
+                    .SetProperty(b => b.PlannedSettings, plannedSettings).SetProperty(b => b.SourceBundleSha256, sourceBundleSha256), cancellationToken);
             if (updated == 0)
             {
                 return false;
@@ -541,7 +544,7 @@ public sealed partial class ReleaseLifecycle(
 
     /// <summary>
     /// Removes what the build's parts staged, objects first, then their rows (an object whose removal failed keeps its
-    /// row, which names it).
+    /// row, which names it), and the build's source bundle.
     /// </summary>
     public async Task DropStagedAsync(long buildId, CancellationToken cancellationToken)
     {
@@ -549,6 +552,10 @@ public sealed partial class ReleaseLifecycle(
         var staged = await db.StagedFiles.AsNoTracking().Where(f => f.BuildId == buildId).ToListAsync(cancellationToken);
         await artifacts.DropStagedAsync(staged, cancellationToken);
         await db.StagedFiles.Where(f => f.BuildId == buildId).ExecuteDeleteAsync(cancellationToken);
+        if (await db.Builds.Where(b => b.Id == buildId).Select(b => b.SourceBundleSha256).SingleOrDefaultAsync(cancellationToken) is { } bundle)
+        {
+            await artifacts.DropSourceBundleAsync(buildId, bundle, cancellationToken);
+        }
     }
 
     private async Task EnqueuePartAsync(long partId, string architecture)

@@ -116,6 +116,31 @@ public sealed class BuildMatrixTests
     }
 
     [Fact]
+    public void The_project_settings_a_build_records_are_read_back_as_planned()
+    {
+        var plan = Plan(Cibw("""
+            build = "cp31*"
+            before-build = "pip install cython"
+            environment = { ACME_FAST = "1" }
+            test-command = "pytest {project}/tests"
+            test-requires = ["pytest", "hypothesis"]
+            test-skip = "cp312-*"
+            """));
+
+        var recorded = plan.Project.ToJson();
+        var read = ProjectBuildSettings.FromJson(recorded);
+
+        Assert.Equal("pip install cython", read.BeforeBuild);
+        Assert.Equal(plan.Project.Environment, read.Environment);
+        Assert.NotNull(read.Environment);
+        Assert.Equal("pytest {project}/tests", read.TestCommand);
+        Assert.Equal(["pytest", "hypothesis"], read.TestRequires);
+        Assert.Equal(["cp312-manylinux_x86_64"], read.TestSkip);
+        Assert.Equal(recorded, read.ToJson());
+        Assert.Equal(ProjectBuildSettings.None.ToJson(), ProjectBuildSettings.FromJson(ProjectBuildSettings.None.ToJson()).ToJson());
+    }
+
+    [Fact]
     public void A_selection_that_leaves_nothing_fails_naming_the_settings()
     {
         var ex = Assert.Throws<BuildStepException>(() => Plan(Cibw("""

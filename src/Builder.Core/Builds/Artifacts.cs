@@ -80,7 +80,8 @@ public readonly record struct ServedArtifact(string Project, string Filename, bo
 /// <summary>
 /// The one owner of the storage layout: distribution files under "{project}/{filename}", their PEP 658 core metadata
 /// sidecars under "{project}/{filename}.metadata", a build part's staged files under
-/// "_staging-{build}/{sha256}-{filename}" (a wheel's staged sidecar beside it, with ".metadata"), and files kept from the upstream index under
+/// "_staging-{build}/{sha256}-{filename}" (a wheel's staged sidecar beside it, with ".metadata"; the build's git bundle as
+/// "_staging-{build}/source-{sha256}.bundle"), and files kept from the upstream index under
 /// "_upstream-{project}/{sha256}-{filename}" (keys no project can own: normalized names never start with "_"). Nothing
 /// else formats a key; projects are normalized names.
 /// </summary>
@@ -98,6 +99,10 @@ public sealed class PackageArtifacts(IArtifactStore store)
     /// </summary>
     private static string StagingKey(long buildId, string filename, string sha256) =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"_staging-{buildId}/{sha256}-{filename}");
+
+    /// <summary>The git bundle of a build's source (<see cref="Build.SourceBundleSha256"/>), by content, beside its staged files.</summary>
+    private static string SourceBundleKey(long buildId, string sha256) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"_staging-{buildId}/source-{sha256}.bundle");
 
     /// <summary>A staged wheel's core metadata sidecar: beside the staged file, named after it (the file's sha256).</summary>
     private static string StagedMetadataKey(long buildId, string filename, string sha256) => StagingKey(buildId, filename, sha256) + MetadataSuffix;
@@ -241,6 +246,21 @@ public sealed class PackageArtifacts(IArtifactStore store)
                     $"staged file {staged.Filename}{what} of part {staged.PartId} holds bytes with sha256 {result.SourceSha256 ?? "unknown"}, not the {sha256} its part recorded ({stagingKey}); nothing was published");
         }
     }
+
+    /// <summary>Stages the git bundle the plan made of the build's source, for the build's parts.</summary>
+    public async Task StageSourceBundleAsync(long buildId, string path, string sha256, CancellationToken cancellationToken)
+    {
+        await using var source = OpenSource(path);
+        await store.PutAsync(SourceBundleKey(buildId, sha256), source, source.Length, sha256, cancellationToken);
+    }
+
+    /// <summary>The build's staged source bundle (null: not stored, or already dropped).</summary>
+    public Task<ArtifactContent?> OpenSourceBundleAsync(long buildId, string sha256, CancellationToken cancellationToken) =>
+        store.OpenReadAsync(SourceBundleKey(buildId, sha256), cancellationToken);
+
+    /// <summary>Removes the build's staged source bundle (absent is fine).</summary>
+    public Task DropSourceBundleAsync(long buildId, string sha256, CancellationToken cancellationToken) =>
+        store.DeleteAsync(SourceBundleKey(buildId, sha256), cancellationToken);
 
     /// <summary>Where a staged file is, for messages and tests ("_staging-7/ab12-acme-1.0.tar.gz").</summary>
     public static string DescribeStaged(BuildPart part, string filename, string sha256) => StagingKey(part.BuildId, filename, sha256);

@@ -124,6 +124,19 @@ public sealed class Build
     /// <summary>The commit the tag resolved to when the job cloned it.</summary>
     public string? ResolvedCommit { get; set; }
 
+    /// <summary>
+    /// The project's build settings as the plan read them from its pyproject.toml (<see cref="ProjectBuildSettings.ToJson"/>):
+    /// every part builds with these and never plans again. Null for a build planned before they were recorded.
+    /// </summary>
+    public string? PlannedSettings { get; set; }
+
+    /// <summary>
+    /// The sha256 of the git bundle of the tag that the plan staged in the artifact store: every part (on any worker host)
+    /// starts from it instead of cloning from the forge. Null: there is none (the plan's host has no git command), and
+    /// each part clones.
+    /// </summary>
+    public string? SourceBundleSha256 { get; set; }
+
     public string? DeliveryId { get; set; }
 
     public string? Project { get; set; }

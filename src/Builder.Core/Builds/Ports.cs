@@ -11,11 +11,28 @@ public sealed record SourceRequest(string CloneUrl, string Tag, string Delivered
 
 public sealed record SourceCheckout(string CommitSha);
 
-/// <summary>Fetches a repository's tree at a tag into a directory.</summary>
+/// <summary>
+/// Fetches a repository's tree at a tag into a directory: from its forge once per build (the plan), and from a git bundle
+/// of that fetch for every part, so a build of N parts asks the forge once.
+/// </summary>
 public interface ISourceFetcher
 {
     Task<SourceCheckout> FetchAsync(SourceRequest request, string directory, IBuildLog log, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes a git bundle (<c>git bundle create</c>) of the tag and the history it reaches, from a checkout
+    /// <see cref="FetchAsync"/> made.
+    /// </summary>
+    /// <exception cref="SourceBundleException">the bundle could not be made (no git command on this host, ...).</exception>
+    Task BundleAsync(string checkout, string tag, string bundlePath, CancellationToken cancellationToken);
+
+    /// <summary>Checks out the tag from a bundle <see cref="BundleAsync"/> wrote, after checking that it points at <paramref name="commitSha"/>.</summary>
+    /// <exception cref="SourceBundleException">the bundle could not be read, or its tag points elsewhere.</exception>
+    Task<SourceCheckout> FetchBundleAsync(string bundlePath, string tag, string commitSha, string directory, IBuildLog log, CancellationToken cancellationToken);
 }
+
+/// <summary>A source bundle could not be made or read: the caller fetches from the forge instead, and says so in the log.</summary>
+public sealed class SourceBundleException(string message, Exception? inner = null) : Exception(message, inner);
 
 public sealed record WheelBuildRequest(long BuildId, string Architecture, string SourceDirectory, string OutputDirectory, bool IncludeSdist)
 {
@@ -42,6 +59,14 @@ public sealed record WheelBuildRequest(long BuildId, string Architecture, string
 public sealed record ProjectBuildSettings(string? BeforeBuild, string? Environment, string? TestCommand, IReadOnlyList<string> TestRequires)
 {
     public static readonly ProjectBuildSettings None = new(null, null, null, []);
+
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web);
+
+    /// <summary>As the build records them (<see cref="Build.PlannedSettings"/>).</summary>
+    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this, Json);
+
+    public static ProjectBuildSettings FromJson(string json) =>
+        System.Text.Json.JsonSerializer.Deserialize<ProjectBuildSettings>(json, Json) ?? throw new FormatException("recorded build settings are null");
 
     /// <summary>Identifiers of this build whose wheels are not tested (cibuildwheel's <c>test-skip</c>, resolved).</summary>
     public IReadOnlyList<string> TestSkip { get; init; } = [];

@@ -172,6 +172,53 @@ public sealed class PrivateCloneFaultTests : IAsyncLifetime
         Assert.Contains("acme/annotated", JsonDocument.Parse(registration).RootElement.GetProperty("name").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_bundle_of_the_plans_clone_checks_out_the_tag_for_a_part_without_asking_the_host_again(bool annotated)
+    {
+        var (url, repo, name) = annotated ? (AnnotatedUrl, _annotated, "annotated") : (LightweightUrl, _lightweight, "lightweight");
+        var fetcher = new LibGit2SharpSourceFetcher();
+        var log = new CollectingBuildLog();
+        var clone = Path.Combine(_root, $"bundle-{name}-plan");
+        await fetcher.FetchAsync(new SourceRequest(url, repo.Tag, annotated ? repo.TagObjectSha : repo.CommitSha, new CloneCredentials(User, Password)), clone, log, CancellationToken.None);
+        var bundle = Path.Combine(_root, $"{name}.bundle");
+        await fetcher.BundleAsync(clone, repo.Tag, bundle, CancellationToken.None);
+        var asked = RequestCount();
+
+        var part = Path.Combine(_root, $"bundle-{name}-part");
+        var checkout = await fetcher.FetchBundleAsync(bundle, repo.Tag, repo.CommitSha, part, log, CancellationToken.None);
+
+        Assert.Equal(repo.CommitSha, checkout.CommitSha);
+        Assert.Equal(asked, RequestCount());
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(clone, "pyproject.toml")), await File.ReadAllTextAsync(Path.Combine(part, "pyproject.toml")));
+        Assert.Contains($"[git] checked out {repo.Tag} at {repo.CommitSha} from the build's source bundle", log.Text, StringComparison.Ordinal);
+        // The bundle holds the tag alone (its object for an annotated tag), and the part's checkout is a repository in which
+        // tools that version from git (setuptools-scm, hatch-vcs) find the tag on HEAD.
+        var heads = (await Shell.RunAsync("git", ["bundle", "list-heads", bundle])).EnsureSuccess("git bundle list-heads").StandardOutput.Trim();
+        Assert.Equal($"{(annotated ? repo.TagObjectSha : repo.CommitSha)} refs/tags/{repo.Tag}", heads);
+        var described = (await Shell.GitAsync(part, "describe", "--tags", "--exact-match", "HEAD")).EnsureSuccess("git describe").StandardOutput.Trim();
+        Assert.Equal(repo.Tag, described);
+
+        // A bundle whose tag is not the planned commit, and bytes that are no bundle, are refused with the reason.
+        var moved = await Assert.ThrowsAsync<SourceBundleException>(() => fetcher.FetchBundleAsync(
+            bundle, repo.Tag, new string('0', 40), Path.Combine(_root, $"bundle-{name}-moved"), log, CancellationToken.None));
+        Assert.Equal($"the source bundle's tag '{repo.Tag}' does not point at the planned commit {new string('0', 40)}", moved.Message);
+        var garbage = Path.Combine(_root, $"{name}.garbage");
+        await File.WriteAllTextAsync(garbage, "not a bundle");
+        var broken = await Assert.ThrowsAsync<SourceBundleException>(() => fetcher.FetchBundleAsync(
+            garbage, repo.Tag, repo.CommitSha, Path.Combine(_root, $"bundle-{name}-broken"), log, CancellationToken.None));
+        Assert.StartsWith("git fetch exited with ", broken.Message, StringComparison.Ordinal);
+    }
+
+    private int RequestCount()
+    {
+        lock (_host.Requests)
+        {
+            return _host.Requests.Count;
+        }
+    }
+
     private int WrongAttempts()
     {
         lock (_host.Requests)

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using Builder.Core.Builds;
 using Builder.Tests.Integration.Fixtures;
 using Builder.Tests.Integration.Infrastructure;
 
@@ -14,6 +15,8 @@ namespace Builder.Tests.Integration.EndToEnd;
 public sealed class Aarch64EmulationTests : IAsyncLifetime
 {
     private const string Aarch64Image = "builder-local/manylinux-aarch64:latest";
+    private const string GitUser = "git";
+    private const string GitPassword = "aarch64-host-password";
 
     // ELF header (System V ABI, "ELF Header"): e_ident[EI_CLASS] at 4 (2 = 64-bit), e_ident[EI_DATA] at 5
     // (1 = little-endian), e_machine at 18 (2 bytes in that byte order); EM_AARCH64 is 183.
@@ -37,7 +40,9 @@ public sealed class Aarch64EmulationTests : IAsyncLifetime
     [Fact]
     public async Task A_c_extension_is_built_for_aarch64_under_emulation_and_imports_there()
     {
-        var git = await GitRepositories.CreateAsync(Path.Combine(_root, "repo"), PythonProjects.CExtension("fastadd", "4.0.0"), "v4.0.0");
+        // A private git host on loopback that counts what it is asked: the two parts must not clone it again.
+        var git = await GitRepositories.CreateAsync(Path.Combine(_root, "repos", "fastadd"), PythonProjects.CExtension("fastadd", "4.0.0"), "v4.0.0");
+        await using var host = await GitHttpServer.StartAsync(Path.Combine(_root, "repos"), GitUser, GitPassword);
         var settings = new Dictionary<string, string>(BuilderInstance.Embedded(Path.Combine(_root, "data")))
         {
             ["Builder__Build__Architectures__0"] = "x86_64",
@@ -51,7 +56,7 @@ public sealed class Aarch64EmulationTests : IAsyncLifetime
         };
         await using var web = await BuilderProcess.StartWebAsync(settings);
         var client = BuilderInstance.Client(web);
-        var repository = await client.RegisterAsync("acme/fastadd", git.CloneUrl);
+        var repository = await client.RegisterAsync("acme/fastadd", host.Url + "/fastadd/origin.git", credentials: new CloneCredentials(GitUser, GitPassword));
         var build = await client.WaitForBuildAsync(await client.PushTagAsync(repository, git), TimeSpan.FromMinutes(20));
 
         var files = await ReleaseAssertions.AssertPublishedAsync(client, build, "fastadd", "4.0.0");
@@ -71,6 +76,18 @@ public sealed class Aarch64EmulationTests : IAsyncLifetime
         var log = await client.GetLogAsync(build.Id);
         Assert.Contains("[plan] aarch64: cp310-manylinux_aarch64, cp311-manylinux_aarch64\n", log, StringComparison.Ordinal);
         Assert.Contains("skipping cp310-cp310: not in this image", log, StringComparison.Ordinal);
+
+        // Two parts, one fetch from the forge: the plan's clone (one git-upload-pack); both parts checked the commit out
+        // from the build's source bundle, which went with the rest of the staging area once the release was published.
+        lock (host.Requests)
+        {
+            Assert.Equal(1, host.Requests.Count(r => r.StartsWith("POST /fastadd/origin.git/git-upload-pack ", StringComparison.Ordinal) && r.EndsWith("auth=ok", StringComparison.Ordinal)));
+        }
+
+        var fromBundle = $"[git] checked out v4.0.0 at {git.CommitSha} from the build's source bundle";
+        Assert.True(log.Split('\n').Count(l => l.StartsWith(fromBundle, StringComparison.Ordinal)) == 2, $"expected both parts to say: {fromBundle}\n{log}");
+        Assert.DoesNotContain(Directory.EnumerateFiles(Path.Combine(_root, "data", "files"), "*", SearchOption.AllDirectories),
+            f => f.Contains($"{Path.DirectorySeparatorChar}_staging-", StringComparison.Ordinal));
 
         // The published file, as pip would download it.
         var downloads = Path.Combine(_root, "wheels");

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Builder.Core.Builds;
 using Builder.Core.Webhooks;
 
 namespace Builder.Tests.Integration.Infrastructure;
@@ -16,11 +17,15 @@ public sealed class BuilderClient(HttpClient http, string adminToken)
 {
     public HttpClient Http => http;
 
-    public async Task<RegisteredRepository> RegisterAsync(string name, string cloneUrl, string? webhookSecret = null, string[]? relayProjects = null)
+    /// <param name="credentials">The clone's credentials (a private git host on loopback); the repository then reports no statuses.</param>
+    public async Task<RegisteredRepository> RegisterAsync(string name, string cloneUrl, string? webhookSecret = null, string[]? relayProjects = null, CloneCredentials? credentials = null)
     {
+        object registration = credentials is null
+            ? new { provider = "github", name, cloneUrl, webhookSecret, relayProjects }
+            : new { provider = "github", name, cloneUrl, webhookSecret, relayProjects, credentials = new { username = credentials.Username, token = credentials.Token }, reportStatus = false };
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/repositories")
         {
-            Content = JsonContent.Create(new { provider = "github", name, cloneUrl, webhookSecret, relayProjects }),
+            Content = JsonContent.Create(registration),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);
         using var response = await http.SendAsync(request);

@@ -129,6 +129,13 @@ internal sealed class LifecycleHost : IAsyncDisposable
             log.WriteLine($"[git] checked out {request.Tag} at {request.DeliveredSha}");
             return Task.FromResult(new SourceCheckout(request.DeliveredSha));
         }
+
+        // No bundle: every part fetches (here: pretends to) as the plan did.
+        public Task BundleAsync(string checkout, string tag, string bundlePath, CancellationToken cancellationToken) =>
+            throw new SourceBundleException("the test's fetcher makes no bundle");
+
+        public Task<SourceCheckout> FetchBundleAsync(string bundlePath, string tag, string commitSha, string directory, IBuildLog log, CancellationToken cancellationToken) =>
+            throw new NotSupportedException("no bundle was made");
     }
 }
 

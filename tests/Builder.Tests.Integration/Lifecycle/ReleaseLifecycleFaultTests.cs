@@ -248,8 +248,8 @@ public sealed class ReleaseLifecycleFaultTests(ITestOutputHelper output)
             var startedOnce = await lifecycle.StartPlanAsync(buildId, mine, CancellationToken.None);
             var startedTwice = await lifecycle.StartPlanAsync(buildId, other, CancellationToken.None);
             var parts = new List<BuildPart> { new() { BuildId = buildId, Architecture = "x86_64", Identifiers = "cp312-manylinux_x86_64" } };
-            var plannedByOther = await lifecycle.RecordPlanAsync(buildId, other, parts, CancellationToken.None);
-            Assert.True(await lifecycle.RecordPlanAsync(buildId, mine, parts, CancellationToken.None));
+            var plannedByOther = await lifecycle.RecordPlanAsync(buildId, other, parts, ProjectBuildSettings.None, null, CancellationToken.None);
+            Assert.True(await lifecycle.RecordPlanAsync(buildId, mine, parts, ProjectBuildSettings.None, null, CancellationToken.None));
             var failed = await lifecycle.FailAsync(buildId, "the test failed it");
             var failedAgain = await lifecycle.FailAsync(buildId, "and again");
             var cancelledAfter = await lifecycle.CancelTagAsync(repository, "v6.0.0", CancellationToken.None);

@@ -188,6 +188,12 @@ public sealed class WorkerFaultTests(TwoWorkerInstallation installation, ITestOu
         Assert.True(log.Split('\n').Count(l => l.Contains(removal, StringComparison.Ordinal)) == 1, $"expected the log to say once: {removal}\n{log}");
         output.WriteLine("log: " + log.Split('\n').Single(l => l.Contains(removal, StringComparison.Ordinal)));
 
+        // The repository was cloned once, by the plan; both runs of the part, the killed one and the takeover on the
+        // other worker, checked the commit out from the build's source bundle in the artifact store.
+        Assert.Equal(1, log.Split('\n').Count(l => l.StartsWith("[git] cloning ", StringComparison.Ordinal)));
+        var fromBundle = $"[git] checked out v1.0.0 at {git.CommitSha} from the build's source bundle";
+        Assert.True(log.Split('\n').Count(l => l.StartsWith(fromBundle, StringComparison.Ordinal)) == 2, $"expected two parts' runs to say: {fromBundle}\n{log}");
+
         await installation.EnsureWorkersAsync();
     }
 

@@ -306,6 +306,9 @@ namespace Builder.Data.Migrations.Postgres
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<string>("PlannedSettings")
+                        .HasColumnType("text");
+
                     b.Property<string>("Project")
                         .HasColumnType("text");
 
@@ -325,6 +328,9 @@ namespace Builder.Data.Migrations.Postgres
 
                     b.Property<long?>("RetryOf")
                         .HasColumnType("bigint");
+
+                    b.Property<string>("SourceBundleSha256")
+                        .HasColumnType("text");
 
                     b.Property<DateTimeOffset?>("StartedAt")
                         .HasColumnType("timestamp with time zone");

@@ -291,6 +291,9 @@ namespace Builder.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("PlannedSettings")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Project")
                         .HasColumnType("TEXT");
 
@@ -310,6 +313,9 @@ namespace Builder.Data.Migrations.Sqlite
 
                     b.Property<long?>("RetryOf")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("SourceBundleSha256")
+                        .HasColumnType("TEXT");
 
                     b.Property<DateTimeOffset?>("StartedAt")
                         .HasColumnType("TEXT");

@@ -1,0 +1,38 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Builder.Data.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class SourceBundle : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "PlannedSettings",
+                table: "builder_builds",
+                type: "text",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "SourceBundleSha256",
+                table: "builder_builds",
+                type: "text",
+                nullable: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "PlannedSettings",
+                table: "builder_builds");
+
+            migrationBuilder.DropColumn(
+                name: "SourceBundleSha256",
+                table: "builder_builds");
+        }
+    }
+}
