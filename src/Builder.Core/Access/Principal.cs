@@ -51,4 +51,11 @@ public sealed record Principal(string Id, PrincipalKind Kind, AccessRights Right
     public string? PersonName { get; init; }
 
     public bool IsAnonymous => Kind == PrincipalKind.Anonymous;
+
+    /// <summary>
+    /// May browse the index at all (its pages, the catalog, the web UI's packages): anyone with credentials, whose rights
+    /// then decide what each project shows, and callers without only when <c>Builder:Access:AnonymousRead</c> opens the
+    /// index. The one rule: every route and page that says no asks for credentials.
+    /// </summary>
+    public bool MayBrowse => !IsAnonymous || Rights.ReadsEverything;
 }

@@ -36,7 +36,7 @@ internal static class CatalogEndpoints
         string? q, string? page, string? pageSize, HttpContext context, ProjectCatalog catalog, CancellationToken cancellationToken)
     {
         var principal = context.Principal();
-        if (principal.IsAnonymous && !principal.Rights.ReadsEverything)
+        if (!principal.MayBrowse)
         {
             return RequestPrincipal.Challenge();
         }
@@ -55,7 +55,7 @@ internal static class CatalogEndpoints
     private static async Task<IResult> GetProjectAsync(string project, HttpContext context, ProjectCatalog catalog, CancellationToken cancellationToken)
     {
         var principal = context.Principal();
-        if (principal.IsAnonymous && !principal.Rights.ReadsEverything)
+        if (!principal.MayBrowse)
         {
             return RequestPrincipal.Challenge();
         }

@@ -51,7 +51,7 @@ internal static class IndexEndpoints
     {
         var request = context.Request;
         var principal = context.Principal();
-        if (principal.IsAnonymous && !principal.Rights.ReadsEverything)
+        if (!principal.MayBrowse)
         {
             return RequestPrincipal.Challenge();
         }
@@ -70,7 +70,7 @@ internal static class IndexEndpoints
     {
         var request = context.Request;
         var principal = context.Principal();
-        if (principal.IsAnonymous && !principal.Rights.ReadsEverything)
+        if (!principal.MayBrowse)
         {
             return RequestPrincipal.Challenge();
         }
@@ -117,7 +117,7 @@ internal static class IndexEndpoints
         UpstreamProxy upstream, IOptions<StorageOptions> redirects, BuilderMetrics metrics, CancellationToken cancellationToken)
     {
         var principal = context.Principal();
-        if (principal.IsAnonymous && !principal.Rights.ReadsEverything)
+        if (!principal.MayBrowse)
         {
             return RequestPrincipal.Challenge();
         }

@@ -29,7 +29,7 @@ internal static class PypiJsonEndpoints
     {
         var request = context.Request;
         var principal = context.Principal();
-        if (principal.IsAnonymous && !principal.Rights.ReadsEverything)
+        if (!principal.MayBrowse)
         {
             return RequestPrincipal.Challenge();
         }

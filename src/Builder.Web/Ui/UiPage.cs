@@ -16,11 +16,8 @@ public abstract class UiPage : PageModel
 
     public bool SignedIn => !Viewer.IsAnonymous;
 
-    /// <summary>
-    /// May look at packages: anyone with credentials (what they see is their rights' business), and visitors without
-    /// when <c>Builder:Access:AnonymousRead</c> opens the index; others are asked to sign in.
-    /// </summary>
-    protected bool MayBrowse => SignedIn || Viewer.Rights.Grants.Any();
+    /// <summary>May look at packages (<see cref="Principal.MayBrowse"/>); others are asked to sign in.</summary>
+    protected bool MayBrowse => Viewer.MayBrowse;
 
     /// <summary>Set when the page answers with a problem instead of itself (404, 403): the sentence shown.</summary>
     public string? Problem { get; private set; }
