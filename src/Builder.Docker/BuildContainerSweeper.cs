@@ -1,6 +1,5 @@
 using Builder.Core.Configuration;
 using Docker.DotNet;
-using Docker.DotNet.Models;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

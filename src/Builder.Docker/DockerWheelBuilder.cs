@@ -1,9 +1,7 @@
 using System.Formats.Tar;
-using System.Text;
 using Builder.Core.Builds;
 using Builder.Core.Configuration;
 using Docker.DotNet;
-using Docker.DotNet.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

@@ -1,6 +1,5 @@
 using Builder.Core.Builds;
 using Builder.Core.Configuration;
-using Builder.Core.Packaging;
 using Builder.Data;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Builder.Core.Builds;
 using Builder.Core.Packaging;
 
 namespace Builder.Pipeline;

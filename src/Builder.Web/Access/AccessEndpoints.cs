@@ -3,7 +3,6 @@ using Builder.Access;
 using Builder.Core.Access;
 using Builder.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace Builder.Web.Access;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using Builder.Core.Access;
-using Microsoft.AspNetCore.HttpOverrides;
 
 namespace Builder.Web.Access;
 

@@ -6,7 +6,6 @@ using Builder.Core.Builds;
 using Builder.Data;
 using Builder.Pipeline;
 using Builder.Web.Access;
-using Builder.Web.Index;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 

@@ -20,7 +20,7 @@ internal sealed record ImportReport(int Imported, int AlreadyPresent, int Skippe
 /// </summary>
 /// <remarks>
 /// Files are inspected in parallel (one per core). A project is published as soon as its last file is inspected, in one
-/// <see cref="ReleasePublisher.PublishAsync"/> call per project (chunks of <see cref="MaxBatch"/> for huge projects) and
+/// <see cref="ReleasePublisher.PublishAsync(IReadOnlyList{CheckedFile}, long?, CancellationToken)"/> call per project (chunks of <see cref="MaxBatch"/> for huge projects) and
 /// a fresh DI scope each, so EF's change tracker never outlives a batch. A refused batch (a name published with other
 /// bytes, or deleted) is retried file by file, so one bad file keeps only itself out.
 /// </remarks>

@@ -11,7 +11,7 @@ namespace Builder.Web.Ui;
 /// <para>Classes: <c>a-bold</c> (SGR 1), <c>a-dim</c> (2), <c>a-italic</c> (3), <c>a-underline</c> (4, and 4:1..4:5),
 /// <c>a-fg0</c>..<c>a-fg15</c> (30-37, 90-97), <c>a-bg0</c>..<c>a-bg15</c> (40-47, 100-107). 256-colour (38;5;n, 48;5;n)
 /// and true colours (38;2;r;g;b, also the colon forms 38:5:n, 38:2::r:g:b and 38:2:r:g:b) become the nearest of the 16
-/// (<see cref="Nearest16"/>). Resets: 0 (or an empty SGR), 22 (bold and dim), 23, 24 (and 4:0), 39, 49. Other SGR
+/// (<see cref="Nearest16(int, int, int)"/>). Resets: 0 (or an empty SGR), 22 (bold and dim), 23, 24 (and 4:0), 39, 49. Other SGR
 /// codes (blink, inverse, strike, ...) are ignored.</para>
 /// <para>Removed: CSI sequences other than SGR (cursor moves, erase, private modes), OSC (titles, hyperlinks; to BEL or
 /// ST), DCS/SOS/PM/APC strings, two-character escapes (<c>ESC 7</c>, <c>ESC ( B</c>), a lone ESC, the 8-bit C1 forms

@@ -79,7 +79,7 @@ public sealed class LogSection
 
 /// <summary>
 /// A build's log as the build page shows it: one section per step (<see cref="LogLinePrefix"/>), each with the lines'
-/// numbers in the raw log and the step's state, rendered as folding <c>&lt;details&gt;</c> (<see cref="WriteHtml"/>).
+/// numbers in the raw log and the step's state, rendered as folding <c>&lt;details&gt;</c> (<see cref="WriteHtml(TextWriter, int?)"/>).
 /// Ui/Assets/js/log.js then follows the build from <see cref="LastChunkId"/> on and adds to the same markup.
 /// </summary>
 /// <remarks>
@@ -196,7 +196,7 @@ public sealed partial class BuildLogView
         writer.Write("</div>\n");
     }
 
-    /// <summary><see cref="WriteHtml"/> for a Razor page (<c>@Model.Log.ToHtml()</c>): written straight to the response.</summary>
+    /// <summary><see cref="WriteHtml(TextWriter)"/> for a Razor page (<c>@Model.Log.ToHtml()</c>): written straight to the response.</summary>
     public IHtmlContent ToHtml() => new WrittenHtml(WriteHtml);
 
     /// <summary><see cref="WriteHtml(TextWriter, int?)"/> for a Razor page.</summary>

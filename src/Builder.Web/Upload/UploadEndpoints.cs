@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Builder.Access;
 using Builder.Core.Access;
 using Builder.Core.Configuration;

@@ -10,7 +10,7 @@ public sealed record BuildsCancelled(IReadOnlyList<long> Cancelled);
 /// The webhook edge for every forge: read the raw bytes, parse the forge's payload (<see cref="ForgeDelivery"/>),
 /// find the repository by (provider, name) — the payload's instance first — and check the delivery's signature with
 /// its secret, then build, cancel, answer a ping or ignore; every delivery is recorded with what it did
-/// (<see cref="WebhookDelivery"/>). No build work happens in the request, except resolving a tag that a create or
+/// (<see cref="Core.Builds.WebhookDelivery"/>). No build work happens in the request, except resolving a tag that a create or
 /// release event names without its commit.
 /// </summary>
 internal static partial class WebhookEndpoints

@@ -4,7 +4,6 @@ using Builder.Core.Forges;
 using Builder.Core.Webhooks;
 using Builder.Data;
 using Builder.Pipeline;
-using Builder.Web.Api;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 

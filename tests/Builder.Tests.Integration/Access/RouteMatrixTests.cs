@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using Builder.Tests.Integration.Infrastructure;
 using Builder.Tests.Integration.Upload;
 using Builder.Web.Ui;
-using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 

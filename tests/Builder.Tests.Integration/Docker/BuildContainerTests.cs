@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
-using Builder.Core.Builds;
 using Builder.Tests.Integration.Infrastructure;
 
 namespace Builder.Tests.Integration.Docker;

@@ -6,7 +6,6 @@ using Builder.Tests.Integration.Infrastructure;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace Builder.Tests.Integration.Docker;
 

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Builder.Core.Builds;
 using Builder.Core.Forges;
-using Builder.Forges;
 using static Builder.Tests.Integration.Forges.ForgeTestKit;
 
 namespace Builder.Tests.Integration.Forges;

@@ -1,4 +1,3 @@
-using System.Net;
 using Builder.Tests.Integration.Infrastructure;
 
 namespace Builder.Tests.Integration.Lifecycle;

@@ -3,8 +3,6 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Builder.Tests.Integration.Host;
 using Builder.Tests.Integration.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace Builder.Tests.Integration.Upload;
 
