@@ -51,8 +51,10 @@ public sealed partial class BuildJob(
             log.WriteLine($"[builder] build {buildId}: {build.Repository!.Name} tag {build.Tag} ({build.CommitSha}), attempt {build.Attempts}");
             await PlanAsync(build, lease, work, log, run.Token);
         }
-        catch (BuildStepException ex)
+        catch (Exception ex) when (ex is BuildStepException or ArtifactStoreUnavailableException)
         {
+            // The store's own retries (staging the source bundle) already waited out Builder:Storage:RetrySeconds, as a
+            // part's staging does: planning again would not help.
             log.WriteLine($"[builder] FAILED: {ex.Message}");
             await lifecycle.FailAsync(buildId, ex.Message);
         }
