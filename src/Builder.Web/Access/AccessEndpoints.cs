@@ -2,6 +2,7 @@ using System.Globalization;
 using Builder.Access;
 using Builder.Core.Access;
 using Builder.Data;
+using Builder.Web.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Builder.Web.Access;
@@ -46,13 +47,12 @@ internal static class AccessEndpoints
     {
         if (body is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
-                detail: "the body must be JSON: {\"name\":\"ci-reader\",\"scopes\":[\"read\"],\"projects\":[\"acme-*\"],\"expiresAt\":\"2027-01-01T00:00:00Z\"}");
+            return Problems.BadRequest("the body must be JSON: {\"name\":\"ci-reader\",\"scopes\":[\"read\"],\"projects\":[\"acme-*\"],\"expiresAt\":\"2027-01-01T00:00:00Z\"}");
         }
 
         var result = await service.CreateAsync(body, http.Principal(), http.Actor(), cancellationToken);
         return result.Token is null
-            ? TypedResults.Problem(statusCode: result.Status, detail: result.Problem)
+            ? Problems.Of(result.Status, result.Problem!)
             : TypedResults.Created($"{Tokens}/{result.Token.Id}", new CreatedTokenJson(result.Token, result.Secret!));
     }
 
@@ -66,36 +66,35 @@ internal static class AccessEndpoints
         await service.RevokeAsync(id, http.Principal(), http.Actor(), cancellationToken) is { } token ? TypedResults.Ok(token) : NoSuchToken(id);
 
     private static ProblemHttpResult NoSuchToken(long id) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"no token {id.ToString(CultureInfo.InvariantCulture)} (or not one of yours)");
+        Problems.NotFound($"no token {id.ToString(CultureInfo.InvariantCulture)} (or not one of yours)");
 
     private static async Task<IResult> CreatePersonAsync(PersonRequest? body, HttpContext http, PeopleService service, CancellationToken cancellationToken)
     {
         if (body is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
-                detail: "the body must be JSON: {\"userName\":\"alice\",\"password\":\"...\",\"roles\":[{\"role\":\"reader\",\"projects\":[\"acme-*\"]}]}");
+            return Problems.BadRequest("the body must be JSON: {\"userName\":\"alice\",\"password\":\"...\",\"roles\":[{\"role\":\"reader\",\"projects\":[\"acme-*\"]}]}");
         }
 
         var result = await service.CreateAsync(body, http.Actor(), cancellationToken);
         return result.Person is null
-            ? TypedResults.Problem(statusCode: result.Status, detail: result.Problem)
+            ? Problems.Of(result.Status, result.Problem!)
             : TypedResults.Created($"{People}/{Uri.EscapeDataString(result.Person.UserName)}", result.Person);
     }
 
     private static async Task<Results<Ok<PersonView>, ProblemHttpResult>> GetPersonAsync(string userName, PeopleService service, CancellationToken cancellationToken) =>
         await service.GetAsync(userName, cancellationToken) is { } person
             ? TypedResults.Ok(person)
-            : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"no person named '{userName}'");
+            : Problems.NotFound($"no person named '{userName}'");
 
     private static async Task<IResult> ChangePersonAsync(string userName, PersonRequest? body, HttpContext http, PeopleService service, CancellationToken cancellationToken)
     {
         if (body is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, detail: "the body must be JSON naming what to change: password, roles, displayName, email, disabled");
+            return Problems.BadRequest("the body must be JSON naming what to change: password, roles, displayName, email, disabled");
         }
 
         var result = await service.UpdateAsync(userName, body, http.Actor(), cancellationToken);
-        return result.Person is null ? TypedResults.Problem(statusCode: result.Status, detail: result.Problem) : TypedResults.Ok(result.Person);
+        return result.Person is null ? Problems.Of(result.Status, result.Problem!) : TypedResults.Ok(result.Person);
     }
 
     /// <summary>
@@ -110,7 +109,7 @@ internal static class AccessEndpoints
         var size = limit ?? DefaultPage;
         if (size is < 1 or > MaxPage)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, detail: $"'limit' must be between 1 and {MaxPage}");
+            return Problems.BadRequest($"'limit' must be between 1 and {MaxPage}");
         }
 
         var (events, nextBefore) = await AuditQuery.ReadAsync(db, new AuditFilter(principal, project, action, since, until, before), size, cancellationToken);

@@ -6,6 +6,7 @@ using Builder.Core.Builds;
 using Builder.Data;
 using Builder.Pipeline;
 using Builder.Web.Access;
+using Builder.Web.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -83,7 +84,7 @@ internal static class BuildEndpoints
     /// <summary>The one rule (<see cref="AccessRights.CanSeeBuild"/>), which <c>GET /api/builds</c> applies too.</summary>
     private static bool MaySee(Principal principal, Builder.Core.Builds.Build build) => principal.Rights.CanSeeBuild(build.Project, build.Version);
 
-    private static ProblemHttpResult NoSuchBuild(long id) => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"build {id} does not exist");
+    private static ProblemHttpResult NoSuchBuild(long id) => Problems.NotFound($"build {id} does not exist");
 
     private static async Task<Results<Ok<BuildResponse>, ProblemHttpResult>> GetAsync(long id, HttpContext context, BuilderDbContext db, CancellationToken cancellationToken)
     {
@@ -193,7 +194,7 @@ internal static class BuildEndpoints
     }
 
     private static ProblemHttpResult Conflict(Builder.Core.Builds.Build build, string detail) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, detail: detail, extensions: new Dictionary<string, object?> { ["state"] = BuildStates.Name(build.State) });
+        Problems.Of(StatusCodes.Status409Conflict, detail, new Dictionary<string, object?> { ["state"] = BuildStates.Name(build.State) });
 
     /// <summary>
     /// The build's output. Until the build is finished and its last lines are stored it follows the log (chunked
@@ -209,7 +210,7 @@ internal static class BuildEndpoints
         LogTargetFilter? filter = null;
         if (target is not null && !LogTargetFilter.TryParse(target, out filter))
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, detail: $"{LogTargetFilter.Usage}; got '{target}'");
+            return Problems.BadRequest($"{LogTargetFilter.Usage}; got '{target}'");
         }
 
         long? resumeAfter = null;
@@ -217,8 +218,7 @@ internal static class BuildEndpoints
         {
             if (!TryParseChunkId(lastEventId, out var fromQuery))
             {
-                return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
-                    detail: $"'lastEventId' is the id of the last event received (a whole number, as in its 'id:' field); got '{lastEventId}'");
+                return Problems.BadRequest($"'lastEventId' is the id of the last event received (a whole number, as in its 'id:' field); got '{lastEventId}'");
             }
 
             resumeAfter = fromQuery;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Builder.Web.Access;
 using Builder.Web.Catalog;
+using Builder.Web.Http;
 using Builder.Web.Index;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -43,7 +44,7 @@ internal static class CatalogEndpoints
 
         if (!ProjectCatalog.TryParsePaging(page, pageSize, out var number, out var size, out var problem))
         {
-            return BadRequest(problem!);
+            return Problems.BadRequest(problem!);
         }
 
         var list = await catalog.ListAsync(principal, q, number, size, cancellationToken);
@@ -70,7 +71,7 @@ internal static class CatalogEndpoints
     {
         if (!BuildFilter.TryParse(repository, project, state, limit, before, out var filter, out var problem))
         {
-            return BadRequest(problem!);
+            return Problems.BadRequest(problem!);
         }
 
         var list = await catalog.ListAsync(context.Principal(), filter, cancellationToken);
@@ -86,5 +87,4 @@ internal static class CatalogEndpoints
         return $"{route}?{query}";
     }
 
-    private static ProblemHttpResult BadRequest(string detail) => TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, detail: detail);
 }

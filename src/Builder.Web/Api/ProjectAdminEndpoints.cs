@@ -3,6 +3,7 @@ using Builder.Core.Builds;
 using Builder.Core.Packaging;
 using Builder.Data;
 using Builder.Web.Access;
+using Builder.Web.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -40,7 +41,7 @@ internal static class ProjectAdminEndpoints
     private static async Task<Results<Ok<FilesChanged>, ProblemHttpResult>> Answer(Task<FilesChangeResult> action)
     {
         var result = await action;
-        return result.Changed is { } changed ? TypedResults.Ok(changed) : TypedResults.Problem(statusCode: result.Status, detail: result.Problem);
+        return result.Changed is { } changed ? TypedResults.Ok(changed) : Problems.Of(result.Status, result.Problem!);
     }
 }
 

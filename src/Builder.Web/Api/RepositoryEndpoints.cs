@@ -9,6 +9,7 @@ using Builder.Core.Packaging;
 using Builder.Core.Webhooks;
 using Builder.Data;
 using Builder.Web.Access;
+using Builder.Web.Http;
 using Builder.Web.Webhooks;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -106,18 +107,18 @@ internal static class RepositoryEndpoints
         var tag = body?.Tag?.Trim();
         if (string.IsNullOrEmpty(tag) || tag.StartsWith("refs/", StringComparison.Ordinal) || tag.Any(char.IsWhiteSpace))
         {
-            return Problem(StatusCodes.Status400BadRequest, "the body must be JSON naming the tag to build: {\"tag\": \"v1.4.0\"} (the tag's name, not refs/tags/...)");
+            return Problems.Of(StatusCodes.Status400BadRequest, "the body must be JSON naming the tag to build: {\"tag\": \"v1.4.0\"} (the tag's name, not refs/tags/...)");
         }
 
         if (!TagVersion.TryParse(tag, out _))
         {
-            return Problem(StatusCodes.Status400BadRequest, $"tag '{tag}' does not name a PEP 440 version (expected a tag like v1.2.3)");
+            return Problems.Of(StatusCodes.Status400BadRequest, $"tag '{tag}' does not name a PEP 440 version (expected a tag like v1.2.3)");
         }
 
         var repository = await db.Repositories.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (repository is null)
         {
-            return Problem(StatusCodes.Status404NotFound, $"no repository {id}");
+            return Problems.Of(StatusCodes.Status404NotFound, $"no repository {id}");
         }
 
         ResolvedTag? resolved;
@@ -127,12 +128,12 @@ internal static class RepositoryEndpoints
         }
         catch (BuildStepException ex)
         {
-            return Problem(StatusCodes.Status502BadGateway, $"the tags of '{repository.Name}' could not be read: {ex.Message}");
+            return Problems.Of(StatusCodes.Status502BadGateway, $"the tags of '{repository.Name}' could not be read: {ex.Message}");
         }
 
         if (resolved is null)
         {
-            return Problem(StatusCodes.Status404NotFound, $"'{repository.Name}' has no tag '{tag}' (push it first)");
+            return Problems.Of(StatusCodes.Status404NotFound, $"'{repository.Name}' has no tag '{tag}' (push it first)");
         }
 
         var build = await tagBuilds.QueueAsync(repository, tag, resolved.CommitSha, deliveryId: null, cancellationToken);
@@ -163,7 +164,7 @@ internal static class RepositoryEndpoints
     {
         if (!await db.Repositories.AnyAsync(r => r.Id == id, cancellationToken))
         {
-            return Problem(StatusCodes.Status404NotFound, $"no repository {id}");
+            return Problems.Of(StatusCodes.Status404NotFound, $"no repository {id}");
         }
 
         return TypedResults.Ok(await ReadDeliveriesAsync(id, Math.Clamp(limit ?? 50, 1, 500), db, cancellationToken));
@@ -182,57 +183,57 @@ internal static class RepositoryEndpoints
     {
         if (body is null)
         {
-            return Problem(StatusCodes.Status400BadRequest, "the body must be JSON: {\"provider\":\"github\",\"name\":\"owner/repo\",\"cloneUrl\":\"https://...\"}");
+            return Problems.Of(StatusCodes.Status400BadRequest, "the body must be JSON: {\"provider\":\"github\",\"name\":\"owner/repo\",\"cloneUrl\":\"https://...\"}");
         }
 
         var provider = body.Provider?.Trim().ToLowerInvariant();
         if (provider is null || !ForgeProviders.IsKnown(provider))
         {
-            return Problem(StatusCodes.Status400BadRequest, $"'provider' must be one of: {string.Join(", ", ForgeProviders.All)}");
+            return Problems.Of(StatusCodes.Status400BadRequest, $"'provider' must be one of: {string.Join(", ", ForgeProviders.All)}");
         }
 
         var name = body.Name?.Trim();
         if (string.IsNullOrEmpty(name) || !name.Contains('/', StringComparison.Ordinal) || name.StartsWith('/') || name.EndsWith('/') || name.Any(char.IsWhiteSpace))
         {
-            return Problem(StatusCodes.Status400BadRequest, "'name' must be the repository's full name on its host, like 'acme/billing'");
+            return Problems.Of(StatusCodes.Status400BadRequest, "'name' must be the repository's full name on its host, like 'acme/billing'");
         }
 
         if (CloneUrlProblem(body.CloneUrl) is { } urlProblem)
         {
-            return Problem(StatusCodes.Status400BadRequest, urlProblem);
+            return Problems.Of(StatusCodes.Status400BadRequest, urlProblem);
         }
 
         if (body.WebhookSecret is { } givenSecret && givenSecret.Length < 16)
         {
-            return Problem(StatusCodes.Status400BadRequest, "'webhookSecret' must be at least 16 characters long (or leave it out to have one generated)");
+            return Problems.Of(StatusCodes.Status400BadRequest, "'webhookSecret' must be at least 16 characters long (or leave it out to have one generated)");
         }
 
         if (ReadCredentials(body.Credentials, provider, out var given) is { } credentialsProblem)
         {
-            return Problem(StatusCodes.Status400BadRequest, credentialsProblem);
+            return Problems.Of(StatusCodes.Status400BadRequest, credentialsProblem);
         }
 
         if (!ProjectGlobs.TryParse(body.RelayProjects, out var relayProjects, out var globProblem))
         {
-            return Problem(StatusCodes.Status400BadRequest, "'relayProjects': " + globProblem);
+            return Problems.Of(StatusCodes.Status400BadRequest, "'relayProjects': " + globProblem);
         }
 
         if ((ApiUrlProblem(body.ApiUrl) ?? TriggerProblem(body.Trigger, provider)) is { } settingProblem)
         {
-            return Problem(StatusCodes.Status400BadRequest, settingProblem);
+            return Problems.Of(StatusCodes.Status400BadRequest, settingProblem);
         }
 
         var (cloneUrl, urlCredentials) = RepositorySecrets.SplitCloneUrl(body.CloneUrl!.Trim());
         var apiUrl = string.IsNullOrWhiteSpace(body.ApiUrl) ? null : body.ApiUrl.Trim();
         if (provider == ForgeProviders.Gitea && apiUrl is null && !cloneUrl.StartsWith("http", StringComparison.Ordinal))
         {
-            return Problem(StatusCodes.Status400BadRequest, "a Gitea repository needs an 'apiUrl' (https://gitea.example/api/v1) when its 'cloneUrl' is not http(s)");
+            return Problems.Of(StatusCodes.Status400BadRequest, "a Gitea repository needs an 'apiUrl' (https://gitea.example/api/v1) when its 'cloneUrl' is not http(s)");
         }
 
         var instance = ForgeAddress.Instance(provider, cloneUrl, apiUrl);
         if (await db.Repositories.AnyAsync(r => r.Provider == provider && r.Instance == instance && r.Name == name, cancellationToken))
         {
-            return Problem(StatusCodes.Status409Conflict, $"repository '{name}' on {provider} at {instance} is already registered");
+            return Problems.Of(StatusCodes.Status409Conflict, $"repository '{name}' on {provider} at {instance} is already registered");
         }
 
         var credentials = given ?? urlCredentials;
@@ -273,7 +274,7 @@ internal static class RepositoryEndpoints
         var repository = await db.Repositories.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (repository is null)
         {
-            return Problem(StatusCodes.Status404NotFound, $"no repository {id}");
+            return Problems.Of(StatusCodes.Status404NotFound, $"no repository {id}");
         }
 
         return TypedResults.Ok(View(repository, secrets, http) with { Deliveries = await ReadDeliveriesAsync(id, RecentDeliveries, db, cancellationToken) });
@@ -294,18 +295,18 @@ internal static class RepositoryEndpoints
         }
         catch (JsonException ex)
         {
-            return Problem(StatusCodes.Status400BadRequest, $"the body is not valid JSON: {ex.Message}");
+            return Problems.Of(StatusCodes.Status400BadRequest, $"the body is not valid JSON: {ex.Message}");
         }
 
         if (body is null)
         {
-            return Problem(StatusCodes.Status400BadRequest, $"the body must be a JSON object naming what to change: {ChangeableFields}");
+            return Problems.Of(StatusCodes.Status400BadRequest, $"the body must be a JSON object naming what to change: {ChangeableFields}");
         }
 
         var repository = await db.Repositories.SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (repository is null)
         {
-            return Problem(StatusCodes.Status404NotFound, $"no repository {id}");
+            return Problems.Of(StatusCodes.Status404NotFound, $"no repository {id}");
         }
 
         var changed = new List<string>();
@@ -320,7 +321,7 @@ internal static class RepositoryEndpoints
                         var url = value?.GetValue<string>();
                         if (CloneUrlProblem(url) is { } urlProblem)
                         {
-                            return Problem(StatusCodes.Status400BadRequest, urlProblem);
+                            return Problems.Of(StatusCodes.Status400BadRequest, urlProblem);
                         }
 
                         var (bare, urlCredentials) = RepositorySecrets.SplitCloneUrl(url!.Trim());
@@ -337,7 +338,7 @@ internal static class RepositoryEndpoints
                         var given = value?.Deserialize<CredentialsRequest>(JsonSerializerOptions.Web);
                         if (ReadCredentials(given, repository.Provider, out var credentials) is { } credentialsProblem)
                         {
-                            return Problem(StatusCodes.Status400BadRequest, credentialsProblem);
+                            return Problems.Of(StatusCodes.Status400BadRequest, credentialsProblem);
                         }
 
                         secrets.SetCredentials(repository, credentials);
@@ -347,7 +348,7 @@ internal static class RepositoryEndpoints
                         var api = value?.GetValue<string>();
                         if (ApiUrlProblem(api) is { } apiProblem)
                         {
-                            return Problem(StatusCodes.Status400BadRequest, apiProblem);
+                            return Problems.Of(StatusCodes.Status400BadRequest, apiProblem);
                         }
 
                         repository.ApiUrl = string.IsNullOrWhiteSpace(api) ? null : api.Trim();
@@ -365,7 +366,7 @@ internal static class RepositoryEndpoints
                         var trigger = value?.GetValue<string>();
                         if (TriggerProblem(trigger, repository.Provider) is { } triggerProblem)
                         {
-                            return Problem(StatusCodes.Status400BadRequest, triggerProblem);
+                            return Problems.Of(StatusCodes.Status400BadRequest, triggerProblem);
                         }
 
                         repository.Trigger = trigger!.Trim().ToLowerInvariant();
@@ -375,7 +376,7 @@ internal static class RepositoryEndpoints
                         var globs = value?.Deserialize<List<string>>();
                         if (!ProjectGlobs.TryParse(globs, out var relayProjects, out var globProblem))
                         {
-                            return Problem(StatusCodes.Status400BadRequest, "'relayProjects': " + globProblem);
+                            return Problems.Of(StatusCodes.Status400BadRequest, "'relayProjects': " + globProblem);
                         }
 
                         repository.RelayProjects = relayProjects.ToStored();
@@ -385,7 +386,7 @@ internal static class RepositoryEndpoints
                         var secret = value?.GetValue<string>();
                         if (secret is not { Length: >= 16 })
                         {
-                            return Problem(StatusCodes.Status400BadRequest, "'webhookSecret' must be at least 16 characters long");
+                            return Problems.Of(StatusCodes.Status400BadRequest, "'webhookSecret' must be at least 16 characters long");
                         }
 
                         secrets.SetWebhookSecret(repository, secret);
@@ -401,13 +402,13 @@ internal static class RepositoryEndpoints
 
                         break;
                     default:
-                        return Problem(StatusCodes.Status400BadRequest, $"'{key}' cannot be changed; a repository's changeable fields are {ChangeableFields}");
+                        return Problems.Of(StatusCodes.Status400BadRequest, $"'{key}' cannot be changed; a repository's changeable fields are {ChangeableFields}");
                 }
             }
         }
         catch (Exception ex) when (ex is InvalidOperationException or FormatException or JsonException)
         {
-            return Problem(StatusCodes.Status400BadRequest, $"a field has the wrong type: {ex.Message}");
+            return Problems.Of(StatusCodes.Status400BadRequest, $"a field has the wrong type: {ex.Message}");
         }
 
         var instance = ForgeAddress.Instance(repository.Provider, repository.CloneUrl, repository.ApiUrl);
@@ -415,7 +416,7 @@ internal static class RepositoryEndpoints
         {
             if (await db.Repositories.AnyAsync(r => r.Id != repository.Id && r.Provider == repository.Provider && r.Instance == instance && r.Name == repository.Name, cancellationToken))
             {
-                return Problem(StatusCodes.Status409Conflict, $"repository '{repository.Name}' on {repository.Provider} at {instance} is already registered");
+                return Problems.Of(StatusCodes.Status409Conflict, $"repository '{repository.Name}' on {repository.Provider} at {instance} is already registered");
             }
 
             repository.Instance = instance;
@@ -539,5 +540,4 @@ internal static class RepositoryEndpoints
     private static string WebhookUrl(HttpContext http, string provider) =>
         $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}/webhooks/{provider}";
 
-    private static ProblemHttpResult Problem(int status, string detail) => TypedResults.Problem(statusCode: status, detail: detail);
 }

@@ -4,6 +4,7 @@ using Builder.Core.Packaging;
 using Builder.Pipeline;
 using Builder.Storage;
 using Builder.Web.Access;
+using Builder.Web.Http;
 using Builder.Web.Upstream;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -154,8 +155,7 @@ internal static class IndexEndpoints
             if (proxied is not null && proxied.Cooling.TryGetValue(distribution, out var cooling))
             {
                 // The principal may read the project: say why this file is not served yet.
-                return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden,
-                    detail: $"{cooling}; an admin can allow it early with POST /api/upstream/allow");
+                return Problems.Of(StatusCodes.Status403Forbidden, $"{cooling}; an admin can allow it early with POST /api/upstream/allow");
             }
 
             return NoSuchFile(project, filename);
@@ -225,22 +225,22 @@ internal static class IndexEndpoints
         }
         else
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"file '{filename}' is listed but missing from storage");
+            return Problems.NotFound($"file '{filename}' is listed but missing from storage");
         }
 
         return new FileAnswer(result, principal.IsAnonymous ? PublicFileCacheControl : PrivateFileCacheControl, metrics);
     }
 
     private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NoSuchFile(string project, string filename) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"no file '{filename}' in project '{project}'");
+        Problems.NotFound($"no file '{filename}' in project '{project}'");
 
     /// <summary>Upstream failed (and no copy is kept), or sent bytes other than its index advertised.</summary>
     private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult UpstreamFailed(string detail) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, detail: detail);
+        Problems.Of(StatusCodes.Status502BadGateway, detail);
 
     /// <summary>The one answer for a project that does not exist and for one the principal may not see.</summary>
     public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NoSuchProject(string normalized) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"no project named '{normalized}' on this index");
+        Problems.NotFound($"no project named '{normalized}' on this index");
 
     // Clients send a handful of distinct Accept headers (pip's, uv's, a browser's): remember the answer for each,
     // so the hot path does not parse the header again. Bounded, in case a client sends ever-new ones.
@@ -269,9 +269,7 @@ internal static class IndexEndpoints
         return selected;
     }
 
-    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NotAcceptable(HttpRequest request) => TypedResults.Problem(
-        statusCode: StatusCodes.Status406NotAcceptable,
-        detail: $"format '{request.Query["format"]}' is not served here; use {SimpleContentType.Html}, {SimpleContentType.HtmlV1} or {SimpleContentType.JsonV1}");
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NotAcceptable(HttpRequest request) => Problems.Of(StatusCodes.Status406NotAcceptable, $"format '{request.Query["format"]}' is not served here; use {SimpleContentType.Html}, {SimpleContentType.HtmlV1} or {SimpleContentType.JsonV1}");
 
     private const string HtmlUtf8 = SimpleContentType.Html + "; charset=utf-8";
     private const string HtmlV1Utf8 = SimpleContentType.HtmlV1 + "; charset=utf-8";

@@ -4,6 +4,7 @@ using Builder.Core.Builds;
 using Builder.Core.Packaging;
 using Builder.Data;
 using Builder.Web.Access;
+using Builder.Web.Http;
 using Microsoft.EntityFrameworkCore;
 
 namespace Builder.Web.Index;
@@ -38,7 +39,7 @@ internal static class PypiJsonEndpoints
         var normalizedVersion = version;
         if (version is not null && !Pep440Version.TryNormalize(version, out normalizedVersion))
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"'{version}' is not a PEP 440 version");
+            return Problems.NotFound($"'{version}' is not a PEP 440 version");
         }
 
         if (normalized != project || normalizedVersion != version)
@@ -61,7 +62,7 @@ internal static class PypiJsonEndpoints
         var chosen = normalizedVersion ?? LatestVersion(releases);
         if (!releases.TryGetValue(chosen, out var chosenFiles))
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"project '{normalized}' has no release {chosen}");
+            return Problems.NotFound($"project '{normalized}' has no release {chosen}");
         }
 
         var baseUrl = $"{request.Scheme}://{request.Host}{request.PathBase}";

@@ -4,6 +4,7 @@ using Builder.Core.Index;
 using Builder.Core.Packaging;
 using Builder.Data;
 using Builder.Web.Access;
+using Builder.Web.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -57,12 +58,12 @@ internal static class UpstreamEndpoints
         var route = version ? Allow : Reserve;
         if (body?.Project is not { } project || !PackageName.IsValid(project.Trim()))
         {
-            return Problem($"{route} needs \"project\": a valid project name (it is '{body?.Project}')");
+            return Problems.BadRequest($"{route} needs \"project\": a valid project name (it is '{body?.Project}')");
         }
 
         if (string.IsNullOrWhiteSpace(body.Reason) || body.Reason.Trim().Length > MaxReason)
         {
-            return Problem($"{route} needs \"reason\": why, in at most {MaxReason} characters (it is recorded in the audit log)");
+            return Problems.BadRequest($"{route} needs \"reason\": why, in at most {MaxReason} characters (it is recorded in the audit log)");
         }
 
         string? normalizedVersion = null;
@@ -70,12 +71,12 @@ internal static class UpstreamEndpoints
         {
             if (!version)
             {
-                return Problem($"{Reserve} reserves a whole name: it takes no \"version\"");
+                return Problems.BadRequest($"{Reserve} reserves a whole name: it takes no \"version\"");
             }
 
             if (!Pep440Version.TryNormalize(body.Version.Trim(), out var parsed))
             {
-                return Problem($"\"version\" must be a PEP 440 version (it is '{body.Version}')");
+                return Problems.BadRequest($"\"version\" must be a PEP 440 version (it is '{body.Version}')");
             }
 
             normalizedVersion = parsed;
@@ -117,7 +118,7 @@ internal static class UpstreamEndpoints
         var rule = await db.UpstreamRules.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (rule is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"no upstream rule {id}");
+            return Problems.NotFound($"no upstream rule {id}");
         }
 
         db.UpstreamRules.Remove(rule);
@@ -128,5 +129,4 @@ internal static class UpstreamEndpoints
         return TypedResults.NoContent();
     }
 
-    private static ProblemHttpResult Problem(string detail) => TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, detail: detail);
 }

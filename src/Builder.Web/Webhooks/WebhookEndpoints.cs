@@ -1,4 +1,4 @@
-using Microsoft.AspNetCore.Http.HttpResults;
+using Builder.Web.Http;
 
 namespace Builder.Web.Webhooks;
 
@@ -47,7 +47,7 @@ internal static partial class WebhookEndpoints
         var body = await ReadBodyAsync(request, cancellationToken);
         if (body is null)
         {
-            return Problem(StatusCodes.Status413PayloadTooLarge, $"webhook payloads are limited to {MaxPayloadBytes} bytes");
+            return Problems.Of(StatusCodes.Status413PayloadTooLarge, $"webhook payloads are limited to {MaxPayloadBytes} bytes");
         }
 
         ForgeDelivery delivery;
@@ -57,7 +57,7 @@ internal static partial class WebhookEndpoints
         }
         catch (MalformedDeliveryException ex)
         {
-            return Problem(StatusCodes.Status400BadRequest, ex.Message);
+            return Problems.Of(StatusCodes.Status400BadRequest, ex.Message);
         }
 
         return await intake.ReceiveAsync(request, delivery, refusal, cancellationToken);
@@ -86,6 +86,5 @@ internal static partial class WebhookEndpoints
         return buffer.ToArray();
     }
 
-    private static ProblemHttpResult Problem(int status, string detail) => TypedResults.Problem(statusCode: status, detail: detail);
 }
 

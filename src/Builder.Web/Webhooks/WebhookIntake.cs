@@ -4,6 +4,7 @@ using Builder.Core.Forges;
 using Builder.Core.Webhooks;
 using Builder.Data;
 using Builder.Pipeline;
+using Builder.Web.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -47,7 +48,7 @@ internal sealed partial class WebhookIntake(
             await audit.RecordAsync(new AuditActor("webhook", request.HttpContext.Connection.RemoteIpAddress?.ToString(), request.Headers.UserAgent.ToString()),
                 AuditActions.WebhookRefused, AuditOutcomes.Refused, target: "repository:" + delivery.RepositoryName,
                 detail: reason + $" ({delivery.Provider} event {delivery.Event}, delivery {delivery.DeliveryId})", cancellationToken: cancellationToken);
-            return Problem(StatusCodes.Status401Unauthorized, refusal);
+            return Problems.Of(StatusCodes.Status401Unauthorized, refusal);
         }
 
         record.RepositoryId = verified.Id;
@@ -97,7 +98,7 @@ internal sealed partial class WebhookIntake(
                 record.Outcome = WebhookOutcomes.Ignored;
                 record.Detail = $"tag {delivery.Tag} could not be resolved on the repository: {ex.Message}";
                 await RecordAsync(record, cancellationToken);
-                return Problem(StatusCodes.Status502BadGateway, record.Detail);
+                return Problems.Of(StatusCodes.Status502BadGateway, record.Detail);
             }
 
             if (resolved is null)
@@ -171,7 +172,6 @@ internal sealed partial class WebhookIntake(
 
     private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
 
-    private static ProblemHttpResult Problem(int status, string detail) => TypedResults.Problem(statusCode: status, detail: detail);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook from {Provider} refused: {Reason}")]
     private static partial void LogRefused(ILogger logger, string provider, string reason);
