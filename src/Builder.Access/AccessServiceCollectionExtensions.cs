@@ -51,9 +51,8 @@ public static class AccessServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddBuilderAccess(this IServiceCollection services)
     {
-        services.AddOptions<AccessOptions>().BindConfiguration(AccessOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<IValidateOptions<AccessOptions>, AccessOptionsValidator>();
-        services.AddOptions<LdapOptions>().BindConfiguration(LdapOptions.SectionName);
+        services.AddBuilderOptions<AccessOptions>(AccessOptions.SectionName);
+        services.AddBuilderOptions<LdapOptions>(LdapOptions.SectionName);
         // Bound, not validated at start: the web host requires the admin token (Program.cs); the token command, the
         // bootstrap path of an installation without one, does not.
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
@@ -75,56 +74,5 @@ public static class AccessServiceCollectionExtensions
     {
         services.AddHostedService<AccessSerialWatcher>();
         return services;
-    }
-}
-
-/// <summary>Names every bad Builder:Access setting at start.</summary>
-internal sealed class AccessOptionsValidator : IValidateOptions<AccessOptions>
-{
-    public ValidateOptionsResult Validate(string? name, AccessOptions options)
-    {
-        var problems = new List<string>();
-        foreach (var proxy in options.KnownProxies)
-        {
-            if (!System.Net.IPNetwork.TryParse(proxy, out _) && !System.Net.IPAddress.TryParse(proxy, out _))
-            {
-                problems.Add($"Builder:Access:KnownProxies names '{proxy}', which is neither an address nor a CIDR range.");
-            }
-        }
-
-        if (options.People == PeopleService.LdapSource)
-        {
-            var ldap = options.Ldap;
-            if (!Uri.TryCreate(ldap.Url, UriKind.Absolute, out var url) || url.Scheme is not ("ldap" or "ldaps"))
-            {
-                problems.Add($"Builder:Access:Ldap:Url must be an ldap:// or ldaps:// URL when Builder:Access:People is ldap (got '{ldap.Url}').");
-            }
-
-            if (string.IsNullOrWhiteSpace(ldap.UserSearchBase))
-            {
-                problems.Add("Builder:Access:Ldap:UserSearchBase must name where people's entries are (e.g. ou=people,dc=example,dc=com).");
-            }
-
-            if (!ldap.UserFilter.Contains("{0}", StringComparison.Ordinal))
-            {
-                problems.Add("Builder:Access:Ldap:UserFilter must contain {0}, where the user name goes (e.g. (uid={0})).");
-            }
-
-            for (var i = 0; i < ldap.Groups.Count; i++)
-            {
-                var group = ldap.Groups[i];
-                if (string.IsNullOrWhiteSpace(group.Dn))
-                {
-                    problems.Add($"Builder:Access:Ldap:Groups:{i}:Dn must be a group's DN.");
-                }
-
-                if (!Roles.TryNormalize([new RoleGrant(group.Role, group.Projects.Count == 0 ? null : group.Projects)], out _, out var roleProblem))
-                {
-                    problems.Add($"Builder:Access:Ldap:Groups:{i}: {roleProblem}.");
-                }
-            }
-        }
-
-        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 }

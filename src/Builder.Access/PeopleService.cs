@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Builder.Core.Access;
 using Builder.Data;
 using Microsoft.AspNetCore.Identity;
@@ -9,78 +7,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Builder.Access;
-
-/// <summary>A person's role: admin (everything), publisher (read and upload) or reader (read), over project globs (none: all).</summary>
-public sealed record RoleGrant(string Role, IReadOnlyList<string>? Projects = null);
-
-public static class Roles
-{
-    public const string Admin = "admin";
-    public const string Publisher = "publisher";
-    public const string Reader = "reader";
-
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
-
-    /// <summary>Checks and normalizes roles (globs normalized; "admin" takes no projects).</summary>
-    public static bool TryNormalize(IEnumerable<RoleGrant>? roles, out List<RoleGrant> normalized, out string? error)
-    {
-        normalized = [];
-        error = null;
-        foreach (var role in roles ?? [])
-        {
-            var name = role.Role?.Trim().ToLowerInvariant();
-            if (name is not (Admin or Publisher or Reader))
-            {
-                error = $"unknown role '{role.Role}'; roles are admin, publisher and reader";
-                return false;
-            }
-
-            if (!ProjectGlobs.TryParse(role.Projects, out var globs, out var globError))
-            {
-                error = $"role {name}: {globError}";
-                return false;
-            }
-
-            if (name == Admin && !globs.IsAll)
-            {
-                error = "the admin role is not limited to projects";
-                return false;
-            }
-
-            normalized.Add(new RoleGrant(name, globs.IsAll ? null : globs.Patterns));
-        }
-
-        return true;
-    }
-
-    public static AccessRights RightsOf(IEnumerable<RoleGrant> roles)
-    {
-        var grants = new List<Grant>();
-        foreach (var role in roles)
-        {
-            var globs = ProjectGlobs.TryParse(role.Projects, out var parsed, out _) ? parsed : ProjectGlobs.All;
-            switch (role.Role)
-            {
-                case Admin:
-                    grants.Add(new Grant(AccessScope.Admin, ProjectGlobs.All));
-                    break;
-                case Publisher:
-                    grants.Add(new Grant(AccessScope.Read, globs));
-                    grants.Add(new Grant(AccessScope.Upload, globs));
-                    break;
-                case Reader:
-                    grants.Add(new Grant(AccessScope.Read, globs));
-                    break;
-            }
-        }
-
-        return new AccessRights(grants);
-    }
-
-    public static string Serialize(IEnumerable<RoleGrant> roles) => JsonSerializer.Serialize(roles, Json);
-
-    public static List<RoleGrant> Deserialize(string stored) => JsonSerializer.Deserialize<List<RoleGrant>>(stored, Json) ?? [];
-}
 
 /// <summary>The body of <c>POST /api/people</c> and <c>PATCH /api/people/{userName}</c>.</summary>
 public sealed record PersonRequest(string? UserName, string? Password, IReadOnlyList<RoleGrant>? Roles, string? DisplayName, string? Email, bool? Disabled);
@@ -100,7 +26,7 @@ public sealed record PersonView(
     DateTimeOffset? RolesRefreshedAt)
 {
     public static PersonView Of(Person person) => new(person.Id, person.UserName, person.Source, person.DisplayName, person.Email,
-        Builder.Access.Roles.Deserialize(person.Roles), person.Disabled, person.CreatedAt, person.CreatedBy, person.LastLoginAt, person.RolesRefreshedAt);
+        Core.Access.Roles.Deserialize(person.Roles), person.Disabled, person.CreatedAt, person.CreatedBy, person.LastLoginAt, person.RolesRefreshedAt);
 }
 
 public sealed record PersonResult(PersonView? Person, int Status, string? Problem)
@@ -129,7 +55,7 @@ public sealed partial class PeopleService(
     IPeopleDirectory? directory = null)
 {
     public const string LocalSource = "local";
-    public const string LdapSource = "ldap";
+    public const string LdapSource = AccessOptions.LdapPeople;
     private const int MinPasswordLength = 10;
     private const int MaxUserName = 256;
 

@@ -51,7 +51,7 @@ public static class DataServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddBuilderData(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<DataOptions>().BindConfiguration(DataOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddBuilderOptions<DataOptions>(DataOptions.SectionName);
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [HealthTags.Ready]);
         var postgres = configuration.IsProductionMode() ? configuration.GetConnectionString("Postgres") : null;
         if (!string.IsNullOrWhiteSpace(postgres))
@@ -113,7 +113,7 @@ public static class DataServiceCollectionExtensions
     {
         if (configuration.IsProductionMode())
         {
-            services.AddOptions<ChangeOptions>().BindConfiguration(ChangeOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+            services.AddBuilderOptions<ChangeOptions>(ChangeOptions.SectionName);
             services.TryAddSingleton(TimeProvider.System);
             services.AddHostedService<PostgresChangeListener>();
         }

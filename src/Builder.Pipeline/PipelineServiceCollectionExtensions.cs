@@ -33,10 +33,8 @@ public static class PipelineServiceCollectionExtensions
         services.AddBuilderData(configuration);
         services.AddBuilderSecrets(configuration);
         services.AddBuilderStorage();
-        services.AddOptions<BuildOptions>().BindConfiguration(BuildOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<BuildOptions>, ProblemsValidator<BuildOptions>>();
-        services.AddOptions<JobOptions>().BindConfiguration(JobOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<JobOptions>, ProblemsValidator<JobOptions>>();
+        services.AddBuilderOptions<BuildOptions>(BuildOptions.SectionName);
+        services.AddBuilderOptions<JobOptions>(JobOptions.SectionName);
         var jobOptions = configuration.GetSection(JobOptions.SectionName).Get<JobOptions>() ?? new JobOptions();
 
         var production = configuration.IsProductionMode();
@@ -73,10 +71,8 @@ public static class PipelineServiceCollectionExtensions
         // Reports to the forges: written from the events here, sent by the reporter with the clients the host composes (AddBuilderForges).
         services.AddScoped<IBuildEventSubscriber, ForgeReportSubscriber>();
         services.AddScoped<IBuildEventSubscriber, BuildEventLog>();
-        services.AddOptions<ForgeOptions>().BindConfiguration(ForgeOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<ForgeOptions>, ProblemsValidator<ForgeOptions>>();
-        services.AddOptions<PublicUrlOptions>().BindConfiguration(PublicUrlOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<PublicUrlOptions>, ProblemsValidator<PublicUrlOptions>>();
+        services.AddBuilderOptions<ForgeOptions>(ForgeOptions.SectionName);
+        services.AddBuilderOptions<PublicUrlOptions>(PublicUrlOptions.SectionName);
         services.AddSingleton<ForgeReporter>();
         services.AddHostedService(sp => sp.GetRequiredService<ForgeReporter>());
         services.AddSingleton<BuildEventDispatcher>();
@@ -84,7 +80,7 @@ public static class PipelineServiceCollectionExtensions
         // GET /metrics (each host maps it): the series, their scrape-time readings, and durations from the events.
         services.AddSingleton<BuilderMetrics>();
         services.AddScoped<IBuildEventSubscriber, DurationSubscriber>();
-        services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddBuilderOptions<MetricsOptions>(MetricsOptions.SectionName);
 
         if (role == JobRole.Server)
         {
@@ -136,18 +132,5 @@ public static class PipelineServiceCollectionExtensions
         }
 
         return [BuildQueues.Plan, .. architectures.Distinct(StringComparer.Ordinal).Select(BuildQueues.ForArchitecture)];
-    }
-}
-
-/// <summary>Names every bad setting of a section at start (its <see cref="ISelfValidating.Problems"/>), so the process stops with a message that says what to fix.</summary>
-public sealed class ProblemsValidator<T> : Microsoft.Extensions.Options.IValidateOptions<T>
-    where T : class, ISelfValidating
-{
-    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, T options)
-    {
-        var problems = options.Problems().ToList();
-        return problems.Count == 0
-            ? Microsoft.Extensions.Options.ValidateOptionsResult.Success
-            : Microsoft.Extensions.Options.ValidateOptionsResult.Fail(problems);
     }
 }

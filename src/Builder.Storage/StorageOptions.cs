@@ -1,10 +1,10 @@
 using System.ComponentModel.DataAnnotations;
-using Microsoft.Extensions.Options;
+using Builder.Core.Configuration;
 
 namespace Builder.Storage;
 
 /// <summary>Where artifacts live (<c>Builder:Storage</c>): <c>filesystem</c> (under the data directory) or <c>s3</c>.</summary>
-public sealed class StorageOptions
+public sealed class StorageOptions : ISelfValidating
 {
     public const string SectionName = "Builder:Storage";
 
@@ -19,6 +19,40 @@ public sealed class StorageOptions
     public int RetrySeconds { get; set; } = 120;
 
     public S3StorageOptions S3 { get; set; } = new();
+
+    public IEnumerable<string> Problems()
+    {
+        var failures = new List<string>();
+        if (Provider is not (StorageOptions.FileSystem or StorageOptions.S3Provider))
+        {
+            failures.Add($"Builder:Storage:Provider is '{Provider}'; use '{StorageOptions.FileSystem}' or '{StorageOptions.S3Provider}'.");
+        }
+        else if (Provider == StorageOptions.S3Provider)
+        {
+            var s3 = S3;
+            if (string.IsNullOrWhiteSpace(s3.Bucket))
+            {
+                failures.Add("Builder:Storage:S3:Bucket is required when Builder:Storage:Provider is 's3'.");
+            }
+
+            if (s3.ServiceUrl.Length > 0 && !(Uri.TryCreate(s3.ServiceUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"))
+            {
+                failures.Add($"Builder:Storage:S3:ServiceUrl '{s3.ServiceUrl}' is not an http(s) URL.");
+            }
+
+            if ((s3.AccessKey.Length == 0) != (s3.SecretKey.Length == 0))
+            {
+                failures.Add("Builder:Storage:S3:AccessKey and Builder:Storage:S3:SecretKey go together: set both, or neither for the standard AWS credential chain.");
+            }
+
+            if (s3.Prefix.StartsWith('/'))
+            {
+                failures.Add($"Builder:Storage:S3:Prefix '{s3.Prefix}' must not start with '/'.");
+            }
+        }
+
+        return failures;
+    }
 }
 
 /// <summary>An S3 API (<c>Builder:Storage:S3</c>): AWS, or any server that speaks it (Garage, Ceph, R2, MinIO, SeaweedFS).</summary>
@@ -48,41 +82,4 @@ public sealed class S3StorageOptions
     /// <summary>How long one request to the server may take before it counts as unanswered.</summary>
     [Range(1, 3600, ErrorMessage = "Builder:Storage:S3:TimeoutSeconds must be between 1 and 3600.")]
     public int TimeoutSeconds { get; set; } = 30;
-}
-
-internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
-{
-    public ValidateOptionsResult Validate(string? name, StorageOptions options)
-    {
-        var failures = new List<string>();
-        if (options.Provider is not (StorageOptions.FileSystem or StorageOptions.S3Provider))
-        {
-            failures.Add($"Builder:Storage:Provider is '{options.Provider}'; use '{StorageOptions.FileSystem}' or '{StorageOptions.S3Provider}'.");
-        }
-        else if (options.Provider == StorageOptions.S3Provider)
-        {
-            var s3 = options.S3;
-            if (string.IsNullOrWhiteSpace(s3.Bucket))
-            {
-                failures.Add("Builder:Storage:S3:Bucket is required when Builder:Storage:Provider is 's3'.");
-            }
-
-            if (s3.ServiceUrl.Length > 0 && !(Uri.TryCreate(s3.ServiceUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"))
-            {
-                failures.Add($"Builder:Storage:S3:ServiceUrl '{s3.ServiceUrl}' is not an http(s) URL.");
-            }
-
-            if ((s3.AccessKey.Length == 0) != (s3.SecretKey.Length == 0))
-            {
-                failures.Add("Builder:Storage:S3:AccessKey and Builder:Storage:S3:SecretKey go together: set both, or neither for the standard AWS credential chain.");
-            }
-
-            if (s3.Prefix.StartsWith('/'))
-            {
-                failures.Add($"Builder:Storage:S3:Prefix '{s3.Prefix}' must not start with '/'.");
-            }
-        }
-
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-    }
 }

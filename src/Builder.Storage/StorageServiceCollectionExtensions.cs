@@ -10,8 +10,7 @@ public static class StorageServiceCollectionExtensions
     /// <summary>The artifact store <c>Builder:Storage:Provider</c> names, and the layout over it (<see cref="PackageArtifacts"/>).</summary>
     public static IServiceCollection AddBuilderStorage(this IServiceCollection services)
     {
-        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+        services.AddBuilderOptions<StorageOptions>(StorageOptions.SectionName);
         services.AddSingleton<IArtifactStore>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.Provider switch
         {
             StorageOptions.S3Provider => ActivatorUtilities.CreateInstance<S3ArtifactStore>(sp),

@@ -51,8 +51,8 @@ if (args is [TokenCommand.Name, .. var tokenArgs])
 
 var builder = WebApplication.CreateBuilder(args);
 
-builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-builder.Services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddBuilderOptions<AdminOptions>(AdminOptions.SectionName);
+builder.Services.AddBuilderOptions<UploadOptions>(UploadOptions.SectionName);
 // Production (Builder:Database = postgres): this process only receives, serves and enqueues; workers build, and it
 // composes no git or Docker code. Embedded default: this process runs the builds too.
 if (builder.Configuration.IsProductionMode())
@@ -83,7 +83,7 @@ builder.Services.AddBuilderForwardedHeaders(builder.Configuration);
 builder.Services.AddSingleton<IIndexAddress, ServerIndexAddress>();
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<Builder.Web.Http.UnavailableHandler>();
-builder.Services.AddOptions<IndexOptions>().BindConfiguration(IndexOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddBuilderOptions<IndexOptions>(IndexOptions.SectionName);
 builder.Services.AddSingleton<IndexCache>();
 builder.Services.AddSingleton<FileContentCache>();
 builder.Services.AddHostedService<IndexWarmer>();

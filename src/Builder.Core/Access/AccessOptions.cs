@@ -1,11 +1,15 @@
 using System.ComponentModel.DataAnnotations;
+using Builder.Core.Configuration;
 
 namespace Builder.Core.Access;
 
 /// <summary>Who may read and write (<c>Builder:Access</c>).</summary>
-public sealed class AccessOptions
+public sealed class AccessOptions : ISelfValidating
 {
     public const string SectionName = "Builder:Access";
+
+    /// <summary><see cref="People"/> when people's accounts live in LDAP.</summary>
+    public const string LdapPeople = "ldap";
 
     /// <summary>Opens the read routes (index, files, JSON API) to requests without credentials. Off: private by default.</summary>
     public bool AnonymousRead { get; set; }
@@ -33,6 +37,53 @@ public sealed class AccessOptions
     public int SessionHours { get; set; } = 12;
 
     public LdapOptions Ldap { get; set; } = new();
+
+    public IEnumerable<string> Problems()
+    {
+        var problems = new List<string>();
+        foreach (var proxy in KnownProxies)
+        {
+            if (!System.Net.IPNetwork.TryParse(proxy, out _) && !System.Net.IPAddress.TryParse(proxy, out _))
+            {
+                problems.Add($"Builder:Access:KnownProxies names '{proxy}', which is neither an address nor a CIDR range.");
+            }
+        }
+
+        if (People == LdapPeople)
+        {
+            var ldap = Ldap;
+            if (!Uri.TryCreate(ldap.Url, UriKind.Absolute, out var url) || url.Scheme is not ("ldap" or "ldaps"))
+            {
+                problems.Add($"Builder:Access:Ldap:Url must be an ldap:// or ldaps:// URL when Builder:Access:People is ldap (got '{ldap.Url}').");
+            }
+
+            if (string.IsNullOrWhiteSpace(ldap.UserSearchBase))
+            {
+                problems.Add("Builder:Access:Ldap:UserSearchBase must name where people's entries are (e.g. ou=people,dc=example,dc=com).");
+            }
+
+            if (!ldap.UserFilter.Contains("{0}", StringComparison.Ordinal))
+            {
+                problems.Add("Builder:Access:Ldap:UserFilter must contain {0}, where the user name goes (e.g. (uid={0})).");
+            }
+
+            for (var i = 0; i < ldap.Groups.Count; i++)
+            {
+                var group = ldap.Groups[i];
+                if (string.IsNullOrWhiteSpace(group.Dn))
+                {
+                    problems.Add($"Builder:Access:Ldap:Groups:{i}:Dn must be a group's DN.");
+                }
+
+                if (!Roles.TryNormalize([new RoleGrant(group.Role, group.Projects.Count == 0 ? null : group.Projects)], out _, out var roleProblem))
+                {
+                    problems.Add($"Builder:Access:Ldap:Groups:{i}: {roleProblem}.");
+                }
+            }
+        }
+
+        return problems;
+    }
 }
 
 /// <summary>An LDAP / Active Directory server for people's logins (<c>Builder:Access:Ldap</c>).</summary>

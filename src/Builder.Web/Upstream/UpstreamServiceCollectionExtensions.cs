@@ -1,4 +1,4 @@
-using Builder.Pipeline;
+using Builder.Core.Configuration;
 
 namespace Builder.Web.Upstream;
 
@@ -7,8 +7,7 @@ public static class UpstreamServiceCollectionExtensions
     /// <summary>The upstream proxy (<c>Builder:Upstream</c>); with no <c>Url</c> set it answers nothing and asks nothing.</summary>
     public static IServiceCollection AddBuilderUpstream(this IServiceCollection services)
     {
-        services.AddOptions<UpstreamOptions>().BindConfiguration(UpstreamOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<UpstreamOptions>, ProblemsValidator<UpstreamOptions>>();
+        services.AddBuilderOptions<UpstreamOptions>(UpstreamOptions.SectionName);
         services.AddSingleton<UpstreamClient>();
         services.AddSingleton<UpstreamPages>();
         services.AddSingleton<UpstreamGuard>();
