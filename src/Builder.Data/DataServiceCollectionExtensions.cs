@@ -70,7 +70,6 @@ public static class DataServiceCollectionExtensions
 
         services.AddHostedService<DatabaseMigrator>();
         services.AddSingleton<ChangeFeed>();
-        services.AddSingleton<PublishLock>();
         if (!string.IsNullOrWhiteSpace(postgres))
         {
             services.AddSingleton(new PostgresConnectionString(postgres));

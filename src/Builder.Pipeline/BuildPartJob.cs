@@ -1,6 +1,7 @@
 using Builder.Core.Builds;
 using Builder.Core.Configuration;
 using Builder.Data;
+using Builder.Index;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;

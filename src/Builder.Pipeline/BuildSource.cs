@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using Builder.Core.Builds;
 using Builder.Core.Forges;
+using Builder.Index;
 
 namespace Builder.Pipeline;
 

@@ -4,6 +4,8 @@ using Builder.Core;
 using Builder.Core.Builds;
 using Builder.Core.Configuration;
 using Builder.Data;
+using Builder.Index;
+using Builder.Index.Upstream;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,14 +27,8 @@ namespace Builder.Pipeline;
 /// process, and a scrape callback registered on the static registry would outlive its host's services. The registry
 /// also carries the library's basic process collector (<c>process_*</c>, <c>dotnet_*</c>).
 /// </remarks>
-public sealed partial class BuilderMetrics
+public sealed partial class BuilderMetrics : IIndexMetrics
 {
-    /// <summary><c>cache</c> label of the index page cache.</summary>
-    public const string IndexCache = "index";
-
-    /// <summary><c>cache</c> label of the download content cache.</summary>
-    public const string FileCache = "file";
-
     // Seconds: a part takes from seconds (a pure wheel) to hours (emulated aarch64); a build adds its queue time.
     private static readonly double[] BuildBuckets = [5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400];
     private static readonly double[] RequestBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -113,7 +109,7 @@ public sealed partial class BuilderMetrics
             _uploads.WithLabels(outcome);
         }
 
-        foreach (var cache in (string[])[IndexCache, FileCache])
+        foreach (var cache in (string[])[IIndexMetrics.PageCache, IIndexMetrics.FileCache])
         {
             _cacheRequests.WithLabels(cache, "hit");
             _cacheRequests.WithLabels(cache, "miss");
@@ -165,22 +161,7 @@ public sealed partial class BuilderMetrics
     public void CountUpstreamRequest(string kind, string outcome) => _upstreamRequests.WithLabels(kind, outcome).Inc();
 
     /// <summary>The upstream proxy's requests (<c>builder_upstream_requests_total{kind,outcome}</c>).</summary>
-    public static class UpstreamOutcomes
-    {
-        public const string Page = "page";
-        public const string File = "file";
-        public const string Fetched = "fetched";
-        public const string NotModified = "not_modified";
-        public const string Missing = "missing";
-        public const string Failed = "failed";
-        public const string Kept = "kept";
-        public const string Refused = "refused";
-
-        internal static readonly (string Kind, string Outcome)[] All =
-            [(Page, Fetched), (Page, NotModified), (Page, Missing), (Page, Failed), (File, Kept), (File, Refused), (File, Failed)];
-    }
-
-    /// <summary>One lookup of <paramref name="cache"/> (<see cref="IndexCache"/> or <see cref="FileCache"/>).</summary>
+    /// <summary>One lookup of <paramref name="cache"/> (<see cref="IIndexMetrics.PageCache"/> or <see cref="IIndexMetrics.FileCache"/>).</summary>
     public void CountCacheLookup(string cache, bool hit) => _cacheRequests.WithLabels(cache, hit ? "hit" : "miss").Inc();
 
     public void ObserveBuild(BuildState state, TimeSpan duration) => _buildDuration.WithLabels(StateName(state)).Observe(Math.Max(0, duration.TotalSeconds));

@@ -2,6 +2,7 @@ using Builder.Core.Builds;
 using Builder.Core.Configuration;
 using Builder.Core.Forges;
 using Builder.Data;
+using Builder.Index;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -2,6 +2,7 @@ using Builder.Access;
 using Builder.Core.Builds;
 using Builder.Core.Configuration;
 using Builder.Data;
+using Builder.Index;
 using Builder.Storage;
 using Hangfire;
 using Hangfire.PostgreSql;
@@ -33,6 +34,7 @@ public static class PipelineServiceCollectionExtensions
         services.AddBuilderData(configuration);
         services.AddBuilderSecrets(configuration);
         services.AddBuilderStorage();
+        services.AddBuilderIndex();
         services.AddBuilderOptions<BuildOptions>(BuildOptions.SectionName);
         services.AddBuilderOptions<JobOptions>(JobOptions.SectionName);
         var jobOptions = configuration.GetSection(JobOptions.SectionName).Get<JobOptions>() ?? new JobOptions();
@@ -63,9 +65,8 @@ public static class PipelineServiceCollectionExtensions
         });
         services.AddHostedService<JobStorageOpener>();
         services.AddSingleton<IBuildDispatcher, HangfireBuildDispatcher>();
-        services.AddSingleton<IIndexChangeNotifier, IndexChangeNotifier>();
-        services.AddScoped<ReleasePublisher>();
         services.AddScoped<ReleaseLifecycle>();
+        services.AddScoped<IBuildPublication>(sp => sp.GetRequiredService<ReleaseLifecycle>());
         // The lifecycle's outbox is delivered by every process that composes the pipeline (web and worker alike).
         services.AddScoped<IBuildEventSubscriber, IndexPublishedSubscriber>();
         // Reports to the forges: written from the events here, sent by the reporter with the clients the host composes (AddBuilderForges).
@@ -79,6 +80,7 @@ public static class PipelineServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<BuildEventDispatcher>());
         // GET /metrics (each host maps it): the series, their scrape-time readings, and durations from the events.
         services.AddSingleton<BuilderMetrics>();
+        services.AddSingleton<IIndexMetrics>(sp => sp.GetRequiredService<BuilderMetrics>());
         services.AddScoped<IBuildEventSubscriber, DurationSubscriber>();
         services.AddBuilderOptions<MetricsOptions>(MetricsOptions.SectionName);
 

@@ -1,5 +1,6 @@
 using Builder.Core.Builds;
 using Builder.Data;
+using Builder.Index;
 using Hangfire;
 using Hangfire.Server;
 using Microsoft.EntityFrameworkCore;

@@ -2,6 +2,7 @@ using System.Globalization;
 using Builder.Core.Builds;
 using Builder.Core.Configuration;
 using Builder.Data;
+using Builder.Index;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Logging;
@@ -28,7 +29,7 @@ public sealed partial class ReleaseLifecycle(
     PackageArtifacts artifacts,
     IOptions<JobOptions> jobs,
     TimeProvider time,
-    ILogger<ReleaseLifecycle> logger)
+    ILogger<ReleaseLifecycle> logger) : IBuildPublication
 {
     /// <summary>A new lease for one job run (<see cref="RunLease.New"/>).</summary>
     public static string NewLease(string workerName) => RunLease.New(workerName, Environment.ProcessId);

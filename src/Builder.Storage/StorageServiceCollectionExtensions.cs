@@ -7,7 +7,7 @@ namespace Builder.Storage;
 
 public static class StorageServiceCollectionExtensions
 {
-    /// <summary>The artifact store <c>Builder:Storage:Provider</c> names, and the layout over it (<see cref="PackageArtifacts"/>).</summary>
+    /// <summary>The artifact store <c>Builder:Storage:Provider</c> names (the layout over it is the index's: <c>AddBuilderIndex</c>).</summary>
     public static IServiceCollection AddBuilderStorage(this IServiceCollection services)
     {
         services.AddBuilderOptions<StorageOptions>(StorageOptions.SectionName);
@@ -16,7 +16,6 @@ public static class StorageServiceCollectionExtensions
             StorageOptions.S3Provider => ActivatorUtilities.CreateInstance<S3ArtifactStore>(sp),
             _ => ActivatorUtilities.CreateInstance<FileSystemArtifactStore>(sp),
         });
-        services.AddSingleton<PackageArtifacts>();
         services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: [HealthTags.Ready]);
         return services;
     }

@@ -6,6 +6,7 @@ using Builder.Data;
 using Builder.Docker;
 using Builder.Forges;
 using Builder.Git;
+using Builder.Index;
 using Builder.Ldap;
 using Builder.Pipeline;
 using Builder.Web;
@@ -69,6 +70,7 @@ else
 builder.Services.AddBuilderForges();
 builder.Services.AddScoped<TagBuilds>();
 builder.Services.AddScoped<WebhookIntake>();
+// Yank, unyank and delete: the index's writer, behind the admin routes and pages only this host serves.
 builder.Services.AddScoped<ReleaseAdmin>();
 builder.Services.AddBuilderChangeListener(builder.Configuration);
 builder.Services.AddBuilderAccess();
@@ -83,12 +85,8 @@ builder.Services.AddBuilderForwardedHeaders(builder.Configuration);
 builder.Services.AddSingleton<IIndexAddress, ServerIndexAddress>();
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<Builder.Web.Http.UnavailableHandler>();
-builder.Services.AddBuilderOptions<IndexOptions>(IndexOptions.SectionName);
-builder.Services.AddSingleton<IndexCache>();
-builder.Services.AddSingleton<FileContentCache>();
-builder.Services.AddHostedService<IndexWarmer>();
+builder.Services.AddBuilderIndexReadModel();
 builder.Services.AddBuilderCatalog();
-builder.Services.AddBuilderUpstream();
 builder.Services.AddBuilderUi();
 
 var app = builder.Build();

@@ -1,5 +1,6 @@
 using Builder.Core.Builds;
 using Builder.Core.Configuration;
+using Builder.Index;
 
 namespace Builder.Tests.Unit;
 

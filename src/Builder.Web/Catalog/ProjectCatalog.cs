@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 using Builder.Core.Access;
 using Builder.Core.Builds;
 using Builder.Core.Packaging;
-using Builder.Web.Index;
+using Builder.Index;
 
 namespace Builder.Web.Catalog;
 

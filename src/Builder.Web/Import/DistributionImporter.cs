@@ -1,7 +1,7 @@
 using System.Globalization;
 using Builder.Core.Packaging;
 using Builder.Data;
-using Builder.Pipeline;
+using Builder.Index;
 using Microsoft.EntityFrameworkCore;
 
 namespace Builder.Web.Import;

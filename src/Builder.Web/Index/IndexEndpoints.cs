@@ -1,11 +1,11 @@
-using Builder.Core.Builds;
 using Builder.Core.Index;
 using Builder.Core.Packaging;
+using Builder.Index;
+using Builder.Index.Upstream;
 using Builder.Pipeline;
 using Builder.Storage;
 using Builder.Web.Access;
 using Builder.Web.Http;
-using Builder.Web.Upstream;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Builder.Core.Builds;
 using Builder.Core.Packaging;
 using Builder.Data;
+using Builder.Index;
 using Builder.Web.Access;
 using Builder.Web.Http;
 using Microsoft.EntityFrameworkCore;

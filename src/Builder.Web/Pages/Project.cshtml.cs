@@ -1,6 +1,6 @@
 using Builder.Core.Packaging;
+using Builder.Index;
 using Builder.Web.Access;
-using Builder.Web.Api;
 using Builder.Web.Catalog;
 using Builder.Web.Ui;
 using Microsoft.AspNetCore.Mvc;

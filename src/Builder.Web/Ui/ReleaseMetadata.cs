@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
-using Builder.Core.Builds;
 using Builder.Core.Packaging;
+using Builder.Index;
 using Builder.Web.Catalog;
 using Microsoft.AspNetCore.Html;
 

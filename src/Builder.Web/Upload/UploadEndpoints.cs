@@ -2,6 +2,7 @@ using Builder.Access;
 using Builder.Core.Access;
 using Builder.Core.Configuration;
 using Builder.Core.Packaging;
+using Builder.Index;
 using Builder.Pipeline;
 using Builder.Web.Access;
 using Builder.Web.Http;

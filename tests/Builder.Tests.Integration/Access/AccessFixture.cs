@@ -6,7 +6,7 @@ using System.Text;
 using System.Text.Json;
 using Builder.Core.Access;
 using Builder.Data;
-using Builder.Pipeline;
+using Builder.Index;
 using Builder.Tests.Integration.Host;
 using Builder.Tests.Integration.Infrastructure;
 using Builder.Tests.Integration.Upload;

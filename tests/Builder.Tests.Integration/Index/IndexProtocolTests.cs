@@ -244,7 +244,7 @@ public sealed class IndexProtocolTests : IDisposable
         using var delete = await _index.AdminDeleteAsync($"/api/projects/acme-widgets/files/{name}");
         var (_, page) = await GetAsync("/simple/acme-widgets/");
         var (download, _) = await GetAsync($"/files/acme-widgets/{name}");
-        var republish = await Assert.ThrowsAsync<Builder.Pipeline.PublishConflictException>(() => _index.PublishAsync(wheel));
+        var republish = await Assert.ThrowsAsync<Builder.Index.PublishConflictException>(() => _index.PublishAsync(wheel));
 
         Assert.Equal(HttpStatusCode.OK, delete.StatusCode);
         Assert.DoesNotContain(name, page, StringComparison.Ordinal);
@@ -262,8 +262,8 @@ public sealed class IndexProtocolTests : IDisposable
 
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Task.Run(() => _index.PublishAsync(wheel))));
 
-        Assert.Single(outcomes, o => o == Builder.Pipeline.PublishOutcome.Published);
-        Assert.All(outcomes, o => Assert.True(o is Builder.Pipeline.PublishOutcome.Published or Builder.Pipeline.PublishOutcome.AlreadyPublished));
+        Assert.Single(outcomes, o => o == Builder.Index.PublishOutcome.Published);
+        Assert.All(outcomes, o => Assert.True(o is Builder.Index.PublishOutcome.Published or Builder.Index.PublishOutcome.AlreadyPublished));
         Assert.Contains("acme_racy-1.0.0-py3-none-any.whl", (await GetAsync("/simple/acme-racy/")).Body, StringComparison.Ordinal);
     }
 

@@ -1,7 +1,6 @@
-using Builder.Pipeline;
+using Builder.Index;
 using Builder.Tests.Integration.Host;
 using Builder.Tests.Integration.Infrastructure;
-using Builder.Web.Index;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Builder.Tests.Integration.Index;

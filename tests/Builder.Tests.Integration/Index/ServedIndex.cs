@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using Builder.Pipeline;
+using Builder.Index;
 using Builder.Tests.Integration.Host;
 using Builder.Tests.Integration.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using Builder.Web.Index;
-using Builder.Web.Upstream;
+using Builder.Index;
+using Builder.Index.Upstream;
 
 namespace Builder.Tests.Integration.Index;
 

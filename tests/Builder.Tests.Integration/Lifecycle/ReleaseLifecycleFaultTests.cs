@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Builder.Core.Builds;
 using Builder.Data;
+using Builder.Index;
 using Builder.Pipeline;
 using Builder.Tests.Integration.Infrastructure;
 using Microsoft.EntityFrameworkCore;

@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 
-namespace Builder.Web.Upstream;
+namespace Builder.Index.Upstream;
 
 /// <summary>The upstream did not answer usefully (network, timeout, 5xx, an unreadable page): the message names it.</summary>
 public sealed class UpstreamUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,10 +1,9 @@
 using System.Collections.Concurrent;
 using Builder.Core.Access;
 using Builder.Data;
-using Builder.Pipeline;
 using Microsoft.EntityFrameworkCore;
 
-namespace Builder.Web.Index;
+namespace Builder.Index;
 
 /// <summary>
 /// Index pages rendered once per change and served from memory. A publish, yank or delete invalidates only the
@@ -30,7 +29,7 @@ public sealed class IndexCache : IDisposable
     private readonly ConcurrentDictionary<string, RootPages> _filteredRoots = new(StringComparer.Ordinal);
     private readonly IServiceScopeFactory _scopes;
     private readonly ChangeFeed _feed;
-    private readonly BuilderMetrics _metrics;
+    private readonly IIndexMetrics _metrics;
     private readonly Lock _gate = new();
 
     // The published index: _published when no project changed since it was read; else _publishedBase and the projects
@@ -44,7 +43,7 @@ public sealed class IndexCache : IDisposable
     private int _filteredPageCount;
     private RootPages? _root;
 
-    public IndexCache(IServiceScopeFactory scopes, ChangeFeed feed, BuilderMetrics metrics)
+    public IndexCache(IServiceScopeFactory scopes, ChangeFeed feed, IIndexMetrics metrics)
     {
         _scopes = scopes;
         _feed = feed;
@@ -63,7 +62,7 @@ public sealed class IndexCache : IDisposable
         }
 
         var hit = _filteredRoots.TryGetValue(rights.ReadKey, out var cached);
-        _metrics.CountCacheLookup(BuilderMetrics.IndexCache, hit);
+        _metrics.CountCacheLookup(IIndexMetrics.PageCache, hit);
         if (hit)
         {
             return cached!;
@@ -97,7 +96,7 @@ public sealed class IndexCache : IDisposable
     public async ValueTask<RootPages> GetRootAsync(CancellationToken cancellationToken)
     {
         var cached = Volatile.Read(ref _root);
-        _metrics.CountCacheLookup(BuilderMetrics.IndexCache, cached is not null);
+        _metrics.CountCacheLookup(IIndexMetrics.PageCache, cached is not null);
         if (cached is not null)
         {
             return cached;
@@ -146,7 +145,7 @@ public sealed class IndexCache : IDisposable
 
         ProjectPages? cached = null;
         var hit = _filteredProjects.TryGetValue(project, out var views) && views.TryGetValue(access.Key, out cached);
-        _metrics.CountCacheLookup(BuilderMetrics.IndexCache, hit);
+        _metrics.CountCacheLookup(IIndexMetrics.PageCache, hit);
         if (hit)
         {
             return cached;
@@ -187,7 +186,7 @@ public sealed class IndexCache : IDisposable
         var hit = _projects.TryGetValue(project, out var cached);
         if (countLookup)
         {
-            _metrics.CountCacheLookup(BuilderMetrics.IndexCache, hit);
+            _metrics.CountCacheLookup(IIndexMetrics.PageCache, hit);
         }
 
         if (hit)

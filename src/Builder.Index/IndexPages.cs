@@ -6,7 +6,7 @@ using System.Text.Json;
 using Builder.Core.Builds;
 using Builder.Core.Packaging;
 
-namespace Builder.Web.Index;
+namespace Builder.Index;
 
 /// <summary>A rendered response body with its validator.</summary>
 public sealed class RenderedPage(byte[] body)

@@ -3,7 +3,7 @@ using Builder.Core.Packaging;
 using Builder.Data;
 using Microsoft.EntityFrameworkCore;
 
-namespace Builder.Web.Upstream;
+namespace Builder.Index.Upstream;
 
 /// <summary>What the guard says about one name.</summary>
 public enum UpstreamStanding

@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Builder.Core.Packaging;
 
-namespace Builder.Web.Upstream;
+namespace Builder.Index.Upstream;
 
 /// <summary>One file an upstream project page lists, with what Builder keeps of it.</summary>
 public sealed record UpstreamFile(

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Builder.Web.Index;
+namespace Builder.Index;
 
 /// <summary>
 /// Reads the published index and renders every project's pages once at start, in the background, so the first reader

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Builder.Core.Packaging;
 
-namespace Builder.Pipeline;
+namespace Builder.Index;
 
 /// <summary>A distribution file whose name, archive and metadata were checked, with its digests.</summary>
 public sealed record CheckedFile(string Path, DistributionFilename Name, CoreMetadata Metadata, byte[]? MetadataFile, string Sha256, long Size)

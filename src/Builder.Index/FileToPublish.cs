@@ -1,6 +1,6 @@
 using Builder.Core.Builds;
 
-namespace Builder.Pipeline;
+namespace Builder.Index;
 
 /// <summary>
 /// A file to publish (<see cref="ReleasePublisher"/>): what its row will say, and where its bytes come from (a file on

@@ -1,9 +1,7 @@
-using Builder.Core.Builds;
-using Builder.Pipeline;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
-namespace Builder.Web.Index;
+namespace Builder.Index;
 
 /// <summary>Index settings (<c>Builder:Index</c>).</summary>
 public sealed class IndexOptions
@@ -28,7 +26,7 @@ public sealed class IndexOptions
 /// Counted (<c>builder_cache_requests_total{cache="file"}</c>): a hit for each answer from memory, a miss for each file
 /// that fits the cache but had to be read from storage; files too large for it (or the cache off) count neither.
 /// </summary>
-public sealed class FileContentCache(IOptions<IndexOptions> options, BuilderMetrics metrics) : IDisposable
+public sealed class FileContentCache(IOptions<IndexOptions> options, IIndexMetrics metrics) : IDisposable
 {
     private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = Math.Max(1, options.Value.FileCacheBytes) });
     private readonly bool _enabled = options.Value.FileCacheBytes > 0;
@@ -38,7 +36,7 @@ public sealed class FileContentCache(IOptions<IndexOptions> options, BuilderMetr
     {
         if (_cache.TryGetValue(key, out content!))
         {
-            metrics.CountCacheLookup(BuilderMetrics.FileCache, hit: true);
+            metrics.CountCacheLookup(IIndexMetrics.FileCache, hit: true);
             return true;
         }
 
@@ -69,7 +67,7 @@ public sealed class FileContentCache(IOptions<IndexOptions> options, BuilderMetr
 
     private byte[] Keep(ServedArtifact key, byte[] content)
     {
-        metrics.CountCacheLookup(BuilderMetrics.FileCache, hit: false);
+        metrics.CountCacheLookup(IIndexMetrics.FileCache, hit: false);
         _cache.Set(key, content, new MemoryCacheEntryOptions { Size = Math.Max(1, content.Length) });
         return content;
     }

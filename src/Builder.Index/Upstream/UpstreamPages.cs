@@ -1,9 +1,8 @@
 using System.Collections.Concurrent;
-using Builder.Pipeline;
 using Microsoft.Extensions.Options;
-using Outcomes = Builder.Pipeline.BuilderMetrics.UpstreamOutcomes;
+using Outcomes = Builder.Index.Upstream.UpstreamOutcomes;
 
-namespace Builder.Web.Upstream;
+namespace Builder.Index.Upstream;
 
 /// <summary>An upstream page as Builder last saw it: <see cref="Project"/> null means upstream has no such project.</summary>
 public sealed class UpstreamEntry(UpstreamProject? project, string? etag, DateTimeOffset checkedAt, DateTimeOffset? retryAt = null)
@@ -31,7 +30,7 @@ public readonly record struct UpstreamLookup(UpstreamEntry Entry, bool Stale);
 /// fetched fails with <see cref="UpstreamUnavailableException"/>.
 /// </summary>
 public sealed class UpstreamPages(
-    UpstreamClient client, IOptions<UpstreamOptions> options, BuilderMetrics metrics, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<UpstreamPages> logger)
+    UpstreamClient client, IOptions<UpstreamOptions> options, IIndexMetrics metrics, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<UpstreamPages> logger)
 {
     private const int MaxEntries = 50_000;
     private static readonly TimeSpan FailureBackoff = TimeSpan.FromSeconds(10);

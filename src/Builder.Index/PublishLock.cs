@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using Builder.Data;
 using Microsoft.EntityFrameworkCore;
 
-namespace Builder.Data;
+namespace Builder.Index;
 
 /// <summary>
 /// One publisher at a time per project, across every process of the installation: while a publisher holds the lock, a

@@ -3,7 +3,7 @@ using Builder.Core.Packaging;
 using Builder.Data;
 using Microsoft.EntityFrameworkCore;
 
-namespace Builder.Pipeline;
+namespace Builder.Index;
 
 public enum PublishOutcome
 {
@@ -22,7 +22,7 @@ public enum PublishOutcome
 /// transaction, so the index shows a set of files whole or not at all. Builds, uploads and imports all publish here.
 /// </summary>
 public sealed class ReleasePublisher(
-    BuilderDbContext db, PackageArtifacts artifacts, PublishLock publishLock, ReleaseLifecycle lifecycle, IIndexChangeNotifier changes, BuilderMetrics metrics, TimeProvider time)
+    BuilderDbContext db, PackageArtifacts artifacts, PublishLock publishLock, IBuildPublication lifecycle, IIndexChangeNotifier changes, IIndexMetrics metrics, TimeProvider time)
 {
     /// <summary>
     /// Checks files a build part made against the tag, each on its own: a valid distribution whose metadata has the tag's
@@ -86,7 +86,7 @@ public sealed class ReleasePublisher(
     /// a publication left without committing (a fault between the two steps) are replaced. A name published with other
     /// bytes, or deleted before, is refused with <see cref="PublishConflictException"/> and nothing becomes visible.
     /// When <paramref name="buildId"/> is given, the build's success is recorded in the same transaction
-    /// (<see cref="ReleaseLifecycle.PublishedAsync"/>); a build cancelled or failed meanwhile publishes nothing
+    /// (<see cref="IBuildPublication.PublishedAsync"/>); a build cancelled or failed meanwhile publishes nothing
     /// (<see cref="PublishOutcome.BuildEnded"/>).
     /// </summary>
     public Task<PublishOutcome> PublishAsync(IReadOnlyList<CheckedFile> files, long? buildId, CancellationToken cancellationToken) =>

@@ -1,6 +1,6 @@
 using Builder.Core.Packaging;
 
-namespace Builder.Web.Index;
+namespace Builder.Index;
 
 /// <summary>
 /// One published release as listings need it, without its files: its version (parsed once, to be ordered and matched

@@ -1,7 +1,7 @@
 using Builder.Core.Builds;
 using Builder.Data;
 
-namespace Builder.Pipeline;
+namespace Builder.Index;
 
 /// <summary>"Project X changed" (publish, yank, delete) for every process that caches index pages.</summary>
 internal sealed class IndexChangeNotifier(IChangeNotifier changes) : IIndexChangeNotifier

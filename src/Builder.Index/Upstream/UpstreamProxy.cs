@@ -1,12 +1,10 @@
 using System.Collections.Concurrent;
 using Builder.Core.Access;
 using Builder.Core.Builds;
-using Builder.Pipeline;
-using Builder.Web.Index;
 using Microsoft.Extensions.Options;
-using Outcomes = Builder.Pipeline.BuilderMetrics.UpstreamOutcomes;
+using Outcomes = Builder.Index.Upstream.UpstreamOutcomes;
 
-namespace Builder.Web.Upstream;
+namespace Builder.Index.Upstream;
 
 /// <summary>What the proxy answers for a name.</summary>
 public abstract record ProxyAnswer
@@ -34,7 +32,7 @@ public abstract record ProxyAnswer
 /// </summary>
 public sealed class UpstreamProxy(
     IOptions<UpstreamOptions> options, UpstreamGuard guard, UpstreamPages pages, UpstreamClient client, IndexCache index, PackageArtifacts artifacts,
-    BuilderMetrics metrics, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<UpstreamProxy> logger)
+    IIndexMetrics metrics, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<UpstreamProxy> logger)
 {
     private const int MaxViews = 20_000;
     private const int MaxKept = 100_000;

@@ -1,6 +1,6 @@
 using Builder.Core.Configuration;
 
-namespace Builder.Web.Upstream;
+namespace Builder.Index.Upstream;
 
 /// <summary>The upstream index proxied for names Builder does not own (<c>Builder:Upstream</c>).</summary>
 public sealed class UpstreamOptions : ISelfValidating
