@@ -45,9 +45,32 @@ public sealed partial class BuildEventDispatcher(
     private readonly SemaphoreSlim _gate = new(1, 1);
     private bool _cursorsReady;
 
+    /// <summary>
+    /// Makes the cursors before this process records any event (hosted services start in order: the schema first, the
+    /// jobs and requests after): a subscriber new to the database starts at the newest event, and the first poll used to
+    /// run after a fast job had recorded events already, which it then passed over as history (a part's success that
+    /// was never timed). The database away at start: the first poll makes them.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await EnsureCursorsAsync(
+                scope.ServiceProvider.GetRequiredService<IDbContextFactory<BuilderDbContext>>(),
+                scope.ServiceProvider.GetServices<IBuildEventSubscriber>().ToList(),
+                cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogPollFailed(logger, ex);
+        }
+
+        await base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-
         using var timer = new PeriodicTimer(PollInterval, time);
         // The newest event every subscriber had been given at the last full pass: while no newer event exists a poll is
         // one small query, not a scope, a context and two queries per subscriber (what an idle process did twice a second).
