@@ -1,18 +1,24 @@
 using Builder.Core.Builds;
 using Builder.Core.Configuration;
+using Builder.Data;
 using Builder.Index.Upstream;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Builder.Index;
 
 public static class IndexServiceCollectionExtensions
 {
     /// <summary>
-    /// The index's writer, for every process that publishes or stages (web and worker alike): the storage layout
-    /// (<see cref="PackageArtifacts"/>, over the <see cref="IArtifactStore"/> the host composes), the per-project publish
-    /// lock, publication, and the "project changed" signal to every process that serves the index.
+    /// The index's writer, for every process that publishes or stages (web, worker, the import command): the storage
+    /// layout (<see cref="PackageArtifacts"/>, over the <see cref="IArtifactStore"/> the host composes), the per-project
+    /// publish lock, publication, and the "project changed" signal to every process that serves the index. A host that
+    /// runs no builds and serves no metrics (the import command) needs nothing else: its seams default to "no builds
+    /// here" and "nothing counted"; the pipeline registers the real ones.
     /// </summary>
     public static IServiceCollection AddBuilderIndex(this IServiceCollection services)
     {
+        services.TryAddSingleton<IIndexMetrics, UncountedIndex>();
+        services.TryAddScoped<IBuildPublication, NoBuilds>();
         services.AddSingleton<PackageArtifacts>();
         services.AddSingleton<PublishLock>();
         services.AddSingleton<IIndexChangeNotifier, IndexChangeNotifier>();
@@ -36,5 +42,32 @@ public static class IndexServiceCollectionExtensions
         services.AddSingleton<UpstreamGuard>();
         services.AddSingleton<UpstreamProxy>();
         return services;
+    }
+
+    /// <summary>A host without a metrics endpoint counts nothing.</summary>
+    private sealed class UncountedIndex : IIndexMetrics
+    {
+        public void CountPublish(PublishOutcome outcome)
+        {
+        }
+
+        public void CountPublishConflict()
+        {
+        }
+
+        public void CountUpstreamRequest(string kind, string outcome)
+        {
+        }
+
+        public void CountCacheLookup(string cache, bool hit)
+        {
+        }
+    }
+
+    /// <summary>A host that runs no builds publishes none: only uploads and imports (no build id) reach its publisher.</summary>
+    private sealed class NoBuilds : IBuildPublication
+    {
+        public Task<bool> PublishedAsync(BuilderDbContext db, long buildId, string project, IReadOnlyList<string> files, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException($"build {buildId} cannot be published by a process that runs no builds");
     }
 }

@@ -9,6 +9,7 @@ using Builder.Git;
 using Builder.Index;
 using Builder.Ldap;
 using Builder.Pipeline;
+using Builder.Storage;
 using Builder.Web;
 using Builder.Web.Access;
 using Builder.Web.Api;
@@ -22,10 +23,13 @@ using Builder.Web.Webhooks;
 
 if (args is [ImportCommand.Name, .. var importArgs])
 {
-    // `import DIR`: the server's configuration and services, but no HTTP server, no Hangfire server (JobRole.Client)
-    // and no admin token, which only the HTTP API needs.
+    // `import DIR`: the server's configuration, database, store and the index's writer; no HTTP server, no build
+    // pipeline and no admin token, which only the HTTP API needs.
     var import = CommandHost.CreateBuilder(importArgs.Skip(1).ToArray());
-    import.Services.AddBuilderPipeline(import.Configuration, JobRole.Client);
+    import.Services.AddSingleton(TimeProvider.System);
+    import.Services.AddBuilderData(import.Configuration);
+    import.Services.AddBuilderStorage();
+    import.Services.AddBuilderIndex();
     using var importHost = import.Build();
     // The exit code goes through Environment.ExitCode, so the web host's path below stays a plain app.Run().
     Environment.ExitCode = await ImportCommand.RunAsync(importHost, importArgs);
