@@ -104,7 +104,6 @@ public sealed partial class BuildPartJob(
     private async Task<string?> BuildAsync(Build build, BuildPart part, string lease, string work, DbBuildLog log, CancellationToken cancellationToken)
     {
         var source = Path.Combine(work, "src");
-        Directory.CreateDirectory(work);
         var checkout = await sources.FetchForPartAsync(build, source, work, log, cancellationToken);
         if (build.ResolvedCommit is { } planned && checkout.CommitSha != planned)
         {

@@ -1,7 +1,7 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using Builder.Core.Builds;
 using Builder.Core.Forges;
+using Builder.Core.Packaging;
 using Builder.Index;
 
 namespace Builder.Pipeline;
@@ -41,12 +41,7 @@ public sealed class BuildSource(ISourceFetcher sources, IRepositorySecrets secre
             return null;
         }
 
-        string sha256;
-        await using (var file = File.OpenRead(path))
-        {
-            sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken));
-        }
-
+        var sha256 = await FileHash.Sha256Async(path, cancellationToken);
         await artifacts.StageSourceBundleAsync(build.Id, path, sha256, cancellationToken);
         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[git] source bundle of {build.Tag} staged for the parts ({new FileInfo(path).Length} bytes, sha256 {sha256})"));
         File.Delete(path);
@@ -61,6 +56,7 @@ public sealed class BuildSource(ISourceFetcher sources, IRepositorySecrets secre
     {
         if (build.SourceBundleSha256 is { } sha256 && build.ResolvedCommit is { } commit)
         {
+            Directory.CreateDirectory(work);
             var path = Path.Combine(work, BundleName);
             try
             {
@@ -85,20 +81,13 @@ public sealed class BuildSource(ISourceFetcher sources, IRepositorySecrets secre
     {
         var content = await artifacts.OpenSourceBundleAsync(buildId, sha256, cancellationToken)
             ?? throw new SourceBundleException($"it is missing from the artifact store (sha256 {sha256})");
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        string actual;
         await using (content.Stream)
         await using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 81920, useAsync: true))
         {
-            var buffer = new byte[81920];
-            int read;
-            while ((read = await content.Stream.ReadAsync(buffer, cancellationToken)) > 0)
-            {
-                hash.AppendData(buffer, 0, read);
-                await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-            }
+            actual = await FileHash.CopyAsync(content.Stream, file, cancellationToken);
         }
 
-        var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
         if (actual != sha256)
         {
             throw new SourceBundleException($"its bytes have sha256 {actual}, not the {sha256} the plan recorded");

@@ -160,7 +160,6 @@ public sealed partial class BuilderMetrics : IIndexMetrics
     /// <summary>One request of the upstream proxy: <see cref="UpstreamOutcomes"/> names its kind and outcome.</summary>
     public void CountUpstreamRequest(string kind, string outcome) => _upstreamRequests.WithLabels(kind, outcome).Inc();
 
-    /// <summary>The upstream proxy's requests (<c>builder_upstream_requests_total{kind,outcome}</c>).</summary>
     /// <summary>One lookup of <paramref name="cache"/> (<see cref="IIndexMetrics.PageCache"/> or <see cref="IIndexMetrics.FileCache"/>).</summary>
     public void CountCacheLookup(string cache, bool hit) => _cacheRequests.WithLabels(cache, hit ? "hit" : "miss").Inc();
 
