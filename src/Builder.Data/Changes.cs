@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Builder.Core.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -38,6 +39,13 @@ public sealed class ChangeFeed
 public interface IChangeNotifier
 {
     Task NotifyAsync(string topic, string key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sends a change as part of the transaction open on <paramref name="connection"/>: other processes hear of it when
+    /// that transaction commits, and never if it rolls back. Call it last before the commit; this process's own caches
+    /// learn of the change from <see cref="ChangeFeed.Raise"/> once the commit returned.
+    /// </summary>
+    Task NotifyOnCommitAsync(DbConnection connection, string topic, string key, CancellationToken cancellationToken);
 }
 
 /// <summary>Embedded default: one process, so telling the feed is telling everyone — synchronously.</summary>
@@ -48,6 +56,9 @@ internal sealed class LocalChangeNotifier(ChangeFeed feed) : IChangeNotifier
         feed.Raise(topic, key);
         return Task.CompletedTask;
     }
+
+    /// <summary>No other process to tell.</summary>
+    public Task NotifyOnCommitAsync(DbConnection connection, string topic, string key, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>
@@ -56,14 +67,14 @@ internal sealed class LocalChangeNotifier(ChangeFeed feed) : IChangeNotifier
 /// Every notification takes the next number of the change serial (<see cref="ChangeSerial"/>), so a listener that
 /// missed one finds out by reading the serial.
 /// </summary>
-internal sealed class PostgresChangeNotifier(ChangeFeed feed, PostgresConnectionString connection) : IChangeNotifier
+internal sealed class PostgresChangeNotifier(ChangeFeed feed, PostgresConnectionString database) : IChangeNotifier
 {
     public const string Channel = "builder_changes";
 
     public async Task NotifyAsync(string topic, string key, CancellationToken cancellationToken)
     {
         feed.Raise(topic, key);
-        await using var conn = new NpgsqlConnection(connection.Value);
+        await using var conn = new NpgsqlConnection(database.Value);
         await conn.OpenAsync(cancellationToken);
         try
         {
@@ -75,6 +86,54 @@ internal sealed class PostgresChangeNotifier(ChangeFeed feed, PostgresConnection
             await ChangeSerial.EnsureAsync(conn, cancellationToken);
             await SendAsync(conn, topic, key, cancellationToken);
         }
+    }
+
+    public async Task NotifyOnCommitAsync(DbConnection connection, string topic, string key, CancellationToken cancellationToken)
+    {
+        // A failing statement would abort the caller's transaction, so this one does not fail when the serial is missing
+        // (a new database whose first change comes before any listener made it): it sends nothing, the serial is made
+        // on a connection of its own, and the statement runs again naming the serial by its OID (a name the transaction
+        // looked up in vain stays unknown to it, but an OID is opened, and locked, as it is now).
+        var conn = (NpgsqlConnection)connection;
+        if (await TrySendInTransactionAsync(conn, topic, key, serialOid: null, cancellationToken))
+        {
+            return;
+        }
+
+        uint oid;
+        await using (var own = new NpgsqlConnection(database.Value))
+        {
+            await own.OpenAsync(cancellationToken);
+            await ChangeSerial.EnsureAsync(own, cancellationToken);
+            await using var lookup = new NpgsqlCommand($"SELECT '{ChangeSerial.Sequence}'::regclass::oid", own);
+            oid = (uint)(await lookup.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        if (!await TrySendInTransactionAsync(conn, topic, key, oid, cancellationToken))
+        {
+            throw new InvalidOperationException($"the change serial {ChangeSerial.Sequence} is missing right after it was made");
+        }
+    }
+
+    /// <summary>
+    /// Takes the next serial and queues the notification (delivered at commit) when the serial exists; false when not.
+    /// The number is taken one statement before the commit: a listener that polls meanwhile waits a poll before it
+    /// calls it lost.
+    /// </summary>
+    private static async Task<bool> TrySendInTransactionAsync(NpgsqlConnection conn, string topic, string key, uint? serialOid, CancellationToken cancellationToken)
+    {
+        var serial = serialOid is null ? $"to_regclass('{ChangeSerial.Sequence}')" : "@serial::regclass";
+        await using var command = new NpgsqlCommand(
+            $"WITH n AS (SELECT nextval({serial}) AS serial) "
+            + $"SELECT serial, pg_notify(@channel, serial::text || '{ChangeMessage.Separator}' || @payload)::text FROM n WHERE serial IS NOT NULL", conn);
+        command.Parameters.AddWithValue("channel", Channel);
+        command.Parameters.AddWithValue("payload", topic + ChangeMessage.Separator + key);
+        if (serialOid is { } oid)
+        {
+            command.Parameters.Add(new NpgsqlParameter("serial", NpgsqlTypes.NpgsqlDbType.Oid) { Value = oid });
+        }
+
+        return await command.ExecuteScalarAsync(cancellationToken) is not null and not DBNull;
     }
 
     /// <summary>

@@ -21,7 +21,7 @@ public static class IndexServiceCollectionExtensions
         services.TryAddScoped<IBuildPublication, NoBuilds>();
         services.AddSingleton<PackageArtifacts>();
         services.AddSingleton<PublishLock>();
-        services.AddSingleton<IIndexChangeNotifier, IndexChangeNotifier>();
+        services.AddSingleton<ProjectChanges>();
         services.AddScoped<ReleasePublisher>();
         return services;
     }

@@ -15,7 +15,7 @@ public sealed record FilesChangeResult(FilesChanged? Changed, int Status, string
 /// Yank, unyank and delete published files (a release's, or one): the one implementation behind the admin routes and
 /// the project page's buttons. Each change is audited and reaches the index before it returns.
 /// </summary>
-public sealed class ReleaseAdmin(BuilderDbContext db, AuditLog audit, PackageArtifacts artifacts, IIndexChangeNotifier changes, TimeProvider time)
+public sealed class ReleaseAdmin(BuilderDbContext db, AuditLog audit, PackageArtifacts artifacts, ProjectChanges changes, TimeProvider time)
 {
     public async Task<FilesChangeResult> SetYankedAsync(
         string project, string? version, string? filename, bool yanked, string? reason, AuditActor actor, CancellationToken cancellationToken)
@@ -41,8 +41,7 @@ public sealed class ReleaseAdmin(BuilderDbContext db, AuditLog audit, PackageArt
         };
         audit.Add(db, actor, action, AuditOutcomes.Ok, normalized, Target(version, filename),
             string.Join(' ', files.Select(f => f.Filename)) + (yanked && !string.IsNullOrWhiteSpace(reason) ? $" (reason: {reason.Trim()})" : string.Empty));
-        await db.SaveChangesAsync(cancellationToken);
-        await changes.ProjectChangedAsync(normalized, cancellationToken);
+        await changes.SaveAsync(db, normalized, cancellationToken);
         return new FilesChangeResult(new FilesChanged(normalized, files.Select(f => f.Filename).ToList()), StatusCodes.Status200OK, null);
     }
 
@@ -65,8 +64,7 @@ public sealed class ReleaseAdmin(BuilderDbContext db, AuditLog audit, PackageArt
             Target(version, filename), string.Join(' ', files.Select(f => f.Filename)));
 
         // Leave the index first, then remove the bytes: a reader never finds a listed file without its bytes.
-        await db.SaveChangesAsync(cancellationToken);
-        await changes.ProjectChangedAsync(normalized, cancellationToken);
+        await changes.SaveAsync(db, normalized, cancellationToken);
         foreach (var file in files)
         {
             await artifacts.DeleteFileAsync(normalized, file.Filename, cancellationToken);

@@ -22,7 +22,7 @@ public enum PublishOutcome
 /// transaction, so the index shows a set of files whole or not at all. Builds, uploads and imports all publish here.
 /// </summary>
 public sealed class ReleasePublisher(
-    BuilderDbContext db, PackageArtifacts artifacts, PublishLock publishLock, IBuildPublication lifecycle, IIndexChangeNotifier changes, IIndexMetrics metrics, TimeProvider time)
+    BuilderDbContext db, PackageArtifacts artifacts, PublishLock publishLock, IBuildPublication lifecycle, ProjectChanges changes, IIndexMetrics metrics, TimeProvider time)
 {
     /// <summary>
     /// Checks files a build part made against the tag, each on its own: a valid distribution whose metadata has the tag's
@@ -173,7 +173,7 @@ public sealed class ReleasePublisher(
                     return PublishOutcome.BuildEnded;
                 }
 
-                await transaction.CommitAsync(cancellationToken);
+                await changes.CommitAsync(db, transaction, project, cancellationToken);
             }
             catch (DbUpdateException) when (buildId is null)
             {
@@ -198,13 +198,6 @@ public sealed class ReleasePublisher(
                 await DeleteAsync(project, written);
                 throw;
             }
-        }
-
-        // A build's publication reaches the index caches through its "published" event (BuildEventDispatcher); a
-        // direct upload or import tells them here.
-        if (buildId is null && created.Count > 0)
-        {
-            await changes.ProjectChangedAsync(project, cancellationToken);
         }
 
         return created.Count == 0 ? PublishOutcome.AlreadyPublished : PublishOutcome.Published;

@@ -207,24 +207,3 @@ public sealed partial class BuildEventDispatcher(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Build events: {Subscriber} failed on event {EventId} ({Kind}, build {BuildId}); delivered again at the next poll")]
     private static partial void LogDeliveryFailed(ILogger logger, Exception exception, string subscriber, long eventId, string kind, long buildId);
 }
-
-/// <summary>Every process's index pages learn of a published release from its "published" event.</summary>
-internal sealed class IndexPublishedSubscriber(IDbContextFactory<BuilderDbContext> contexts, IIndexChangeNotifier changes) : IBuildEventSubscriber
-{
-    public string Name => "index-cache";
-
-    public async Task HandleAsync(BuildEvent buildEvent, CancellationToken cancellationToken)
-    {
-        if (buildEvent.Kind != BuildEventKinds.Published)
-        {
-            return;
-        }
-
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var project = await db.Builds.AsNoTracking().Where(b => b.Id == buildEvent.BuildId).Select(b => b.Project).SingleOrDefaultAsync(cancellationToken);
-        if (project is not null)
-        {
-            await changes.ProjectChangedAsync(project, cancellationToken);
-        }
-    }
-}

@@ -68,7 +68,6 @@ public static class PipelineServiceCollectionExtensions
         services.AddScoped<ReleaseLifecycle>();
         services.AddScoped<IBuildPublication>(sp => sp.GetRequiredService<ReleaseLifecycle>());
         // The lifecycle's outbox is delivered by every process that composes the pipeline (web and worker alike).
-        services.AddScoped<IBuildEventSubscriber, IndexPublishedSubscriber>();
         // Reports to the forges: written from the events here, sent by the reporter with the clients the host composes (AddBuilderForges).
         services.AddScoped<IBuildEventSubscriber, ForgeReportSubscriber>();
         services.AddScoped<IBuildEventSubscriber, BuildEventLog>();

@@ -92,12 +92,6 @@ public interface IWheelBuilder
     Task<WheelBuildResult> BuildAsync(WheelBuildRequest request, IBuildLog log, CancellationToken cancellationToken);
 }
 
-/// <summary>Tells every process that serves the index that a project's files changed (publish, yank, delete).</summary>
-public interface IIndexChangeNotifier
-{
-    Task ProjectChangedAsync(string project, CancellationToken cancellationToken);
-}
-
 /// <summary>Hands recorded builds to the job engine. At-least-once: every job must be safe to run twice.</summary>
 public interface IBuildDispatcher
 {

@@ -1,8 +1,8 @@
 using Builder.Access;
-using Builder.Core.Builds;
 using Builder.Core.Index;
 using Builder.Core.Packaging;
 using Builder.Data;
+using Builder.Index;
 using Builder.Web.Access;
 using Builder.Web.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -34,9 +34,9 @@ internal static class UpstreamEndpoints
     public static void MapUpstreamAdmin(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup(Prefix).AddEndpointFilter<RequireAdmin>();
-        group.MapPost(AllowPath, (UpstreamRuleRequest? body, HttpContext http, BuilderDbContext db, AuditLog audit, IIndexChangeNotifier changes, TimeProvider time, CancellationToken ct) =>
+        group.MapPost(AllowPath, (UpstreamRuleRequest? body, HttpContext http, BuilderDbContext db, AuditLog audit, ProjectChanges changes, TimeProvider time, CancellationToken ct) =>
             AddAsync(body, version: true, http, db, audit, changes, time, ct));
-        group.MapPost(ReservePath, (UpstreamRuleRequest? body, HttpContext http, BuilderDbContext db, AuditLog audit, IIndexChangeNotifier changes, TimeProvider time, CancellationToken ct) =>
+        group.MapPost(ReservePath, (UpstreamRuleRequest? body, HttpContext http, BuilderDbContext db, AuditLog audit, ProjectChanges changes, TimeProvider time, CancellationToken ct) =>
             AddAsync(body, version: false, http, db, audit, changes, time, ct));
         group.MapGet(RulesPath, async (string? project, BuilderDbContext db, CancellationToken ct) =>
         {
@@ -53,7 +53,7 @@ internal static class UpstreamEndpoints
     }
 
     private static async Task<Results<Created<UpstreamRuleView>, Ok<UpstreamRuleView>, ProblemHttpResult>> AddAsync(
-        UpstreamRuleRequest? body, bool version, HttpContext http, BuilderDbContext db, AuditLog audit, IIndexChangeNotifier changes, TimeProvider time, CancellationToken cancellationToken)
+        UpstreamRuleRequest? body, bool version, HttpContext http, BuilderDbContext db, AuditLog audit, ProjectChanges changes, TimeProvider time, CancellationToken cancellationToken)
     {
         var route = version ? Allow : Reserve;
         if (body?.Project is not { } project || !PackageName.IsValid(project.Trim()))
@@ -108,12 +108,11 @@ internal static class UpstreamEndpoints
             _ => (AuditActions.UpstreamAllowed, $"upstream version {normalizedVersion} allowed before the cooldown"),
         };
         audit.Add(db, actor, action, AuditOutcomes.Ok, normalized, "upstream:" + kind + (normalizedVersion is null ? string.Empty : ":" + normalizedVersion), $"{what} (reason: {rule.Reason})");
-        await db.SaveChangesAsync(cancellationToken);
-        await changes.ProjectChangedAsync(normalized, cancellationToken);
+        await changes.SaveAsync(db, normalized, cancellationToken);
         return TypedResults.Created($"{Rules}/{rule.Id}", UpstreamRuleView.From(rule));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> RemoveAsync(long id, HttpContext http, BuilderDbContext db, AuditLog audit, IIndexChangeNotifier changes, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, ProblemHttpResult>> RemoveAsync(long id, HttpContext http, BuilderDbContext db, AuditLog audit, ProjectChanges changes, CancellationToken cancellationToken)
     {
         var rule = await db.UpstreamRules.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (rule is null)
@@ -124,8 +123,7 @@ internal static class UpstreamEndpoints
         db.UpstreamRules.Remove(rule);
         audit.Add(db, http.Actor(), AuditActions.UpstreamRuleRemoved, AuditOutcomes.Ok, rule.Project, "upstream:" + rule.Kind + (rule.Version is null ? string.Empty : ":" + rule.Version),
             $"rule {id} removed (it said: {rule.Reason})");
-        await db.SaveChangesAsync(cancellationToken);
-        await changes.ProjectChangedAsync(rule.Project, cancellationToken);
+        await changes.SaveAsync(db, rule.Project, cancellationToken);
         return TypedResults.NoContent();
     }
 
