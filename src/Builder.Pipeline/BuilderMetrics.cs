@@ -56,6 +56,9 @@ public sealed partial class BuilderMetrics : IIndexMetrics
         _time = time;
         _logger = logger;
         var factory = Metrics.WithCustomRegistry(Registry);
+        // No exemplars: nothing here is traced, and taking one from the ambient trace context costs every observation
+        // (every request) a lookup that would only ever publish the hosting layer's random trace ids.
+        factory.ExemplarBehavior = new ExemplarBehavior { DefaultExemplarProvider = (_, _) => Exemplar.None };
         _builds = factory.CreateGauge("builder_builds", "Builds by state (queued, running, succeeded, failed, cancelled), counted in the database at scrape time.", ["state"]);
         _buildDuration = factory.CreateHistogram("builder_build_duration_seconds", "Time from a build's queueing to its end, by final state; observed from the release lifecycle's events.",
             ["state"], new HistogramConfiguration { Buckets = BuildBuckets });

@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
 using Builder.Access;
 using Builder.Core.Configuration;
 using Microsoft.AspNetCore.Builder;
@@ -34,22 +37,55 @@ public static class MetricsEndpoints
     /// </summary>
     public static IApplicationBuilder UseBuilderHttpMetrics(this IApplicationBuilder app)
     {
-        var metrics = app.ApplicationServices.GetRequiredService<BuilderMetrics>();
-        app.Use((context, next) =>
-        {
-            context.Features.Set(new RouteTemplateFeature((context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? string.Empty));
-            return next(context);
-        });
-        return app.UseHttpMetrics(options =>
-        {
-            options.RequestCount.Counter = metrics.HttpRequests;
-            options.RequestDuration.Histogram = metrics.HttpDuration;
-            options.InProgress.Gauge = metrics.HttpInProgress;
-            options.AddCustomLabel("endpoint", context => context.Features.Get<RouteTemplateFeature>()?.Template ?? string.Empty);
-        });
+        var series = new HttpSeries(app.ApplicationServices.GetRequiredService<BuilderMetrics>());
+        return app.Use(series.InvokeAsync);
     }
 
-    private sealed record RouteTemplateFeature(string Template);
+    /// <summary>
+    /// The three request series, with each labelled child looked up once and kept (every request of the index would
+    /// otherwise hash its labels three times over): a few hundred route templates × methods × status codes at most.
+    /// </summary>
+    private sealed class HttpSeries(BuilderMetrics metrics)
+    {
+        private readonly ConcurrentDictionary<(string Method, string Endpoint), Gauge.Child> _inProgress = new();
+        private readonly ConcurrentDictionary<(int Code, string Method, string Endpoint), (Counter.Child Count, Histogram.Child Duration)> _answered = new();
+
+        public async Task InvokeAsync(HttpContext context, RequestDelegate next)
+        {
+            var endpoint = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? string.Empty;
+            var method = MethodLabel(context.Request.Method);
+            var started = Stopwatch.GetTimestamp();
+            var inProgress = _inProgress.GetOrAdd((method, endpoint), static (key, m) => m.HttpInProgress.WithLabels(key.Method, key.Endpoint), metrics);
+            inProgress.Inc();
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                inProgress.Dec();
+                var code = context.Response.StatusCode;
+                var answered = _answered.GetOrAdd((code, method, endpoint), static (key, m) =>
+                {
+                    var codeLabel = key.Code.ToString(CultureInfo.InvariantCulture);
+                    return (m.HttpRequests.WithLabels(codeLabel, key.Method, key.Endpoint), m.HttpDuration.WithLabels(codeLabel, key.Method, key.Endpoint));
+                }, metrics);
+                answered.Count.Inc();
+                answered.Duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            }
+        }
+
+        /// <summary>The method as a label: one of HTTP's own, else <c>other</c> (a client must not be able to grow the series).</summary>
+        private static string MethodLabel(string method) =>
+            HttpMethods.IsGet(method) ? HttpMethods.Get
+            : HttpMethods.IsHead(method) ? HttpMethods.Head
+            : HttpMethods.IsPost(method) ? HttpMethods.Post
+            : HttpMethods.IsPut(method) ? HttpMethods.Put
+            : HttpMethods.IsDelete(method) ? HttpMethods.Delete
+            : HttpMethods.IsPatch(method) ? HttpMethods.Patch
+            : HttpMethods.IsOptions(method) ? HttpMethods.Options
+            : "other";
+    }
 }
 
 /// <summary>
