@@ -73,7 +73,7 @@ public static class IndexPages
     /// <summary>PEP 708 (<c>tracks</c>) is API version 1.2: pages that carry it say so.</summary>
     public const string TracksApiVersion = "1.2";
 
-    public static string FileUrl(string project, string filename) => $"../../files/{project}/{Uri.EscapeDataString(filename)}";
+    public static string FileUrl(string project, string filename) => PublicRoutes.FileFromProjectPage(project, filename);
 
     public static (RenderedPage Html, RenderedPage Json) RenderRoot(IReadOnlyList<string> projects)
     {

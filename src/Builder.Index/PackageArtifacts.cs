@@ -18,11 +18,10 @@ public readonly record struct ServedArtifact(string Project, string Filename, bo
 /// </summary>
 public sealed class PackageArtifacts(IArtifactStore store)
 {
-    private const string MetadataSuffix = ".metadata";
 
     private static string FileKey(string project, string filename) => $"{project}/{filename}";
 
-    private static string MetadataKey(string project, string filename) => $"{project}/{filename}{MetadataSuffix}";
+    private static string MetadataKey(string project, string filename) => $"{project}/{filename}{PublicRoutes.MetadataSuffix}";
 
     /// <summary>
     /// Where a built file waits until the release is published, by content: never listed or served by the index, and
@@ -36,7 +35,7 @@ public sealed class PackageArtifacts(IArtifactStore store)
         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"_staging-{buildId}/source-{sha256}.bundle");
 
     /// <summary>A staged wheel's core metadata sidecar: beside the staged file, named after it (the file's sha256).</summary>
-    private static string StagedMetadataKey(long buildId, string filename, string sha256) => StagingKey(buildId, filename, sha256) + MetadataSuffix;
+    private static string StagedMetadataKey(long buildId, string filename, string sha256) => StagingKey(buildId, filename, sha256) + PublicRoutes.MetadataSuffix;
 
     /// <summary>The store the layout lives in (readiness, tests).</summary>
     public IArtifactStore Store => store;
@@ -99,7 +98,7 @@ public sealed class PackageArtifacts(IArtifactStore store)
 
     /// <summary>A short-lived URL for the served bytes, where the store has one (S3 presigned); else null.</summary>
     public Task<Uri?> DownloadUrlAsync(ServedArtifact artifact, TimeSpan lifetime, CancellationToken cancellationToken) =>
-        store.DownloadUrlAsync(ServedKey(artifact), artifact.Metadata ? artifact.Filename + MetadataSuffix : artifact.Filename, lifetime, cancellationToken);
+        store.DownloadUrlAsync(ServedKey(artifact), artifact.Metadata ? artifact.Filename + PublicRoutes.MetadataSuffix : artifact.Filename, lifetime, cancellationToken);
 
     /// <summary>Whether an upstream file (or sidecar) is kept already.</summary>
     public Task<bool> ExistsAsync(ServedArtifact artifact, CancellationToken cancellationToken) => store.ExistsAsync(ServedKey(artifact), cancellationToken);
@@ -120,7 +119,7 @@ public sealed class PackageArtifacts(IArtifactStore store)
 
     /// <summary>The key of a served file: published ones where they were published, upstream ones by content.</summary>
     private static string ServedKey(ServedArtifact artifact) =>
-        artifact.UpstreamSha256 is { } sha256 ? $"_upstream-{artifact.Project}/{sha256}-{artifact.Filename}{(artifact.Metadata ? MetadataSuffix : string.Empty)}"
+        artifact.UpstreamSha256 is { } sha256 ? $"_upstream-{artifact.Project}/{sha256}-{artifact.Filename}{(artifact.Metadata ? PublicRoutes.MetadataSuffix : string.Empty)}"
         : artifact.Metadata ? MetadataKey(artifact.Project, artifact.Filename)
         : FileKey(artifact.Project, artifact.Filename);
 

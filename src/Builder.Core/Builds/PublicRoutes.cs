@@ -12,6 +12,12 @@ public static class PublicRoutes
 
     public static string File(string project, string filename) => $"/files/{project}/{Uri.EscapeDataString(filename)}";
 
+    /// <summary>What follows a distribution's URL to make its core metadata's (PEP 658): <c>{file URL}.metadata</c>.</summary>
+    public const string MetadataSuffix = ".metadata";
+
+    /// <summary>A file's address relative to the index page that links it (<c>/simple/{project}/</c>).</summary>
+    public static string FileFromProjectPage(string project, string filename) => "../.." + File(project, filename);
+
     /// <summary>The route under a base URL that may have a path of its own (https://example.com/builder/).</summary>
     public static Uri Under(Uri baseUrl, string route) => new(baseUrl, route.TrimStart('/'));
 }

@@ -177,8 +177,8 @@ public sealed class UpstreamProxy(
         {
             if (!await artifacts.ExistsAsync(artifact, stopping))
             {
-                var url = artifact.Metadata ? new Uri(file.Url.AbsoluteUri + ".metadata") : file.Url;
-                var name = artifact.Metadata ? file.Filename + ".metadata" : file.Filename;
+                var url = artifact.Metadata ? new Uri(file.Url.AbsoluteUri + PublicRoutes.MetadataSuffix) : file.Url;
+                var name = artifact.Metadata ? file.Filename + PublicRoutes.MetadataSuffix : file.Filename;
                 await using (var target = new FileStream(temporary, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.Asynchronous | FileOptions.DeleteOnClose))
                 {
                     try

@@ -1,3 +1,4 @@
+using Builder.Core.Builds;
 using Builder.Core.Index;
 using Builder.Core.Packaging;
 using Builder.Index;
@@ -22,7 +23,6 @@ internal static class IndexEndpoints
     public const string Project = "/simple/{project}/";
     public const string File = "/files/{project}/{filename}";
 
-    private const string MetadataSuffix = ".metadata";
 
     /// <summary>On pages with upstream files: <c>fresh</c>, or <c>stale</c> when upstream failed and the last copy is served.</summary>
     public const string UpstreamHeader = "Builder-Upstream";
@@ -126,8 +126,8 @@ internal static class IndexEndpoints
         // Only files the index lists are served: staged files of an unfinished release and deleted files are not; nor
         // files of projects or versions the principal may not read (the same 404 as for a file that does not exist).
         var access = principal.Rights.Read(project);
-        var isMetadata = filename.EndsWith(MetadataSuffix, StringComparison.Ordinal);
-        var distribution = isMetadata ? filename[..^MetadataSuffix.Length] : filename;
+        var isMetadata = filename.EndsWith(PublicRoutes.MetadataSuffix, StringComparison.Ordinal);
+        var distribution = isMetadata ? filename[..^PublicRoutes.MetadataSuffix.Length] : filename;
         ProjectPages? pages = null;
         ProxyAnswer.Pages? proxied = null;
         if (upstream.Enabled && access.Any)
