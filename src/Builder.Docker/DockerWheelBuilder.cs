@@ -40,7 +40,7 @@ public sealed partial class DockerWheelBuilder(
     public async Task<WheelBuildResult> BuildAsync(WheelBuildRequest request, IBuildLog log, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        var image = settings.Images[request.Architecture];
+        var image = request.Image ?? settings.Images[request.Architecture];
         using var docker = clients.Create();
         await EnsureImageAsync(docker, image, cancellationToken);
         var runner = new BuildContainerRunner(settings, time, logger);

@@ -126,7 +126,7 @@ public sealed partial class BuildJob(
 
         var plan = BuildMatrix.Plan(await ReadPyprojectAsync(source, cancellationToken), options.Value);
         WritePlan(plan, log);
-        var parts = BuildMatrix.Parts(build.Id, plan, options.Value.ParallelTargets);
+        var parts = BuildMatrix.Parts(build.Id, plan, options.Value.ParallelTargets, options.Value.Images);
         // The parts start from this clone, bundled, rather than each cloning from the forge again (a bundle a run that
         // loses its lease staged stays under the build's staging prefix: another run's bundle may have the same key).
         var bundle = await sources.StageBundleAsync(build, source, work, log, cancellationToken);

@@ -333,10 +333,16 @@ public sealed class BuildPartsTests
         [],
         []);
 
+    private static readonly Dictionary<string, string> Images = new()
+    {
+        ["x86_64"] = "registry.example/manylinux_2_28_x86_64:2026.11",
+        ["aarch64"] = "registry.example/manylinux_2_28_aarch64:2026.11",
+    };
+
     [Fact]
     public void One_part_per_architecture_by_default_and_the_first_builds_the_sdist()
     {
-        var parts = BuildMatrix.Parts(7, TwoArchitectures(), partsPerArchitecture: 1);
+        var parts = BuildMatrix.Parts(7, TwoArchitectures(), partsPerArchitecture: 1, Images);
 
         Assert.Equal(["x86_64", "aarch64"], parts.Select(p => p.Architecture));
         Assert.Equal("cp310-manylinux_x86_64 cp311-manylinux_x86_64 cp312-manylinux_x86_64", parts[0].Identifiers);
@@ -347,7 +353,7 @@ public sealed class BuildPartsTests
     [Fact]
     public void Parallel_targets_split_an_architecture_round_robin_but_never_into_empty_parts()
     {
-        var parts = BuildMatrix.Parts(7, TwoArchitectures(), partsPerArchitecture: 2);
+        var parts = BuildMatrix.Parts(7, TwoArchitectures(), partsPerArchitecture: 2, Images);
 
         Assert.Equal(
             ["x86_64:cp310-manylinux_x86_64 cp312-manylinux_x86_64", "x86_64:cp311-manylinux_x86_64", "aarch64:cp311-manylinux_aarch64"],
@@ -356,9 +362,19 @@ public sealed class BuildPartsTests
     }
 
     [Fact]
+    public void Every_part_records_the_image_the_plan_chose_for_its_architecture()
+    {
+        var parts = BuildMatrix.Parts(7, TwoArchitectures(), partsPerArchitecture: 2, Images);
+
+        Assert.Equal(
+            ["x86_64:registry.example/manylinux_2_28_x86_64:2026.11", "x86_64:registry.example/manylinux_2_28_x86_64:2026.11", "aarch64:registry.example/manylinux_2_28_aarch64:2026.11"],
+            parts.Select(p => $"{p.Architecture}:{p.Image}"));
+    }
+
+    [Fact]
     public void Without_an_sdist_no_part_builds_one()
     {
-        Assert.DoesNotContain(BuildMatrix.Parts(7, TwoArchitectures(sdist: false), 4), p => p.IncludeSdist);
+        Assert.DoesNotContain(BuildMatrix.Parts(7, TwoArchitectures(sdist: false), 4, Images), p => p.IncludeSdist);
     }
 
     [Fact]

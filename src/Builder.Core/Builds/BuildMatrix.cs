@@ -69,9 +69,11 @@ public static partial class BuildMatrix
 
     /// <summary>
     /// An architecture's identifiers in up to <paramref name="partsPerArchitecture"/> parts of about equal size (each a
-    /// job and a container of its own); the first part of the release builds the sdist.
+    /// job and a container of its own); the first part of the release builds the sdist. Each part records the image it
+    /// builds in, chosen here from the planner's <paramref name="images"/>: a part run again or taken over by another
+    /// worker builds in the same image, whatever that worker's own settings say.
     /// </summary>
-    public static List<BuildPart> Parts(long buildId, BuildPlan plan, int partsPerArchitecture)
+    public static List<BuildPart> Parts(long buildId, BuildPlan plan, int partsPerArchitecture, IReadOnlyDictionary<string, string> images)
     {
         var parts = new List<BuildPart>();
         foreach (var (arch, identifiers) in plan.Architectures)
@@ -85,6 +87,7 @@ public static partial class BuildMatrix
                     Architecture = arch,
                     Identifiers = string.Join(' ', identifiers.Where((_, index) => index % count == i)),
                     IncludeSdist = parts.Count == 0 && plan.Sdist,
+                    Image = images.GetValueOrDefault(arch),
                 });
             }
         }

@@ -229,7 +229,7 @@ public sealed class BuildPart
     /// <summary>Exactly one part of a release builds the sdist (when the release has one).</summary>
     public bool IncludeSdist { get; set; }
 
-    /// <summary>The build image the part's latest run used (<c>Builder:Build:Images:{arch}</c> of the worker that ran it).</summary>
+    /// <summary>The build image the plan chose for the part (the planner's <c>Builder:Build:Images:{arch}</c>); every run of the part builds in it.</summary>
     public string? Image { get; set; }
 
     public BuildState State { get; set; }

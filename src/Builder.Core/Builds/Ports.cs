@@ -39,6 +39,9 @@ public sealed record WheelBuildRequest(long BuildId, string Architecture, string
     /// <summary>The part being built (0: none); its containers carry it as a label.</summary>
     public long PartId { get; init; }
 
+    /// <summary>The image to build in, as the plan chose it; null: this worker's <c>Builder:Build:Images</c> for the architecture.</summary>
+    public string? Image { get; init; }
+
     /// <summary>
     /// The workers (<c>Builder:Build:WorkerName</c>) of earlier runs of this part, which lost their lease: before it
     /// starts, this run removes the containers of this build and part that those workers left on its Docker engine.
