@@ -51,35 +51,7 @@ python3 "$HERE/bench/access_ratios.py" "$OUT/compare/results.tsv" token | tee "$
 echo "== /simple/ alone: the pkg-00* token's filtered listing beside anonymous and nginx ($ROUNDS rounds)"
 # nginx as compare.sh runs it (same configuration), on the static tree compare.sh rendered next to the data set.
 STATIC=$(dirname "$DATA")/$(basename "$DATA")-static
-NPORT=$(bench_free_port)
-mkdir -p "$WORK/nginx"
-cat > "$WORK/nginx/nginx.conf" <<EOF
-$([ "$(id -u)" != 0 ] || echo "user root;")
-worker_processes auto;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-    types { text/html html; }
-    default_type application/octet-stream;
-    access_log off;
-    sendfile on; tcp_nopush on; tcp_nodelay on;
-    keepalive_requests 1000000;
-    open_file_cache max=50000 inactive=60s;
-    client_body_temp_path $WORK/nginx/body; proxy_temp_path $WORK/nginx/proxy;
-    fastcgi_temp_path $WORK/nginx/fcgi; uwsgi_temp_path $WORK/nginx/uwsgi; scgi_temp_path $WORK/nginx/scgi;
-    server {
-        listen 127.0.0.1:$NPORT;
-        root $STATIC;
-        location /simple/ { index index.html; }
-        location /packages/ { alias $DATA/; }
-    }
-}
-EOF
-nginx -e "$WORK/nginx/error.log" -c "$WORK/nginx/nginx.conf" > "$WORK/nginx/stdout.log" 2>&1 &
-NGINX_PID=$!
-for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$NPORT/simple/" && break; sleep 0.1; done
+bench_nginx "$STATIC"
 wrk_root() {  # label url [header]
   local hdr=() r
   [ -z "${3:-}" ] || hdr=(-H "$3")

@@ -34,35 +34,9 @@ FLOOR_PORT=$(bench_free_port)
 FLOOR_PID=$!
 STATIC=$(dirname "$DATA")/$(basename "$DATA")-static
 python3 "$HARNESS/render_static.py" "$DATA" "$STATIC" >/dev/null
-NPORT=$(bench_free_port)
-mkdir -p "$WORK/nginx"
-cat > "$WORK/nginx/nginx.conf" <<CONF
-$([ "$(id -u)" != 0 ] || echo "user root;")
-worker_processes auto;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-    types { text/html html; }
-    default_type application/octet-stream;
-    access_log off;
-    sendfile on; tcp_nopush on; tcp_nodelay on;
-    keepalive_requests 1000000;
-    open_file_cache max=50000 inactive=60s;
-    client_body_temp_path $WORK/nginx/body; proxy_temp_path $WORK/nginx/proxy;
-    fastcgi_temp_path $WORK/nginx/fcgi; uwsgi_temp_path $WORK/nginx/uwsgi; scgi_temp_path $WORK/nginx/scgi;
-    server {
-        listen 127.0.0.1:$NPORT;
-        root $STATIC;
-        location /simple/ { index index.html; }
-    }
-}
-CONF
-nginx -e "$WORK/nginx/error.log" -c "$WORK/nginx/nginx.conf" > "$WORK/nginx/stdout.log" 2>&1 &
-NGINX_PID=$!
+bench_nginx "$STATIC"
 for _ in $(seq 1 100); do
-  curl -sf -o /dev/null "http://127.0.0.1:$NPORT/simple/" && curl -sf -o /dev/null "http://127.0.0.1:$FLOOR_PORT/simple/x/" && break
+  curl -sf -o /dev/null "http://127.0.0.1:$FLOOR_PORT/simple/x/" && break
   sleep 0.2
 done
 # The project names, as the harness's bench_index.sh makes them.

@@ -37,3 +37,41 @@ bench_start() {
   for _ in $(seq 1 100); do curl -sf -o /dev/null -H "Authorization: Bearer $Builder__AdminToken" "$BASE/simple/" && break; sleep 0.2; done
   echo "server pid $PID on port $PORT, after start: $(grep -E 'VmRSS|VmHWM' /proc/$PID/status | tr -s ' ' | tr '\n' ' ')"
 }
+
+# Starts nginx as the harness's compare.sh runs it (same configuration) on a static tree: $1 the tree (its /simple/),
+# $2 (optional) an access_log directive's arguments (default: off), e.g. "$WORK/nginx/access.log up" with a log_format
+# named up given in $3. Files of the data set under /packages/. Sets NPORT and NGINX_PID; ready once /simple/ answers.
+bench_nginx() {
+  local static=$1 access=${2:-off} format=${3:-}
+  NPORT=$(bench_free_port)
+  mkdir -p "$WORK/nginx"
+  cat > "$WORK/nginx/nginx.conf" <<CONF
+$([ "$(id -u)" != 0 ] || echo "user root;")
+worker_processes auto;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+    types { text/html html; }
+    default_type application/octet-stream;
+    ${format:+log_format $format;}
+    access_log $access;
+    sendfile on; tcp_nopush on; tcp_nodelay on;
+    keepalive_requests 1000000;
+    open_file_cache max=50000 inactive=60s;
+    client_body_temp_path $WORK/nginx/body; proxy_temp_path $WORK/nginx/proxy;
+    fastcgi_temp_path $WORK/nginx/fcgi; uwsgi_temp_path $WORK/nginx/uwsgi; scgi_temp_path $WORK/nginx/scgi;
+    server {
+        listen 127.0.0.1:$NPORT;
+        root $static;
+        location /simple/ { index index.html; }
+        location /packages/ { alias $DATA/; }
+    }
+}
+CONF
+  nginx -e "$WORK/nginx/error.log" -c "$WORK/nginx/nginx.conf" > "$WORK/nginx/stdout.log" 2>&1 &
+  NGINX_PID=$!
+  for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$NPORT/simple/" && break; sleep 0.1; done
+  kill -0 "$NGINX_PID" 2>/dev/null || { echo "nginx failed to start" >&2; cat "$WORK/nginx/stdout.log" "$WORK/nginx/error.log" >&2; exit 1; }
+}

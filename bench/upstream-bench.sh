@@ -48,38 +48,10 @@ echo "== data set and upstream"
 DATA=$("$HARNESS/compare.sh" --dataset "$SIZE" --prepare-only)
 python3 "$HARNESS/render_static.py" "$DATA" "$WORK/static"
 grep -q '#sha256=[0-9a-f]\{64\}' "$WORK/static/simple/pkg-00050/index.html" || { echo "static pages carry no #sha256=: the proxy would list no file" >&2; exit 1; }
-UP_PORT=$(bench_free_port)
+# Access log: what Builder asked of upstream (status, method, path, user agent).
+bench_nginx "$WORK/static" "$WORK/nginx/access.log up" "up '\$status \$request_method \$uri \"\$http_user_agent\"'"
+UP_PORT=$NPORT
 UP=http://127.0.0.1:$UP_PORT
-mkdir -p "$WORK/nginx"
-cat > "$WORK/nginx/nginx.conf" <<EOF
-$([ "$(id -u)" != 0 ] || echo "user root;")
-worker_processes auto;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-    types { text/html html; }
-    default_type application/octet-stream;
-    log_format up '\$status \$request_method \$uri "\$http_user_agent"';
-    access_log $WORK/nginx/access.log up;
-    sendfile on; tcp_nopush on; tcp_nodelay on;
-    keepalive_requests 1000000;
-    open_file_cache max=50000 inactive=60s;
-    client_body_temp_path $WORK/nginx/body; proxy_temp_path $WORK/nginx/proxy;
-    fastcgi_temp_path $WORK/nginx/fcgi; uwsgi_temp_path $WORK/nginx/uwsgi; scgi_temp_path $WORK/nginx/scgi;
-    server {
-        listen 127.0.0.1:$UP_PORT;
-        root $WORK/static;
-        location /simple/ { index index.html; }
-        location /packages/ { alias $DATA/; }
-    }
-}
-EOF
-nginx -e "$WORK/nginx/error.log" -c "$WORK/nginx/nginx.conf" >"$OUT/upstream-nginx.log" 2>&1 &
-NGINX_PID=$!
-for _ in $(seq 1 100); do curl -sf -o /dev/null "$UP/simple/pkg-00001/" && break; sleep 0.1; done
-kill -0 "$NGINX_PID" 2>/dev/null || { echo "upstream nginx failed to start" >&2; cat "$OUT/upstream-nginx.log" "$WORK/nginx/error.log" >&2; exit 1; }
 echo "upstream: nginx $UP (pid $NGINX_PID), tree $WORK/static, files $DATA"
 upstream_summary() {  # requests Builder made to upstream after line $1 of the access log: status, method, kind
   tail -n +"$(( $1 + 1 ))" "$WORK/nginx/access.log" | grep 'Builder-upstream-proxy' \
