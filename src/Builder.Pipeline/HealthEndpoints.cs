@@ -1,8 +1,11 @@
+using System.Globalization;
 using Builder.Core.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace Builder.Pipeline;
 
@@ -23,6 +26,9 @@ public static class HealthEndpoints
     public const string Live = "/healthz";
     public const string Ready = "/readyz";
 
+    /// <summary>How long <c>/readyz</c> waits for each check: it answers within about this, whatever hangs.</summary>
+    public static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(4);
+
     public static void MapBuilderHealth(this IEndpointRouteBuilder app)
     {
         app.MapGet(Live, (HttpContext context) =>
@@ -30,13 +36,11 @@ public static class HealthEndpoints
             context.Response.Headers.CacheControl = "no-store";
             return Results.Text("alive\n");
         });
-        app.MapGet(Ready, async (HttpContext context, HealthCheckService health, CancellationToken cancellationToken) =>
+        app.MapGet(Ready, async (HttpContext context, IOptions<HealthCheckServiceOptions> options, IServiceScopeFactory scopes, CancellationToken cancellationToken) =>
         {
             context.Response.Headers.CacheControl = "no-store";
-            var report = await health.CheckHealthAsync(check => check.Tags.Contains(HealthTags.Ready), cancellationToken);
-            var checks = report.Entries.OrderBy(e => e.Key, StringComparer.Ordinal)
-                .Select(e => new HealthCheckAnswer(e.Key, e.Value.Status == HealthStatus.Healthy ? "ready" : "not ready", e.Value.Description))
-                .ToList();
+            var registrations = options.Value.Registrations.Where(r => r.Tags.Contains(HealthTags.Ready)).OrderBy(r => r.Name, StringComparer.Ordinal);
+            var checks = await Task.WhenAll(registrations.Select(r => CheckAsync(r, scopes, cancellationToken)));
             var failing = checks.Where(c => c.Status != "ready").ToList();
             return failing.Count == 0
                 ? Results.Json(new ReadinessAnswer("ready", null, checks))
@@ -44,5 +48,36 @@ public static class HealthEndpoints
                     new ReadinessAnswer("not ready", "not ready: " + string.Join("; ", failing.Select(c => $"{c.Name} {c.Detail}")), checks),
                     statusCode: StatusCodes.Status503ServiceUnavailable);
         });
+    }
+
+    /// <summary>
+    /// Runs one check for at most <see cref="CheckTimeout"/>: a dependency that hangs (a frozen connection, a server that
+    /// accepts and never answers) is "not ready" and named, instead of holding the answer until its client gives up. A
+    /// check that ignores its cancellation is left to finish on its own; the answer does not wait for it.
+    /// </summary>
+    private static async Task<HealthCheckAnswer> CheckAsync(HealthCheckRegistration registration, IServiceScopeFactory scopes, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(CheckTimeout);
+        var scope = scopes.CreateAsyncScope();
+        var check = Task.Run(
+            () => registration.Factory(scope.ServiceProvider).CheckHealthAsync(new HealthCheckContext { Registration = registration }, deadline.Token),
+            CancellationToken.None);
+        // The scope goes when the check is done, however long that takes.
+        _ = check.ContinueWith(_ => scope.DisposeAsync().AsTask(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+        try
+        {
+            var result = await check.WaitAsync(deadline.Token);
+            return new HealthCheckAnswer(registration.Name, result.Status == HealthStatus.Healthy ? "ready" : "not ready", result.Description);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return new HealthCheckAnswer(registration.Name, "not ready",
+                string.Create(CultureInfo.InvariantCulture, $"did not answer within {CheckTimeout.TotalSeconds:0} s"));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return new HealthCheckAnswer(registration.Name, "not ready", ex.Message);
+        }
     }
 }

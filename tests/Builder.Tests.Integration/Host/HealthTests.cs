@@ -74,6 +74,34 @@ public sealed class HealthTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_storage_server_that_stopped_answering_makes_readyz_answer_within_five_seconds_and_name_it()
+    {
+        await using var s3 = await S3Server.StartAsync();
+        await s3.CreateBucketAsync("health");
+        var settings = new Dictionary<string, string>(BuilderInstance.Embedded(Path.Combine(_root, "s3")));
+        foreach (var (key, value) in s3.Settings("health"))
+        {
+            settings[key] = value;
+        }
+
+        await using var web = await BuilderProcess.StartWebAsync(settings);
+        var (status, json) = await ReadyAsync(web.BaseUrl!);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("ready", Checks(json)["storage"]);
+
+        // The S3 server's process is stopped: its socket still accepts connections, and nothing ever answers.
+        await s3.StopAsync();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        (status, json) = await ReadyAsync(web.BaseUrl!);
+        clock.Stop();
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"/readyz answered after {clock.Elapsed}");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Equal(new Dictionary<string, string> { ["database"] = "ready", ["docker"] = "ready", ["storage"] = "not ready" }, Checks(json));
+        Assert.Equal("not ready: storage did not answer within 4 s", json.GetProperty("detail").GetString());
+    }
+
+    [Fact]
     public async Task A_worker_answers_health_at_its_own_address_and_is_not_ready_when_its_database_is_gone()
     {
         var database = await PostgresDatabase.CreateAsync();
