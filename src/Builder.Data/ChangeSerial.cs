@@ -34,9 +34,6 @@ internal static class ChangeSerial
         await using var command = new NpgsqlCommand($"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {Sequence}", connection);
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
     }
-
-    /// <summary>Whether <paramref name="ex"/> says the sequence does not exist (yet).</summary>
-    public static bool IsMissing(PostgresException ex) => ex.SqlState == PostgresErrorCodes.UndefinedTable;
 }
 
 /// <summary>

@@ -74,18 +74,10 @@ internal sealed class PostgresChangeNotifier(ChangeFeed feed, PostgresConnection
     public async Task NotifyAsync(string topic, string key, CancellationToken cancellationToken)
     {
         feed.Raise(topic, key);
+        // On a connection of its own, outside any transaction: the statement commits, and the notification goes, at once.
         await using var conn = new NpgsqlConnection(database.Value);
         await conn.OpenAsync(cancellationToken);
-        try
-        {
-            await SendAsync(conn, topic, key, cancellationToken);
-        }
-        catch (PostgresException ex) when (ChangeSerial.IsMissing(ex))
-        {
-            // The first change of a new database, before any web process listened (a worker's publication, an import).
-            await ChangeSerial.EnsureAsync(conn, cancellationToken);
-            await SendAsync(conn, topic, key, cancellationToken);
-        }
+        await NotifyOnCommitAsync(conn, topic, key, cancellationToken);
     }
 
     public async Task NotifyOnCommitAsync(DbConnection connection, string topic, string key, CancellationToken cancellationToken)
@@ -95,7 +87,7 @@ internal sealed class PostgresChangeNotifier(ChangeFeed feed, PostgresConnection
         // on a connection of its own, and the statement runs again naming the serial by its OID (a name the transaction
         // looked up in vain stays unknown to it, but an OID is opened, and locked, as it is now).
         var conn = (NpgsqlConnection)connection;
-        if (await TrySendInTransactionAsync(conn, topic, key, serialOid: null, cancellationToken))
+        if (await TrySendAsync(conn, topic, key, serialOid: null, cancellationToken))
         {
             return;
         }
@@ -109,18 +101,19 @@ internal sealed class PostgresChangeNotifier(ChangeFeed feed, PostgresConnection
             oid = (uint)(await lookup.ExecuteScalarAsync(cancellationToken))!;
         }
 
-        if (!await TrySendInTransactionAsync(conn, topic, key, oid, cancellationToken))
+        if (!await TrySendAsync(conn, topic, key, oid, cancellationToken))
         {
             throw new InvalidOperationException($"the change serial {ChangeSerial.Sequence} is missing right after it was made");
         }
     }
 
     /// <summary>
-    /// Takes the next serial and queues the notification (delivered at commit) when the serial exists; false when not.
-    /// The number is taken one statement before the commit: a listener that polls meanwhile waits a poll before it
-    /// calls it lost.
+    /// Takes the next serial and queues the notification when the serial exists; false when not. One statement: the
+    /// number is never taken without its notification, which is delivered when the statement's transaction commits (at
+    /// once outside one). In a transaction the number is taken one statement before the commit: a listener that polls
+    /// meanwhile waits a poll before it calls it lost.
     /// </summary>
-    private static async Task<bool> TrySendInTransactionAsync(NpgsqlConnection conn, string topic, string key, uint? serialOid, CancellationToken cancellationToken)
+    private static async Task<bool> TrySendAsync(NpgsqlConnection conn, string topic, string key, uint? serialOid, CancellationToken cancellationToken)
     {
         var serial = serialOid is null ? $"to_regclass('{ChangeSerial.Sequence}')" : "@serial::regclass";
         await using var command = new NpgsqlCommand(
@@ -134,19 +127,6 @@ internal sealed class PostgresChangeNotifier(ChangeFeed feed, PostgresConnection
         }
 
         return await command.ExecuteScalarAsync(cancellationToken) is not null and not DBNull;
-    }
-
-    /// <summary>
-    /// One statement, one round trip: the number is taken and the notification sent together (delivered when the
-    /// statement commits), so a number is never taken without its notification unless the statement failed.
-    /// </summary>
-    private static async Task SendAsync(NpgsqlConnection conn, string topic, string key, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(
-            $"SELECT pg_notify(@channel, nextval('{ChangeSerial.Sequence}')::text || '{ChangeMessage.Separator}' || @payload)", conn);
-        command.Parameters.AddWithValue("channel", Channel);
-        command.Parameters.AddWithValue("payload", topic + ChangeMessage.Separator + key);
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }
 
