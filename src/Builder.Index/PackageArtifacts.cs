@@ -18,7 +18,6 @@ public readonly record struct ServedArtifact(string Project, string Filename, bo
 /// </summary>
 public sealed class PackageArtifacts(IArtifactStore store)
 {
-
     private static string FileKey(string project, string filename) => $"{project}/{filename}";
 
     private static string MetadataKey(string project, string filename) => $"{project}/{filename}{PublicRoutes.MetadataSuffix}";

@@ -50,13 +50,14 @@ public sealed partial class BuildPartJob(
         try
         {
             // The image the plan chose; a part planned before plans recorded it takes this worker's, and records it.
-            var image = part.Image ?? options.Value.Images.GetValueOrDefault(part.Architecture);
             if (part.Image is null)
             {
+                var image = options.Value.Images.GetValueOrDefault(part.Architecture);
                 await db.BuildParts.Where(p => p.Id == partId).ExecuteUpdateAsync(s => s.SetProperty(p => p.Image, image), cancellationToken);
+                part.Image = image;
             }
 
-            log.WriteLine($"{prefix} started on {options.Value.WorkerName} with image {image}, attempt {part.Attempts}{(takenFrom is null ? "" : $" (took over from {takenFrom}, whose lease expired)")}");
+            log.WriteLine($"{prefix} started on {options.Value.WorkerName} with image {part.Image}, attempt {part.Attempts}{(takenFrom is null ? "" : $" (took over from {takenFrom}, whose lease expired)")}");
             var failure = await BuildAsync(build, part, lease, work, log, run.Token);
             if (failure is not null)
             {
@@ -123,7 +124,7 @@ public sealed partial class BuildPartJob(
         var request = new WheelBuildRequest(build.Id, part.Architecture, source, Path.Combine(work, "out"), part.IncludeSdist)
         {
             PartId = part.Id,
-            Image = part.Image ?? options.Value.Images.GetValueOrDefault(part.Architecture),
+            Image = part.Image,
             EarlierRunWorkers = part.Attempts > 1 ? await lifecycle.EarlierRunWorkersAsync(part.Id, lease, cancellationToken) : [],
             Identifiers = part.IdentifierList,
             Project = settings,

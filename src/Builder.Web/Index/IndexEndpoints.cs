@@ -23,7 +23,6 @@ internal static class IndexEndpoints
     public const string Project = "/simple/{project}/";
     public const string File = "/files/{project}/{filename}";
 
-
     /// <summary>On pages with upstream files: <c>fresh</c>, or <c>stale</c> when upstream failed and the last copy is served.</summary>
     public const string UpstreamHeader = "Builder-Upstream";
     private const string UpstreamFresh = "fresh";
