@@ -575,14 +575,17 @@ public sealed partial class ReleaseLifecycle(
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await using IDbContextTransaction transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        if (await update(db) == 0)
-        {
-            return false;
-        }
 
+        // The transition's own event comes first, before any the update records (a part failing ends its build):
+        // events are delivered in the order they were written, and "part failed" precedes the "failed" it caused.
         if (kind is not null)
         {
             Record(db, buildId, partId, kind, state, detail);
+        }
+
+        if (await update(db) == 0)
+        {
+            return false;
         }
 
         await db.SaveChangesAsync(cancellationToken);

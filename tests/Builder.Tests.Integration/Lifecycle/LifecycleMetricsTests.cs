@@ -32,7 +32,9 @@ public sealed class LifecycleMetricsTests
 
         var deadline = DateTime.UtcNow.AddSeconds(30);
         MetricsScrape after;
-        while (Count(after = await ScrapeAsync(host), "builder_build_duration_seconds_count", ("state", "failed")) < 1 && DateTime.UtcNow < deadline)
+        // The failed part's event is written before the failed build's it caused, and events are delivered in order.
+        while (Count(after = await ScrapeAsync(host), "builder_build_duration_seconds_count", ("state", "failed")) - Count(before, "builder_build_duration_seconds_count", ("state", "failed")) < 1
+               && DateTime.UtcNow < deadline)
         {
             await Task.Delay(200);
         }
