@@ -33,6 +33,19 @@ public static class DistributionInspector
             throw new InvalidDistributionException($"'{name.Name}' in {fileName} is not a valid project name (PEP 508)");
         }
 
+        if (Pep440Version.IsLocal(name.Version))
+        {
+            throw new InvalidDistributionException(
+                $"{fileName} has the local version {name.Version}; local versions are never published (pip's =={name.Version[..name.Version.IndexOf('+', StringComparison.Ordinal)]} would install it): publish it without '+...'");
+        }
+
+        // One file, one name: "ALPHA_LIB-1.0-...", "alpha.lib-1.0-..." and "alpha_lib-01.0-..." are all alpha_lib-1.0-...
+        if (name.Canonical != fileName)
+        {
+            throw new InvalidDistributionException(
+                $"'{fileName}' is not a canonical file name: this file must be named '{name.Canonical}' (the project name normalized with '_' and the version PEP 440-normalized, as the binary distribution format and PEP 625 write them)");
+        }
+
         var read = await DistributionReader.ReadAsync(path, name, cancellationToken);
         var metadata = read.Metadata;
         if (!Pep440Version.TryNormalize(metadata.Version, out var version))

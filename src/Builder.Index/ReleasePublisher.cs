@@ -31,8 +31,9 @@ public sealed class ReleasePublisher(
     public static async Task<IReadOnlyList<CheckedFile>> CheckBuiltAsync(string tag, string tagVersion, IEnumerable<string> paths, CancellationToken cancellationToken)
     {
         var checkedFiles = new List<CheckedFile>();
-        foreach (var path in paths)
+        foreach (var built in paths)
         {
+            var path = CanonicalName(built);
             var fileName = Path.GetFileName(path);
             CheckedFile file;
             try
@@ -59,6 +60,23 @@ public sealed class ReleasePublisher(
         }
 
         return checkedFiles;
+    }
+
+    /// <summary>
+    /// A built file under its canonical name (<see cref="DistributionFilename.Canonical"/>): a build backend that writes
+    /// "Acme.Billing-1.0.tar.gz" made the file a build of this service publishes as "acme_billing-1.0.tar.gz". Uploads
+    /// are refused instead: their name is the uploader's to fix.
+    /// </summary>
+    private static string CanonicalName(string path)
+    {
+        if (!DistributionFilename.TryParse(Path.GetFileName(path), out var name) || name is null || name.Canonical == name.Filename)
+        {
+            return path;
+        }
+
+        var canonical = Path.Combine(Path.GetDirectoryName(path)!, name.Canonical);
+        File.Move(path, canonical);
+        return canonical;
     }
 
     /// <summary>Checks a release's files as a whole (the projects their metadata name): some files, and all of one project.</summary>
@@ -137,6 +155,16 @@ public sealed class ReleasePublisher(
             }
 
             created = files.Where(f => !existing.ContainsKey(f.Filename)).ToList();
+            if (created.Count > 0)
+            {
+                var live = await db.Files.AsNoTracking().Where(f => f.Project == project && f.DeletedAt == null)
+                    .Select(f => new PublishedName(f.Filename, f.Version)).ToListAsync(cancellationToken);
+                if (ReleaseRules.Refusal(live, created) is { } refusal)
+                {
+                    throw new PublishConflictException(refusal);
+                }
+            }
+
             try
             {
                 foreach (var file in created)

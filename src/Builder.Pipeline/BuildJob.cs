@@ -93,9 +93,9 @@ public sealed partial class BuildJob(
     /// <summary>Clones the tag, plans the matrix, and records the parts (which the lifecycle enqueues).</summary>
     private async Task PlanAsync(Build build, string lease, string work, DbBuildLog log, CancellationToken cancellationToken)
     {
-        if (!TagVersion.TryParse(build.Tag, out var version))
+        if (TagVersion.Refusal(build.Tag, out var version) is { } refusal)
         {
-            throw new BuildStepException($"tag '{build.Tag}' does not name a PEP 440 version (expected a tag like v1.2.3)");
+            throw new BuildStepException(refusal);
         }
 
         var source = Path.Combine(work, "src");

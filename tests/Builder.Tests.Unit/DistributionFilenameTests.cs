@@ -156,6 +156,35 @@ public sealed class DistributionFilenameTests
         Assert.Null(result);
     }
 
+    [Theory]
+    [InlineData("alpha_lib-1.0-py3-none-any.whl", "alpha_lib-1.0-py3-none-any.whl")]
+    [InlineData("ALPHA_LIB-1.0-py3-none-any.whl", "alpha_lib-1.0-py3-none-any.whl")]
+    [InlineData("alpha.lib-1.0-py3-none-any.whl", "alpha_lib-1.0-py3-none-any.whl")]
+    [InlineData("alpha_lib-01.0-py3-none-any.whl", "alpha_lib-1.0-py3-none-any.whl")]
+    [InlineData("alpha_lib-0!1.0-py3-none-any.whl", "alpha_lib-1.0-py3-none-any.whl")]
+    [InlineData("alpha_lib-1.0RC1-py3-none-any.whl", "alpha_lib-1.0rc1-py3-none-any.whl")]
+    [InlineData("alpha_lib-1.0-7-py3-none-any.whl", "alpha_lib-1.0-7-py3-none-any.whl")]
+    [InlineData("Alpha__Lib-1.0-1x-cp312-cp312-manylinux_2_28_x86_64.whl", "alpha_lib-1.0-1x-cp312-cp312-manylinux_2_28_x86_64.whl")]
+    [InlineData("alpha_lib-1.0.tar.gz", "alpha_lib-1.0.tar.gz")]
+    [InlineData("Alpha-Lib-1.0.0.tar.gz", "alpha_lib-1.0.0.tar.gz")]
+    [InlineData("legacy-name-1.0.zip", "legacy_name-1.0.zip")]
+    public void Canonical_name_is_the_normalized_name_and_version_with_the_tags_as_sent(string filename, string canonical)
+    {
+        Assert.Equal(canonical, Parse(filename).Canonical);
+    }
+
+    [Theory]
+    [InlineData("pkg-1.0-py3-none-any.whl", "py3-none-any")]
+    [InlineData("pkg-1.0-py2.py3-none-any.whl", "py2-none-any py3-none-any")]
+    [InlineData("pkg-1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", "cp311-cp311-manylinux_2_17_x86_64 cp311-cp311-manylinux2014_x86_64")]
+    [InlineData("pkg-1.0-1-py3-none-any.whl", "py3-none-any")]
+    [InlineData("pkg-1.0.tar.gz", "sdist")]
+    [InlineData("pkg-1.0.zip", "sdist")]
+    public void Tags_are_expanded_from_compressed_tag_sets(string filename, string tags)
+    {
+        Assert.Equal(tags.Split(' '), Parse(filename).Tags);
+    }
+
     [Fact]
     public void Overlong_file_name_is_rejected()
     {

@@ -39,4 +39,22 @@ public sealed class TagVersionTests
         Assert.False(TagVersion.TryParse(tag, out var version));
         Assert.Equal(string.Empty, version);
     }
+
+    [Theory]
+    [InlineData("v1.4.0", "1.4.0")]
+    [InlineData("0!1.0", "1.0")]
+    public void Refusal_is_null_for_a_release_version(string tag, string expected)
+    {
+        Assert.Null(TagVersion.Refusal(tag, out var version));
+        Assert.Equal(expected, version);
+    }
+
+    [Theory]
+    [InlineData("v1.0+local", "local version 1.0+local")]
+    [InlineData("v1.0+Ubuntu.2", "local version 1.0+ubuntu.2")]
+    [InlineData("release-1.0", "does not name a PEP 440 version")]
+    public void Refusal_names_why_a_tag_makes_no_release(string tag, string expected)
+    {
+        Assert.Contains(expected, TagVersion.Refusal(tag, out _), StringComparison.Ordinal);
+    }
 }

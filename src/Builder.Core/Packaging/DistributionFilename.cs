@@ -16,7 +16,8 @@ public sealed partial record DistributionFilename(
     string Version,
     string? PythonTag,
     string? AbiTag,
-    string? PlatformTag)
+    string? PlatformTag,
+    string? BuildTag = null)
 {
     // {distribution}-{version}; the distribution is a PEP 508 name with '-' escaped to '_'. \z, not $: no trailing newline.
     // {distribution}-{version}(-{build tag})?-{python tag}-{abi tag}-{platform tag}.whl
@@ -32,6 +33,22 @@ public sealed partial record DistributionFilename(
 
     public string NormalizedName => PackageName.Normalize(Name);
 
+    /// <summary>
+    /// This file's name as the binary distribution format and PEP 625 write it: the project name normalized with '_',
+    /// the version PEP 440-normalized; build and compatibility tags as sent. One file has one name.
+    /// </summary>
+    public string Canonical => Kind == DistributionKind.Wheel
+        ? $"{PackageName.InFileName(Name)}-{Version}{(BuildTag is null ? string.Empty : "-" + BuildTag)}-{PythonTag}-{AbiTag}-{PlatformTag}.whl"
+        : $"{PackageName.InFileName(Name)}-{Version}{(Filename.EndsWith(".zip", StringComparison.Ordinal) ? ".zip" : ".tar.gz")}";
+
+    /// <summary>
+    /// The tags this file installs for, expanded from compressed tag sets ("py2.py3-none-any" is py2-none-any and
+    /// py3-none-any); an sdist is "sdist". Two files of a release that share one would leave the pick to the installer.
+    /// </summary>
+    public IReadOnlyList<string> Tags => Kind == DistributionKind.Wheel
+        ? [.. from python in PythonTag!.Split('.') from abi in AbiTag!.Split('.') from platform in PlatformTag!.Split('.') select $"{python}-{abi}-{platform}"]
+        : ["sdist"];
+
     public static bool TryParse(string filename, out DistributionFilename? result)
     {
         result = null;
@@ -44,7 +61,7 @@ public sealed partial record DistributionFilename(
         if (wheel.Success && Pep440Version.TryNormalize(wheel.Groups["ver"].Value, out var wheelVersion))
         {
             result = new DistributionFilename(filename, DistributionKind.Wheel, wheel.Groups["name"].Value, wheelVersion,
-                wheel.Groups["py"].Value, wheel.Groups["abi"].Value, wheel.Groups["plat"].Value);
+                wheel.Groups["py"].Value, wheel.Groups["abi"].Value, wheel.Groups["plat"].Value, wheel.Groups["build"].Success ? wheel.Groups["build"].Value : null);
             return true;
         }
 

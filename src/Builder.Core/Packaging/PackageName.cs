@@ -17,4 +17,7 @@ public static partial class PackageName
 
     /// <summary>PEP 503 §Normalized Names: lowercase, runs of '-', '_' and '.' become one '-'.</summary>
     public static string Normalize(string name) => Separators().Replace(name, "-").ToLowerInvariant();
+
+    /// <summary>The name as distribution file names write it (binary distribution format, PEP 625): normalized, with '_' for '-'.</summary>
+    public static string InFileName(string name) => Separators().Replace(name, "_").ToLowerInvariant();
 }

@@ -20,6 +20,12 @@ public static partial class Pep440Version
         """, RegexOptions.IgnoreCase | RegexOptions.IgnorePatternWhitespace | RegexOptions.CultureInvariant)]
     private static partial Regex VersionPattern();
 
+    /// <summary>
+    /// A local version ("1.0+abc", normalized): never published, as "==1.0" matches it and pip would install it
+    /// (PyPI refuses them too). Builds, uploads and imports ask this.
+    /// </summary>
+    public static bool IsLocal(string normalized) => normalized.Contains('+', StringComparison.Ordinal);
+
     public static bool TryNormalize(string? text, out string normalized)
     {
         normalized = string.Empty;

@@ -110,9 +110,9 @@ internal static class RepositoryEndpoints
             return Problems.Of(StatusCodes.Status400BadRequest, "the body must be JSON naming the tag to build: {\"tag\": \"v1.4.0\"} (the tag's name, not refs/tags/...)");
         }
 
-        if (!TagVersion.TryParse(tag, out _))
+        if (TagVersion.Refusal(tag, out _) is { } refusal)
         {
-            return Problems.Of(StatusCodes.Status400BadRequest, $"tag '{tag}' does not name a PEP 440 version (expected a tag like v1.2.3)");
+            return Problems.Of(StatusCodes.Status400BadRequest, refusal);
         }
 
         var repository = await db.Repositories.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, cancellationToken);

@@ -219,7 +219,8 @@ public sealed class ReleaseLifecycleTests(LifecycleBuilder builder, SplitLifecyc
         var build = await client.WaitForBuildAsync(await client.PushTagAsync(repository, git));
 
         var published = await ReleaseAssertions.AssertPublishedAsync(client, build, "acme-modern", "3.0.0");
-        Assert.Equal(["acme-modern-3.0.0.tar.gz", "acme_modern-3.0.0-py3-none-any.whl"], published.Order(StringComparer.Ordinal));
+        // The image's setuptools writes the sdist as "acme-modern-3.0.0.tar.gz"; it is published under its canonical name (PEP 625).
+        Assert.Equal(["acme_modern-3.0.0-py3-none-any.whl", "acme_modern-3.0.0.tar.gz"], published.Order(StringComparer.Ordinal));
         Assert.Equal(2, build.Json.GetProperty("parts").GetArrayLength());
         Assert.Single(ReleaseAssertions.Targets(build), t => t.GetProperty("name").GetString() == "sdist");
         Assert.Contains("[sdist] not needed: no --sdist, and pyproject.toml [project] fixes Requires-Python", await client.GetLogAsync(build.Id), StringComparison.Ordinal);

@@ -119,6 +119,54 @@ public sealed class UploadClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_published_release_never_changes_every_variant_twine_uploads_is_refused_and_pip_keeps_installing_the_original()
+    {
+        var wheel = Distributions.Wheel(Dir("original"), "alpha-lib", "1.0");
+        var sdist = Distributions.Sdist(Dir("original"), "alpha-lib", "1.0");
+        (await TwineAsync(BuilderInstance.AdminToken, wheel, sdist)).EnsureSuccess("twine upload");
+
+        // Each variant is a real, other wheel (its module says which) under a name that pip's "==1.0" would consider.
+        string Variant(string version, string fileName, string tag = "py3-none-any")
+        {
+            var directory = Dir("variant-" + fileName);
+            var made = Distributions.Wheel(directory, "alpha-lib", version, tag: tag,
+                files: new Dictionary<string, string> { ["alpha_lib/__init__.py"] = $"VERSION = \"variant {fileName}\"\n" });
+            var renamed = Path.Combine(directory, fileName);
+            File.Move(made, renamed);
+            return renamed;
+        }
+
+        (string File, string Refusal)[] variants =
+        [
+            (Variant("1.0+zz", "alpha_lib-1.0+zz-py3-none-any.whl"), "local version 1.0+zz"),
+            (Variant("1.0.0", "alpha_lib-1.0.0-py3-none-any.whl"), "version 1.0.0 is release 1.0"),
+            (Variant("1.0.0.0", "alpha_lib-1.0.0.0-py3-none-any.whl"), "version 1.0.0.0 is release 1.0"),
+            (Variant("1.0", "alpha_lib-0!1.0-py3-none-any.whl"), "must be named 'alpha_lib-1.0-py3-none-any.whl'"),
+            (Variant("1.0", "ALPHA_LIB-1.0-py3-none-any.whl"), "must be named 'alpha_lib-1.0-py3-none-any.whl'"),
+            (Variant("1.0", "alpha.lib-1.0-py3-none-any.whl"), "must be named 'alpha_lib-1.0-py3-none-any.whl'"),
+            (Variant("1.0", "alpha_lib-01.0-py3-none-any.whl"), "must be named 'alpha_lib-1.0-py3-none-any.whl'"),
+            (Variant("1.0", "alpha_lib-1.0-1-py3-none-any.whl"), "already has alpha_lib-1.0-py3-none-any.whl for py3-none-any"),
+            (Variant("1.0", "alpha_lib-1.0-py2.py3-none-any.whl", "py2.py3-none-any"), "already has alpha_lib-1.0-py3-none-any.whl for py3-none-any"),
+        ];
+        foreach (var (file, refusal) in variants)
+        {
+            var refused = await TwineAsync(BuilderInstance.AdminToken, file);
+            Assert.True(refused.ExitCode != 0, $"{Path.GetFileName(file)} was accepted:\n{refused.Output}");
+            Assert.Contains("400 Bad Request", refused.Output, StringComparison.Ordinal);
+            Assert.Contains(refusal, refused.Output, StringComparison.Ordinal);
+        }
+
+        // The release is its two files, and what "==1.0" installs is the original's bytes.
+        var page = await PageAsync("alpha-lib");
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(page, "<a "));
+        Assert.Contains($"alpha_lib-1.0-py3-none-any.whl#sha256={Distributions.Sha256(wheel)}", page, StringComparison.Ordinal);
+        Assert.Contains($"alpha_lib-1.0.tar.gz#sha256={Distributions.Sha256(sdist)}", page, StringComparison.Ordinal);
+        var python = await Pip.InstallAsync("3.12", Simple, "alpha-lib==1.0", Dir("pip"));
+        var imported = (await Shell.RunAsync(python, ["-c", "import alpha_lib; print(alpha_lib.VERSION)"])).EnsureSuccess("import alpha_lib");
+        Assert.Equal("1.0", imported.Output.Trim());
+    }
+
+    [Fact]
     public async Task Poetry_builds_and_publishes_a_library_and_another_poetry_project_installs_it_from_builder()
     {
         var library = Dir("acme-poetry-lib");
