@@ -110,6 +110,59 @@ public sealed class UiSessionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_new_password_ends_every_session_the_person_has_on_the_server_and_the_new_one_signs_in()
+    {
+        await _host.CreatePersonAsync("dora", Password, new { role = "reader" });
+        var laptop = new UiClient(_host);
+        var phone = new UiClient(_host);
+        Assert.Equal(HttpStatusCode.Redirect, (await laptop.SignInAsync("dora", Password)).Status);
+        Assert.Equal(HttpStatusCode.Redirect, (await phone.SignInAsync("dora", Password)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await laptop.GetAsync("/api/whoami")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await phone.GetAsync("/api/whoami")).Status);
+
+        // Other changes keep the sessions.
+        Assert.Equal(HttpStatusCode.OK, (await _host.PatchJsonAsync("/api/people/dora", new { displayName = "Dora" }, AccessHost.Admin)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await laptop.GetAsync("/api/whoami")).Status);
+
+        const string newPassword = "dora-password-2";
+        Assert.Equal(HttpStatusCode.OK, (await _host.PatchJsonAsync("/api/people/dora", new { password = newPassword }, AccessHost.Admin)).Status);
+        foreach (var browser in new[] { laptop, phone })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await browser.GetAsync("/api/whoami")).Status);
+            Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync("/tokens")).Status);
+        }
+
+        Assert.All(await _host.WithDbAsync(db => db.Sessions.AsNoTracking().ToListAsync()), s => Assert.NotNull(s.EndedAt));
+        var changed = (await _host.AuditAsync()).Last(a => a.Action == "person:changed");
+        Assert.Equal("password, 2 web sessions ended", changed.Detail);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await laptop.SignInAsync("dora", Password)).Status);
+        Assert.Equal(HttpStatusCode.Redirect, (await laptop.SignInAsync("dora", newPassword)).Status);
+        Assert.Equal("person:dora", (await laptop.GetAsync("/api/whoami")).Json.GetProperty("principal").GetString());
+    }
+
+    [Fact]
+    public async Task A_person_disabled_and_enabled_again_signs_in_again_their_old_session_stays_ended()
+    {
+        await _host.CreatePersonAsync("erin", Password, new { role = "reader" });
+        var browser = new UiClient(_host);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.SignInAsync("erin", Password)).Status);
+        var secret = browser.Cookies["builder_session"];
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/api/whoami")).Status);
+
+        Assert.Equal(HttpStatusCode.OK, (await _host.PatchJsonAsync("/api/people/erin", new { disabled = true }, AccessHost.Admin)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await browser.GetAsync("/api/whoami")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await _host.PatchJsonAsync("/api/people/erin", new { disabled = false }, AccessHost.Admin)).Status);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await browser.GetAsync("/api/whoami")).Status);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync("/tokens")).Status);
+        Assert.NotNull((await _host.WithDbAsync(db => db.Sessions.AsNoTracking().SingleAsync())).EndedAt);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.SignInAsync("erin", Password)).Status);
+        Assert.NotEqual(secret, browser.Cookies["builder_session"]);
+        Assert.Equal("person:erin", (await browser.GetAsync("/api/whoami")).Json.GetProperty("principal").GetString());
+    }
+
+    [Fact]
     public async Task Assets_are_served_at_content_hashed_urls_with_immutable_caching_and_pages_use_no_inline_script()
     {
         var page = await new UiClient(_host).GetAsync("/sign-in");
