@@ -163,6 +163,50 @@ public sealed class UiSessionTests : IDisposable
     }
 
     [Fact]
+    public async Task Every_answer_says_nosniff_and_the_index_html_pages_carry_the_ui_pages_frame_and_content_policies()
+    {
+        var wheel = await _host.PublishAsync("acme-app", "1.0");
+        const string pipAccept = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01";
+        var ui = await new UiClient(_host).GetAsync("/sign-in");
+        var asset = System.Text.RegularExpressions.Regex.Match(ui.Body, "href=\"(/static/[^\"]+)\"").Groups[1].Value;
+        var root = await _host.GetAsync("/simple/", AccessHost.Admin);
+        var answers = new Dictionary<string, Answer>
+        {
+            ["UI page"] = ui,
+            ["UI asset"] = await _host.GetAsync(asset),
+            ["index root, HTML"] = root,
+            ["index root, not modified"] = await _host.SendAsync(HttpMethod.Get, "/simple/", AccessHost.Admin, configure: r => r.Headers.TryAddWithoutValidation("If-None-Match", root.Headers.ETag!.Tag)),
+            ["project page, HTML"] = await _host.GetAsync("/simple/acme-app/", AccessHost.Admin),
+            ["project page, JSON"] = await _host.GetAsync("/simple/acme-app/", AccessHost.Admin, pipAccept),
+            ["project page, other spelling"] = await _host.GetAsync("/simple/Acme_App/", AccessHost.Admin),
+            ["file"] = await _host.GetAsync($"/files/acme-app/{wheel}", AccessHost.Admin),
+            ["missing file"] = await _host.GetAsync("/files/acme-app/acme_app-9.9-py3-none-any.whl", AccessHost.Admin),
+            ["missing project"] = await _host.GetAsync("/simple/no-such-project/", AccessHost.Admin),
+            ["no such route"] = await _host.GetAsync("/no/such/route", AccessHost.Admin),
+            ["no credentials"] = await _host.GetAsync("/simple/"),
+            ["bad credentials"] = await _host.GetAsync("/simple/", AccessHost.BearerOf("bld_not-a-token")),
+            ["format not served"] = await _host.GetAsync("/simple/?format=text/plain", AccessHost.Admin),
+            ["JSON API"] = await _host.GetAsync("/api/whoami", AccessHost.Admin),
+            ["bad JSON request"] = await _host.PostJsonAsync("/api/tokens", new { name = "" }, AccessHost.Admin),
+        };
+        Assert.Equal(
+            [200, 200, 200, 304, 200, 200, 301, 200, 404, 404, 404, 401, 401, 406, 200, 400],
+            answers.Values.Select(a => a.Code));
+        Assert.All(answers, a => Assert.True(a.Value.Headers.TryGetValues("X-Content-Type-Options", out var values) && values.SequenceEqual(["nosniff"]),
+            $"{a.Key} ({a.Value.Code}) says X-Content-Type-Options: nosniff"));
+
+        // The index's HTML pages may not be framed and run nothing, exactly as the UI's pages.
+        var csp = Assert.Single(ui.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("frame-ancestors 'none'", csp, StringComparison.Ordinal);
+        var frames = Assert.Single(ui.Headers.GetValues("X-Frame-Options"));
+        foreach (var page in new[] { "index root, HTML", "project page, HTML" })
+        {
+            Assert.Equal(csp, Assert.Single(answers[page].Headers.GetValues("Content-Security-Policy")));
+            Assert.Equal(frames, Assert.Single(answers[page].Headers.GetValues("X-Frame-Options")));
+        }
+    }
+
+    [Fact]
     public async Task Assets_are_served_at_content_hashed_urls_with_immutable_caching_and_pages_use_no_inline_script()
     {
         var page = await new UiClient(_host).GetAsync("/sign-in");
