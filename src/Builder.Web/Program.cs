@@ -112,6 +112,8 @@ app.UseExceptionHandler(new ExceptionHandlerOptions
     StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
 });
 app.UseStatusCodePages();
+// A browser's state-changing request from another site is refused before its credentials are looked at.
+app.UseMiddleware<CrossSiteGuard>();
 app.UseMiddleware<AccessMiddleware>();
 app.MapRepositoryApi();
 app.MapWebhooks();
