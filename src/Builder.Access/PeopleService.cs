@@ -181,6 +181,7 @@ public sealed partial class PeopleService(
         }
 
         var changesMade = new List<string>();
+        var endsSessions = false;
         if (request.UserName is not null && request.UserName != person.UserName)
         {
             return PersonResult.Fail(400, "'userName' cannot be changed");
@@ -200,6 +201,7 @@ public sealed partial class PeopleService(
 
             person.PasswordHash = Hasher.HashPassword(person, request.Password);
             changesMade.Add("password");
+            endsSessions = true;
         }
 
         if (request.Roles is not null)
@@ -229,6 +231,18 @@ public sealed partial class PeopleService(
         {
             person.Disabled = disabled;
             changesMade.Add(disabled ? "disabled" : "enabled");
+            endsSessions = true;
+        }
+
+        if (endsSessions)
+        {
+            // Whoever signed in with the old password, or before a disable, signs in again. A re-enable ends sessions too:
+            // those a disable left open before disables ended them.
+            var ended = await SessionService.EndAllAsync(db, person.Id, time.GetUtcNow(), cancellationToken);
+            if (ended > 0)
+            {
+                changesMade.Add(ended == 1 ? "1 web session ended" : $"{ended} web sessions ended");
+            }
         }
 
         if (changesMade.Count > 0)

@@ -76,6 +76,23 @@ public sealed class SessionService(IServiceScopeFactory scopes, PeopleService pe
         return true;
     }
 
+    /// <summary>
+    /// Ends every open session of a person in <paramref name="db"/>'s unit of work (saved with the change that ends them:
+    /// a password change, a disable or re-enable); returns how many. An ended session never comes back, so a person
+    /// enabled again signs in again. Every process drops its cached principal of those sessions through the person's
+    /// access change, which the caller announces.
+    /// </summary>
+    public static async Task<int> EndAllAsync(BuilderDbContext db, long personId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var open = await db.Sessions.Where(s => s.PersonId == personId && s.EndedAt == null && s.ExpiresAt > now).ToListAsync(cancellationToken);
+        foreach (var session in open)
+        {
+            session.EndedAt = now;
+        }
+
+        return open.Count;
+    }
+
     /// <summary>How an access change names a session (the cached principal of that session is dropped).</summary>
     public static string Key(long sessionId) => "session:" + sessionId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

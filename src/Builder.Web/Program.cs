@@ -14,6 +14,7 @@ using Builder.Web;
 using Builder.Web.Access;
 using Builder.Web.Api;
 using Builder.Web.Catalog;
+using Builder.Web.Http;
 using Builder.Web.Import;
 using Builder.Web.Index;
 using Builder.Web.Ui;
@@ -101,6 +102,8 @@ var app = builder.Build();
 ((IApplicationBuilder)app).Properties["__AuthorizationMiddlewareSet"] = true;
 // First: request counts and latencies by route template include the answers of everything below (401, 429, 503, 500).
 app.UseBuilderHttpMetrics();
+// X-Content-Type-Options on every answer, problems and 404s included.
+app.UseBuilderSecurityHeaders();
 app.UseForwardedHeaders();
 // Unhandled exceptions become problems: a bad parameter (BadHttpRequestException, thrown in Development) keeps its
 // 400, the database or the artifact store being away is a 503 (UnavailableHandler), anything else a 500.
@@ -109,6 +112,8 @@ app.UseExceptionHandler(new ExceptionHandlerOptions
     StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
 });
 app.UseStatusCodePages();
+// A browser's state-changing request from another site is refused before its credentials are looked at.
+app.UseMiddleware<CrossSiteGuard>();
 app.UseMiddleware<AccessMiddleware>();
 app.MapRepositoryApi();
 app.MapWebhooks();

@@ -288,6 +288,12 @@ internal static class IndexEndpoints
 
             headers.ETag = page.ETag;
             headers.CacheControl = isPublic ? PublicPageCacheControl : PrivatePageCacheControl;
+            if (!SimpleContentType.IsJson(contentType))
+            {
+                // A browser opening /simple/ gets a page like the UI's: it may not be framed, and runs nothing.
+                SecurityHeaders.ApplyPagePolicies(headers);
+            }
+
             var ifNoneMatch = httpContext.Request.Headers.IfNoneMatch;
             if (ifNoneMatch.Count > 0 && ifNoneMatch.Any(v => v is not null && (v == "*" || v.Contains(page.ETag, StringComparison.Ordinal))))
             {

@@ -53,7 +53,6 @@ internal sealed class UiAssets
         headers.CacheControl = "public, max-age=31536000, immutable";
         headers.ETag = asset.ETag;
         headers.Vary = HeaderNames.AcceptEncoding;
-        headers.XContentTypeOptions = "nosniff";
         if (context.Request.Headers.IfNoneMatch == asset.ETag)
         {
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);

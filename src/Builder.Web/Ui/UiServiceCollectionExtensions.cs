@@ -1,3 +1,4 @@
+using Builder.Web.Http;
 using Microsoft.AspNetCore.Mvc.Filters;
 
 namespace Builder.Web.Ui;
@@ -34,25 +35,17 @@ internal static class UiServiceCollectionExtensions
 }
 
 /// <summary>
-/// What every UI page answers with: a Content-Security-Policy that allows scripts, styles and connections from Builder
-/// itself only (no inline script or style, nothing from another origin: a package description or a log line that gets
-/// markup past the escaping still runs nothing), no framing, no MIME sniffing, no referrer to other sites, no caching
-/// of pages that show private data.
+/// What every UI page answers with: the frame and content policies of every HTML page (<see cref="SecurityHeaders"/>),
+/// no referrer to other sites, no caching of pages that show private data.
 /// </summary>
 internal sealed class UiHeaders : IAsyncPageFilter
 {
-    public const string ContentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; " +
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
     public Task OnPageHandlerSelectionAsync(PageHandlerSelectedContext context) => Task.CompletedTask;
 
     public Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
     {
         var headers = context.HttpContext.Response.Headers;
-        headers.ContentSecurityPolicy = ContentSecurityPolicy;
-        headers.XContentTypeOptions = "nosniff";
-        headers.XFrameOptions = "DENY";
+        SecurityHeaders.ApplyPagePolicies(headers);
         headers["Referrer-Policy"] = "same-origin";
         headers.CacheControl = "no-store";
         return next();

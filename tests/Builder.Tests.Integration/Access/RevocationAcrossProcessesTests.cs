@@ -75,6 +75,58 @@ public sealed class RevocationAcrossProcessesTests(ITestOutputHelper output) : I
     }
 
     [Fact]
+    public async Task A_password_changed_on_one_process_ends_the_persons_web_session_on_the_other_within_two_seconds()
+    {
+        const string password = "dora-password-1";
+        using (var created = await _httpA.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/people")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { userName = "dora", password, roles = new[] { new { role = "reader" } } }),
+            Headers = { Authorization = BuilderInstance.AdminAuthorization },
+        }))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        // Dora signs in to the web UI on B, which then keeps her session's principal cached.
+        var jar = new CookieContainer();
+        using var browser = new HttpClient(new HttpClientHandler { CookieContainer = jar, AllowAutoRedirect = false }) { BaseAddress = _httpB.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        var form = await browser.GetStringAsync("/sign-in");
+        using (var signedIn = await browser.PostAsync("/sign-in", new FormUrlEncodedContent(
+            [new("userName", "dora"), new("password", password), new("__csrf", Ui.UiClient.AntiforgeryToken(form))])))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        }
+
+        var session = jar.GetCookies(_httpB.BaseAddress!)["builder_session"]!.Value;
+        async Task<HttpStatusCode> WhoAmIOnBAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/whoami") { Headers = { { "Cookie", "builder_session=" + session } } };
+            using var answer = await _httpB.SendAsync(request);
+            return answer.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await WhoAmIOnBAsync());
+        Assert.Equal(HttpStatusCode.OK, await WhoAmIOnBAsync());
+
+        using (var changed = await _httpA.SendAsync(new HttpRequestMessage(HttpMethod.Patch, "/api/people/dora")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { password = "dora-password-2" }),
+            Headers = { Authorization = BuilderInstance.AdminAuthorization },
+        }))
+        {
+            Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        }
+
+        var sinceChanged = Stopwatch.StartNew();
+        var onB = await PollAsync(WhoAmIOnBAsync, status => status != HttpStatusCode.OK, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(5));
+        var delay = sinceChanged.Elapsed;
+        output.WriteLine($"B refused the session {delay.TotalMilliseconds:0} ms after PATCH returned on A; B served it {onB.Attempts - 1} more time(s) before that.");
+        Assert.Equal(HttpStatusCode.Unauthorized, onB.Value);
+        Assert.True(delay < TimeSpan.FromSeconds(2), $"B served the session for {delay} ({onB.Attempts - 1} requests)");
+        Assert.Equal(1, await _database.ScalarAsync("SELECT COUNT(*) FROM builder_sessions WHERE \"EndedAt\" IS NOT NULL"));
+    }
+
+    [Fact]
     public async Task A_webhook_secret_encrypted_by_one_process_verifies_a_delivery_to_the_other()
     {
         var onA = new BuilderClient(BuilderInstance.AdminHttp(_a.BaseUrl!), BuilderInstance.AdminToken);

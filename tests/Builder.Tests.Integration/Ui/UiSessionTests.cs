@@ -110,6 +110,103 @@ public sealed class UiSessionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_new_password_ends_every_session_the_person_has_on_the_server_and_the_new_one_signs_in()
+    {
+        await _host.CreatePersonAsync("dora", Password, new { role = "reader" });
+        var laptop = new UiClient(_host);
+        var phone = new UiClient(_host);
+        Assert.Equal(HttpStatusCode.Redirect, (await laptop.SignInAsync("dora", Password)).Status);
+        Assert.Equal(HttpStatusCode.Redirect, (await phone.SignInAsync("dora", Password)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await laptop.GetAsync("/api/whoami")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await phone.GetAsync("/api/whoami")).Status);
+
+        // Other changes keep the sessions.
+        Assert.Equal(HttpStatusCode.OK, (await _host.PatchJsonAsync("/api/people/dora", new { displayName = "Dora" }, AccessHost.Admin)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await laptop.GetAsync("/api/whoami")).Status);
+
+        const string newPassword = "dora-password-2";
+        Assert.Equal(HttpStatusCode.OK, (await _host.PatchJsonAsync("/api/people/dora", new { password = newPassword }, AccessHost.Admin)).Status);
+        foreach (var browser in new[] { laptop, phone })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await browser.GetAsync("/api/whoami")).Status);
+            Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync("/tokens")).Status);
+        }
+
+        Assert.All(await _host.WithDbAsync(db => db.Sessions.AsNoTracking().ToListAsync()), s => Assert.NotNull(s.EndedAt));
+        var changed = (await _host.AuditAsync()).Last(a => a.Action == "person:changed");
+        Assert.Equal("password, 2 web sessions ended", changed.Detail);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await laptop.SignInAsync("dora", Password)).Status);
+        Assert.Equal(HttpStatusCode.Redirect, (await laptop.SignInAsync("dora", newPassword)).Status);
+        Assert.Equal("person:dora", (await laptop.GetAsync("/api/whoami")).Json.GetProperty("principal").GetString());
+    }
+
+    [Fact]
+    public async Task A_person_disabled_and_enabled_again_signs_in_again_their_old_session_stays_ended()
+    {
+        await _host.CreatePersonAsync("erin", Password, new { role = "reader" });
+        var browser = new UiClient(_host);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.SignInAsync("erin", Password)).Status);
+        var secret = browser.Cookies["builder_session"];
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/api/whoami")).Status);
+
+        Assert.Equal(HttpStatusCode.OK, (await _host.PatchJsonAsync("/api/people/erin", new { disabled = true }, AccessHost.Admin)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await browser.GetAsync("/api/whoami")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await _host.PatchJsonAsync("/api/people/erin", new { disabled = false }, AccessHost.Admin)).Status);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await browser.GetAsync("/api/whoami")).Status);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync("/tokens")).Status);
+        Assert.NotNull((await _host.WithDbAsync(db => db.Sessions.AsNoTracking().SingleAsync())).EndedAt);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.SignInAsync("erin", Password)).Status);
+        Assert.NotEqual(secret, browser.Cookies["builder_session"]);
+        Assert.Equal("person:erin", (await browser.GetAsync("/api/whoami")).Json.GetProperty("principal").GetString());
+    }
+
+    [Fact]
+    public async Task Every_answer_says_nosniff_and_the_index_html_pages_carry_the_ui_pages_frame_and_content_policies()
+    {
+        var wheel = await _host.PublishAsync("acme-app", "1.0");
+        const string pipAccept = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01";
+        var ui = await new UiClient(_host).GetAsync("/sign-in");
+        var asset = System.Text.RegularExpressions.Regex.Match(ui.Body, "href=\"(/static/[^\"]+)\"").Groups[1].Value;
+        var root = await _host.GetAsync("/simple/", AccessHost.Admin);
+        var answers = new Dictionary<string, Answer>
+        {
+            ["UI page"] = ui,
+            ["UI asset"] = await _host.GetAsync(asset),
+            ["index root, HTML"] = root,
+            ["index root, not modified"] = await _host.SendAsync(HttpMethod.Get, "/simple/", AccessHost.Admin, configure: r => r.Headers.TryAddWithoutValidation("If-None-Match", root.Headers.ETag!.Tag)),
+            ["project page, HTML"] = await _host.GetAsync("/simple/acme-app/", AccessHost.Admin),
+            ["project page, JSON"] = await _host.GetAsync("/simple/acme-app/", AccessHost.Admin, pipAccept),
+            ["project page, other spelling"] = await _host.GetAsync("/simple/Acme_App/", AccessHost.Admin),
+            ["file"] = await _host.GetAsync($"/files/acme-app/{wheel}", AccessHost.Admin),
+            ["missing file"] = await _host.GetAsync("/files/acme-app/acme_app-9.9-py3-none-any.whl", AccessHost.Admin),
+            ["missing project"] = await _host.GetAsync("/simple/no-such-project/", AccessHost.Admin),
+            ["no such route"] = await _host.GetAsync("/no/such/route", AccessHost.Admin),
+            ["no credentials"] = await _host.GetAsync("/simple/"),
+            ["bad credentials"] = await _host.GetAsync("/simple/", AccessHost.BearerOf("bld_not-a-token")),
+            ["format not served"] = await _host.GetAsync("/simple/?format=text/plain", AccessHost.Admin),
+            ["JSON API"] = await _host.GetAsync("/api/whoami", AccessHost.Admin),
+            ["bad JSON request"] = await _host.PostJsonAsync("/api/tokens", new { name = "" }, AccessHost.Admin),
+        };
+        Assert.Equal(
+            [200, 200, 200, 304, 200, 200, 301, 200, 404, 404, 404, 401, 401, 406, 200, 400],
+            answers.Values.Select(a => a.Code));
+        Assert.All(answers, a => Assert.True(a.Value.Headers.TryGetValues("X-Content-Type-Options", out var values) && values.SequenceEqual(["nosniff"]),
+            $"{a.Key} ({a.Value.Code}) says X-Content-Type-Options: nosniff"));
+
+        // The index's HTML pages may not be framed and run nothing, exactly as the UI's pages.
+        var csp = Assert.Single(ui.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("frame-ancestors 'none'", csp, StringComparison.Ordinal);
+        var frames = Assert.Single(ui.Headers.GetValues("X-Frame-Options"));
+        foreach (var page in new[] { "index root, HTML", "project page, HTML" })
+        {
+            Assert.Equal(csp, Assert.Single(answers[page].Headers.GetValues("Content-Security-Policy")));
+            Assert.Equal(frames, Assert.Single(answers[page].Headers.GetValues("X-Frame-Options")));
+        }
+    }
+
+    [Fact]
     public async Task Assets_are_served_at_content_hashed_urls_with_immutable_caching_and_pages_use_no_inline_script()
     {
         var page = await new UiClient(_host).GetAsync("/sign-in");

@@ -27,6 +27,9 @@ internal sealed class LegacyUpload
 
     public bool IncludeContent { get; private set; } = true;
 
+    /// <summary>The form fields before the file, in order.</summary>
+    public IReadOnlyList<(string Name, string Value)> Fields => _fields;
+
     /// <summary>What twine 4 sends for the file at <paramref name="path"/>: action, identity, type, digests.</summary>
     public static LegacyUpload Twine(string path, string name, string version)
     {
