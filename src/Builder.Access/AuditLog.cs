@@ -1,3 +1,4 @@
+using Builder.Core;
 using Builder.Core.Access;
 using Builder.Data;
 using Microsoft.Extensions.DependencyInjection;
@@ -49,9 +50,13 @@ public static class AuditActions
 /// </summary>
 public sealed class AuditLog(IServiceScopeFactory scopes, TimeProvider time)
 {
+    // Every field may carry what a client or a payload sent (a user name, a repository name, a refused tag): each is cut
+    // here, for every caller, so no request grows the append-only log by more than a few kilobytes.
     private const int MaxDetail = 2000;
     private const int MaxUserAgent = 300;
     private const int MaxPrincipal = 300;
+    private const int MaxTarget = 600;
+    private const int MaxProject = 300;
 
     public void Add(BuilderDbContext db, AuditActor actor, string action, string outcome, string? project = null, string? target = null, string? detail = null) =>
         db.Audit.Add(Create(actor, action, outcome, project, target, detail));
@@ -69,16 +74,14 @@ public sealed class AuditLog(IServiceScopeFactory scopes, TimeProvider time)
         At = time.GetUtcNow(),
         Action = action,
         // A user name is whatever a client sent: cut to the column's size (an over-long one is still a 401, not a 500).
-        Principal = Truncate(actor.Principal, MaxPrincipal)!,
+        Principal = StoredText.Cut(actor.Principal, MaxPrincipal)!,
         Outcome = outcome,
-        Project = project,
-        Target = target,
-        Detail = Truncate(detail, MaxDetail),
+        Project = StoredText.Cut(project, MaxProject),
+        Target = StoredText.Cut(target, MaxTarget),
+        Detail = StoredText.Cut(detail, MaxDetail),
         Address = actor.Address,
-        UserAgent = Truncate(actor.UserAgent, MaxUserAgent),
+        UserAgent = StoredText.Cut(actor.UserAgent, MaxUserAgent),
     };
-
-    private static string? Truncate(string? text, int max) => text is null || text.Length <= max ? text : text[..max];
 }
 
 public static class AuditOutcomes

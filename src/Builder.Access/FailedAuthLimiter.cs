@@ -8,9 +8,10 @@ namespace Builder.Access;
 /// <summary>
 /// Counts failed authentications per source address in fixed windows: after <c>Builder:Access:FailedAuthLimit</c>
 /// failures within <c>FailedAuthWindowSeconds</c>, the address gets 429 until the window ends, whatever it sends. Other
-/// addresses are not affected. Per process (each web replica counts its own).
+/// addresses are not affected. Per process (each web replica counts its own). Refused credentials, refused sign-ins and
+/// refused webhook deliveries (no repository's secret signed them) count alike.
 /// </summary>
-public sealed class FailedAuthLimiter(IOptions<AccessOptions> options, TimeProvider time)
+public sealed class FailedAuthLimiter(IOptions<AccessOptions> options, AuditLog audit, TimeProvider time)
 {
     private const int MaxAddresses = 100_000;
 
@@ -36,6 +37,20 @@ public sealed class FailedAuthLimiter(IOptions<AccessOptions> options, TimeProvi
 
             retryAfter = window.Ends - now;
             return true;
+        }
+    }
+
+    /// <summary>
+    /// Counts a failure of <paramref name="actor"/>'s <paramref name="address"/>; the one that reaches the limit is
+    /// recorded in the audit log (<see cref="AuditActions.RateLimited"/>).
+    /// </summary>
+    public async Task RecordFailureAsync(IPAddress? address, AuditActor actor, CancellationToken cancellationToken)
+    {
+        if (RecordFailure(address))
+        {
+            await audit.RecordAsync(actor, AuditActions.RateLimited, AuditOutcomes.Refused,
+                detail: $"{options.Value.FailedAuthLimit} failed authentications within {options.Value.FailedAuthWindowSeconds} s: this address gets 429 until the window ends",
+                cancellationToken: cancellationToken);
         }
     }
 

@@ -78,7 +78,8 @@ public sealed class TokenService(BuilderDbContext db, InstanceTag tag, AuditLog 
 
     /// <summary>
     /// Creates a token for <paramref name="creator"/>. Admins may create any token, for any owner; a person creates tokens
-    /// that act for themselves and never allow more than they may do (checked again at every use).
+    /// that act for themselves and never allow more than they may do (checked again at every use); a token owned by a
+    /// person creates tokens owned by that same person.
     /// </summary>
     public async Task<TokenResult> CreateAsync(TokenRequest request, Principal creator, AuditActor actor, CancellationToken cancellationToken)
     {
@@ -131,10 +132,12 @@ public sealed class TokenService(BuilderDbContext db, InstanceTag tag, AuditLog 
                 return TokenResult.Fail(400, $"'owner': no person named '{ownerName}' (people appear after their first login, or are created with POST /api/people)");
             }
         }
-        else if (creator.Kind == PrincipalKind.Person)
+        else if (creator.PersonId is { } creatorOwner)
         {
-            // An admin person's own tokens act for them too: when they stop being an admin, their tokens stop with them.
-            owner = await db.People.SingleAsync(p => p.Id == creator.PersonId, cancellationToken);
+            // An admin person's own tokens act for them too, and so does a token made by one of their tokens: when they
+            // stop being an admin (or are disabled), every token they made, directly or through a token, stops with them.
+            // Only the bootstrap admin token and the command line make tokens that act for no one.
+            owner = await db.People.SingleAsync(p => p.Id == creatorOwner, cancellationToken);
         }
 
         var secret = TokenSecret.Create(await tag.GetAsync(cancellationToken));

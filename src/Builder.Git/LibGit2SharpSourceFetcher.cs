@@ -8,7 +8,7 @@ namespace Builder.Git;
 /// Clones with LibGit2Sharp and checks out the commit a tag points to. Bundles are made and read with the git command
 /// (libgit2 has no bundle support); a host without it builds every part from the forge.
 /// </summary>
-public sealed class LibGit2SharpSourceFetcher : ISourceFetcher
+public sealed partial class LibGit2SharpSourceFetcher : ISourceFetcher
 {
     public Task<SourceCheckout> FetchAsync(SourceRequest request, string directory, IBuildLog log, CancellationToken cancellationToken)
     {
@@ -22,7 +22,7 @@ public sealed class LibGit2SharpSourceFetcher : ISourceFetcher
             catch (LibGit2SharpException ex) when (!cancellationToken.IsCancellationRequested)
             {
                 // Unreachable host, bad credentials, missing repository: the build's owner can act on these.
-                throw new BuildStepException($"git: cloning {Redact(request.CloneUrl)} failed: {Describe(ex)}", ex);
+                throw new BuildStepException($"git: cloning {Redact(request.CloneUrl)} failed: {Describe(ex, request.CloneUrl)}", ex);
             }
         }, cancellationToken);
     }
@@ -107,19 +107,55 @@ public sealed class LibGit2SharpSourceFetcher : ISourceFetcher
         "authentication failed: the host refused the repository's credentials (wrong or expired token, or no access to the repository)";
 
     /// <summary>
-    /// libgit2's message, with "authentication failed" said plainly when the host wanted credentials (HTTP 401):
-    /// LibGit2Sharp 0.32 says "remote authentication required but no callback set" when none were given, and, had they been
-    /// given more than once, "too many redirects or authentication replays"; <see cref="Once"/> says its own.
+    /// What went wrong, in libgit2's words only where they cannot carry the host's: "authentication failed" said plainly
+    /// when the host wanted credentials (HTTP 401; LibGit2Sharp 0.32 says "remote authentication required but no callback
+    /// set" when none were given, and, had they been given more than once, "too many redirects or authentication
+    /// replays"; <see cref="Once"/> says its own), the HTTP status, a connection or name that failed, TLS. Whatever else
+    /// a remote host answered — an ERR line of git's protocol ("remote error: ..."), the content type of a page that is
+    /// not git's, any message Builder does not know — is named by its kind only: the clone URL may name an internal
+    /// host, and its answer must not reach the build's log, a build's error or an API answer. A file:// repository's
+    /// messages are the server's own disk speaking, and kept.
     /// </summary>
-    internal static string Describe(LibGit2SharpException ex) => ex.Message switch
+    internal static string Describe(LibGit2SharpException ex, string url)
     {
-        var m when m.StartsWith("authentication failed", StringComparison.Ordinal) => m,
-        var m when m.Contains("authentication required", StringComparison.OrdinalIgnoreCase)
-            => $"authentication failed: the host wants credentials and the repository has none ({m})",
-        var m when m.Contains("authentication replays", StringComparison.OrdinalIgnoreCase) || m.Contains("status code: 401", StringComparison.Ordinal)
-            => $"authentication failed: the host refused the repository's credentials ({m})",
-        var m => m,
-    };
+        var message = ex.Message.Trim();
+        if (url.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        {
+            return message;
+        }
+
+        return message switch
+        {
+            var m when m.StartsWith("authentication failed", StringComparison.Ordinal) => m,
+            var m when m.Contains("authentication required", StringComparison.OrdinalIgnoreCase)
+                => $"authentication failed: the host wants credentials and the repository has none ({m})",
+            var m when m.Contains("authentication replays", StringComparison.OrdinalIgnoreCase) || m.Contains("status code: 401", StringComparison.Ordinal)
+                => $"authentication failed: the host refused the repository's credentials ({m})",
+            var m when HttpStatus().IsMatch(m) => m,
+            var m when m.StartsWith("failed to resolve address for ", StringComparison.Ordinal) => "the host name could not be resolved",
+            var m when m.StartsWith("failed to connect to ", StringComparison.Ordinal) => "could not connect to the host" + OsReason(m),
+            var m when m.Contains("timed out", StringComparison.OrdinalIgnoreCase) => "the host did not answer in time",
+            var m when m.StartsWith("SSL error", StringComparison.Ordinal) || m.Contains("certificate", StringComparison.OrdinalIgnoreCase)
+                => "the TLS connection to the host failed (an untrusted certificate, or a host that does not speak TLS there)",
+            var m when m.StartsWith("too many redirects", StringComparison.Ordinal) => "the host redirected too many times",
+            var m when m.StartsWith("remote error:", StringComparison.Ordinal)
+                => "the host refused with a message of its own (not shown: it could be an internal host's answer)",
+            var m when m.StartsWith("invalid content-type", StringComparison.Ordinal)
+                => "the host answered with a page that is not git's smart HTTP protocol (not shown: it could be an internal host's answer)",
+            _ => "the host's answer could not be read as git's (libgit2's message is not shown: it could quote an internal host's answer)",
+        };
+    }
+
+    /// <summary>The operating system's reason at the end of "failed to connect to HOST: Connection refused", when it is plain words.</summary>
+    private static string OsReason(string message)
+    {
+        var colon = message.LastIndexOf(": ", StringComparison.Ordinal);
+        var reason = colon < 0 ? string.Empty : message[(colon + 2)..];
+        return reason.Length is > 0 and <= 60 && reason.All(c => char.IsAsciiLetter(c) || c == ' ') ? $" ({reason})" : string.Empty;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^unexpected http status code: \d{3}$")]
+    private static partial System.Text.RegularExpressions.Regex HttpStatus();
 
     /// <summary>Keeps credentials embedded in a clone URL out of logs.</summary>
     internal static string Redact(string url) =>

@@ -17,7 +17,7 @@ public sealed class LibGit2SharpTagResolver : ITagResolver
             }
             catch (LibGit2SharpException ex)
             {
-                throw new BuildStepException($"git: listing the tags of {LibGit2SharpSourceFetcher.Redact(cloneUrl)} failed: {LibGit2SharpSourceFetcher.Describe(ex)}", ex);
+                throw new BuildStepException($"git: listing the tags of {LibGit2SharpSourceFetcher.Redact(cloneUrl)} failed: {LibGit2SharpSourceFetcher.Describe(ex, cloneUrl)}", ex);
             }
 
             // ls-remote lists an annotated tag twice: refs/tags/v1 (the tag object) and refs/tags/v1^{} (its commit).

@@ -12,14 +12,15 @@ namespace Builder.Pipeline;
 /// git bundle beside the build's staged files, from which every part starts, on any worker host. A part clones from the
 /// forge only when there is no bundle (the plan's host has no git command) or it cannot be used, and says why in the log.
 /// </summary>
-public sealed class BuildSource(ISourceFetcher sources, IRepositorySecrets secrets, ICloneCredentialSource credentials, PackageArtifacts artifacts)
+public sealed class BuildSource(ISourceFetcher sources, IRepositorySecrets secrets, ICloneCredentialSource credentials, RepositoryAddresses addresses, PackageArtifacts artifacts)
 {
     private const string BundleName = "source.bundle";
 
-    /// <summary>Clones the build's tag from its forge into <paramref name="directory"/>.</summary>
+    /// <summary>Clones the build's tag from its forge into <paramref name="directory"/>, if its addresses may be reached now.</summary>
     public async Task<SourceCheckout> FetchAsync(Build build, string directory, IBuildLog log, CancellationToken cancellationToken)
     {
         var repository = build.Repository ?? throw new InvalidOperationException($"build {build.Id} was loaded without its repository");
+        await addresses.EnsureGitMayReachAsync(repository, cancellationToken);
         var clone = await credentials.ForGitAsync(secrets, repository, cancellationToken);
         return await sources.FetchAsync(new SourceRequest(repository.CloneUrl, build.Tag, build.CommitSha, clone), directory, log, cancellationToken);
     }

@@ -265,6 +265,11 @@ public sealed partial class ForgeReporter(
             return ForgeCallResult.Refused($"this process has no client for {repository.Provider}");
         }
 
+        if (await services.GetRequiredService<RepositoryAddresses>().RefusalAsync(repository, cancellationToken) is { } refusal)
+        {
+            return ForgeCallResult.Refused($"the repository's address is refused: {refusal}");
+        }
+
         ForgeRepository forge;
         try
         {

@@ -1,6 +1,7 @@
 using Builder.Access;
 using Builder.Core.Builds;
 using Builder.Core.Configuration;
+using Builder.Core.Forges;
 using Builder.Data;
 using Builder.Index;
 using Builder.Storage;
@@ -72,6 +73,9 @@ public static class PipelineServiceCollectionExtensions
         services.AddScoped<IBuildEventSubscriber, ForgeReportSubscriber>();
         services.AddScoped<IBuildEventSubscriber, BuildEventLog>();
         services.AddBuilderOptions<ForgeOptions>(ForgeOptions.SectionName);
+        // Which addresses a repository may name, asked at registration and before every clone and forge call.
+        services.AddBuilderOptions<RepositoryOptions>(RepositoryOptions.SectionName);
+        services.AddSingleton<RepositoryAddresses>();
         services.AddBuilderOptions<PublicUrlOptions>(PublicUrlOptions.SectionName);
         services.AddSingleton<ForgeReporter>();
         services.AddHostedService(sp => sp.GetRequiredService<ForgeReporter>());

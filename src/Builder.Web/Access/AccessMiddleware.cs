@@ -14,7 +14,7 @@ namespace Builder.Web.Access;
 /// address gets 429 with Retry-After until its window ends, for every credential not verified before. Routes then ask
 /// <see cref="AccessRights"/> what the principal may do.
 /// </summary>
-internal sealed class AccessMiddleware(RequestDelegate next, CredentialVerifier verifier, FailedAuthLimiter limiter, AuditLog audit, IOptions<AccessOptions> options)
+internal sealed class AccessMiddleware(RequestDelegate next, CredentialVerifier verifier, FailedAuthLimiter limiter, IOptions<AccessOptions> options)
 {
     private readonly Principal _anonymous = Principal.Anonymous(options.Value.AnonymousRead);
 
@@ -40,11 +40,9 @@ internal sealed class AccessMiddleware(RequestDelegate next, CredentialVerifier 
         var result = await verifier.VerifyAsync(header.ToString(), address, userAgent, context.RequestAborted);
         if (result.Principal is null)
         {
-            if (result.Status != StatusCodes.Status503ServiceUnavailable && limiter.RecordFailure(address))
+            if (result.Status != StatusCodes.Status503ServiceUnavailable)
             {
-                await audit.RecordAsync(new AuditActor("anonymous", address?.ToString(), userAgent), AuditActions.RateLimited, AuditOutcomes.Refused,
-                    detail: $"{options.Value.FailedAuthLimit} failed authentications within {options.Value.FailedAuthWindowSeconds} s: this address gets 429 until the window ends",
-                    cancellationToken: context.RequestAborted);
+                await limiter.RecordFailureAsync(address, new AuditActor("anonymous", address?.ToString(), userAgent), context.RequestAborted);
             }
 
             var refusal = result.Status switch
@@ -85,7 +83,8 @@ internal sealed class AccessMiddleware(RequestDelegate next, CredentialVerifier 
         return principal;
     }
 
-    private static PhrasedProblem TooManyFailures(TimeSpan retryAfter)
+    /// <summary>The answer to an address past the failed-authentication limit (a request with credentials, a webhook delivery).</summary>
+    internal static PhrasedProblem TooManyFailures(TimeSpan retryAfter)
     {
         var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
         return new PhrasedProblem(StatusCodes.Status429TooManyRequests,

@@ -86,6 +86,13 @@ internal static class RepositoryEndpoints
 
     private static readonly string[] CloneSchemes = ["https", "http", "file"];
 
+    // What a client may send (the name's limit is its column's; the others are far above any real value).
+    private const int MaxName = 512;
+    private const int MaxWebhookSecret = 1024;
+    private const int MaxUserName = 256;
+    private const int MaxToken = 4096;
+    private const int MaxPrivateKey = 16384;
+
     public static void MapRepositoryApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup(Repositories).AddEndpointFilter<RequireAdmin>();
@@ -179,7 +186,14 @@ internal static class RepositoryEndpoints
     }
 
     internal static async Task<Results<Created<RepositoryResponse>, ProblemHttpResult>> RegisterAsync(
-        RegisterRepositoryRequest? body, BuilderDbContext db, RepositorySecrets secrets, AuditLog audit, TimeProvider time, HttpContext http, CancellationToken cancellationToken)
+        RegisterRepositoryRequest? body,
+        BuilderDbContext db,
+        RepositorySecrets secrets,
+        RepositoryAddresses addresses,
+        AuditLog audit,
+        TimeProvider time,
+        HttpContext http,
+        CancellationToken cancellationToken)
     {
         if (body is null)
         {
@@ -193,19 +207,24 @@ internal static class RepositoryEndpoints
         }
 
         var name = body.Name?.Trim();
+        if (TextProblem("name", name, MaxName) is { } nameProblem)
+        {
+            return Problems.Of(StatusCodes.Status400BadRequest, nameProblem);
+        }
+
         if (string.IsNullOrEmpty(name) || !name.Contains('/', StringComparison.Ordinal) || name.StartsWith('/') || name.EndsWith('/') || name.Any(char.IsWhiteSpace))
         {
             return Problems.Of(StatusCodes.Status400BadRequest, "'name' must be the repository's full name on its host, like 'acme/billing'");
         }
 
-        if (CloneUrlProblem(body.CloneUrl) is { } urlProblem)
+        if (await CloneUrlProblemAsync(body.CloneUrl, addresses, cancellationToken) is { } urlProblem)
         {
             return Problems.Of(StatusCodes.Status400BadRequest, urlProblem);
         }
 
-        if (body.WebhookSecret is { } givenSecret && givenSecret.Length < 16)
+        if (body.WebhookSecret is { } givenSecret && WebhookSecretProblem(givenSecret) is { } secretProblem)
         {
-            return Problems.Of(StatusCodes.Status400BadRequest, "'webhookSecret' must be at least 16 characters long (or leave it out to have one generated)");
+            return Problems.Of(StatusCodes.Status400BadRequest, secretProblem + " (or leave it out to have one generated)");
         }
 
         if (ReadCredentials(body.Credentials, provider, out var given) is { } credentialsProblem)
@@ -218,7 +237,7 @@ internal static class RepositoryEndpoints
             return Problems.Of(StatusCodes.Status400BadRequest, "'relayProjects': " + globProblem);
         }
 
-        if ((ApiUrlProblem(body.ApiUrl) ?? TriggerProblem(body.Trigger, provider)) is { } settingProblem)
+        if ((await ApiUrlProblemAsync(body.ApiUrl, addresses, cancellationToken) ?? TriggerProblem(body.Trigger, provider)) is { } settingProblem)
         {
             return Problems.Of(StatusCodes.Status400BadRequest, settingProblem);
         }
@@ -286,7 +305,7 @@ internal static class RepositoryEndpoints
     /// <c>rotateWebhookSecret: true</c> (a generated one, shown in the answer once).
     /// </summary>
     private static async Task<Results<Ok<RepositoryResponse>, ProblemHttpResult>> ChangeAsync(
-        long id, HttpRequest request, BuilderDbContext db, RepositorySecrets secrets, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
+        long id, HttpRequest request, BuilderDbContext db, RepositorySecrets secrets, RepositoryAddresses addresses, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
     {
         JsonObject? body;
         try
@@ -319,7 +338,7 @@ internal static class RepositoryEndpoints
                 {
                     case "cloneUrl":
                         var url = value?.GetValue<string>();
-                        if (CloneUrlProblem(url) is { } urlProblem)
+                        if (await CloneUrlProblemAsync(url, addresses, cancellationToken) is { } urlProblem)
                         {
                             return Problems.Of(StatusCodes.Status400BadRequest, urlProblem);
                         }
@@ -346,7 +365,7 @@ internal static class RepositoryEndpoints
                         break;
                     case "apiUrl":
                         var api = value?.GetValue<string>();
-                        if (ApiUrlProblem(api) is { } apiProblem)
+                        if (await ApiUrlProblemAsync(api, addresses, cancellationToken) is { } apiProblem)
                         {
                             return Problems.Of(StatusCodes.Status400BadRequest, apiProblem);
                         }
@@ -384,12 +403,12 @@ internal static class RepositoryEndpoints
                         break;
                     case "webhookSecret":
                         var secret = value?.GetValue<string>();
-                        if (secret is not { Length: >= 16 })
+                        if (WebhookSecretProblem(secret) is { } secretProblem)
                         {
-                            return Problems.Of(StatusCodes.Status400BadRequest, "'webhookSecret' must be at least 16 characters long");
+                            return Problems.Of(StatusCodes.Status400BadRequest, secretProblem);
                         }
 
-                        secrets.SetWebhookSecret(repository, secret);
+                        secrets.SetWebhookSecret(repository, secret!);
                         changed.Add("webhook secret");
                         break;
                     case "rotateWebhookSecret":
@@ -495,6 +514,11 @@ internal static class RepositoryEndpoints
                 return "'credentials.githubApp' needs 'appId' (a number), 'privateKey' (the App's PEM private key) and optionally 'installationId' (a number)";
             }
 
+            if (TextProblem("credentials.githubApp.privateKey", app.PrivateKey, MaxPrivateKey, lines: true) is { } keyProblem)
+            {
+                return keyProblem;
+            }
+
             using var rsa = System.Security.Cryptography.RSA.Create();
             try
             {
@@ -514,12 +538,38 @@ internal static class RepositoryEndpoints
             return "'credentials' needs 'username' and 'token' (GitHub: 'x-access-token' and a fine-grained token; GitLab: the deploy or project token's user name and the token), or 'githubApp'";
         }
 
+        if ((TextProblem("credentials.username", request.Username, MaxUserName) ?? TextProblem("credentials.token", request.Token, MaxToken)) is { } textProblem)
+        {
+            return textProblem;
+        }
+
         credentials = new CloneCredentials(request.Username, request.Token);
         return null;
     }
 
-    private static string? ApiUrlProblem(string? apiUrl) =>
-        string.IsNullOrWhiteSpace(apiUrl) || (Uri.TryCreate(apiUrl.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" && string.IsNullOrEmpty(uri.UserInfo))
+    /// <summary>A text field a client sends: at most <paramref name="max"/> characters, no control characters (but line breaks and tabs with <paramref name="lines"/>).</summary>
+    private static string? TextProblem(string field, string? value, int max, bool lines = false) =>
+        value is null ? null
+        : value.Length > max ? $"'{field}' is longer than {max} characters"
+        : value.Any(c => char.IsControl(c) && !(lines && c is '\r' or '\n' or '\t')) ? $"'{field}' has control characters"
+        : null;
+
+    private static string? WebhookSecretProblem(string? secret) =>
+        secret is { Length: >= 16 } && TextProblem("webhookSecret", secret, MaxWebhookSecret) is null
+            ? null
+            : $"'webhookSecret' must be 16 to {MaxWebhookSecret} characters long, without control characters";
+
+    /// <summary>The clone URL's shape, then its address (<see cref="RepositoryAddresses"/>: refused hosts, the allowed list, what its name resolves to now).</summary>
+    private static async Task<string?> CloneUrlProblemAsync(string? url, RepositoryAddresses addresses, CancellationToken cancellationToken) =>
+        (url is null ? null : addresses.Problem("cloneUrl", url.Trim())) ?? CloneUrlProblem(url) ?? await addresses.RefusalAsync("cloneUrl", url!.Trim(), cancellationToken);
+
+    private static async Task<string?> ApiUrlProblemAsync(string? apiUrl, RepositoryAddresses addresses, CancellationToken cancellationToken) =>
+        string.IsNullOrWhiteSpace(apiUrl)
+            ? null
+            : addresses.Problem("apiUrl", apiUrl.Trim()) ?? ApiUrlProblem(apiUrl) ?? await addresses.RefusalAsync("apiUrl", apiUrl.Trim(), cancellationToken);
+
+    private static string? ApiUrlProblem(string apiUrl) =>
+        Uri.TryCreate(apiUrl.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" && string.IsNullOrEmpty(uri.UserInfo)
             ? null
             : "'apiUrl' must be the forge's API base as an absolute http(s) URL without credentials (https://ghe.example/api/v3, https://gitlab.example/api/v4)";
 

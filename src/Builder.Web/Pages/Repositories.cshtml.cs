@@ -44,7 +44,7 @@ public sealed class RepositoriesModel(BuilderDbContext db, RepositorySecrets sec
             ApiUrl: string.IsNullOrWhiteSpace(Form.ApiUrl) ? null : Form.ApiUrl.Trim(),
             Trigger: Form.Trigger);
         var services = HttpContext.RequestServices;
-        var result = await RepositoryEndpoints.RegisterAsync(request, db, secrets, services.GetRequiredService<AuditLog>(), services.GetRequiredService<TimeProvider>(), HttpContext, HttpContext.RequestAborted);
+        var result = await RepositoryEndpoints.RegisterAsync(request, db, secrets, services.GetRequiredService<RepositoryAddresses>(), services.GetRequiredService<AuditLog>(), services.GetRequiredService<TimeProvider>(), HttpContext, HttpContext.RequestAborted);
         switch (result.Result)
         {
             case Created<RepositoryResponse> created:

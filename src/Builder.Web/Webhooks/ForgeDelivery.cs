@@ -46,6 +46,9 @@ internal sealed record ForgeDelivery(
 
     /// <summary>The GitHub App installation that sent it.</summary>
     public long? InstallationId { get; init; }
+
+    /// <summary>The payload's size in bytes.</summary>
+    public int Size { get; init; }
 }
 
 /// <summary>The payload cannot be read; the message names what is wrong.</summary>

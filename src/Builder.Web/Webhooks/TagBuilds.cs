@@ -21,12 +21,14 @@ internal sealed record TagBuild(long BuildId, bool Created)
 /// trigger): one build per (repository, tag, commit). A tag known without its commit is resolved on the repository
 /// (git ls-remote with its credentials) to the peeled commit, so a create and a push of one tag find each other.
 /// </summary>
-internal sealed class TagBuilds(BuilderDbContext db, ReleaseLifecycle lifecycle, ITagResolver tags, IRepositorySecrets secrets, ICloneCredentialSource credentials)
+internal sealed class TagBuilds(
+    BuilderDbContext db, ReleaseLifecycle lifecycle, ITagResolver tags, IRepositorySecrets secrets, ICloneCredentialSource credentials, RepositoryAddresses addresses)
 {
     /// <summary>The commit a tag points to on the repository now; null when the repository has no such tag.</summary>
-    /// <exception cref="BuildStepException">The repository cannot be read (authentication, network); the message says why.</exception>
+    /// <exception cref="BuildStepException">The repository cannot be read (a refused address, authentication, network); the message says why.</exception>
     public async Task<ResolvedTag?> ResolveAsync(SourceRepository repository, string tag, CancellationToken cancellationToken)
     {
+        await addresses.EnsureGitMayReachAsync(repository, cancellationToken);
         var clone = await credentials.ForGitAsync(secrets, repository, cancellationToken);
         return await tags.ResolveAsync(repository.CloneUrl, tag, clone, cancellationToken);
     }

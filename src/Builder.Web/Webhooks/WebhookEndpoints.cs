@@ -1,3 +1,6 @@
+using Builder.Access;
+using Builder.Core.Forges;
+using Builder.Web.Access;
 using Builder.Web.Http;
 
 namespace Builder.Web.Webhooks;
@@ -11,7 +14,9 @@ public sealed record BuildsCancelled(IReadOnlyList<long> Cancelled);
 /// find the repository by (provider, name) — the payload's instance first — and check the delivery's signature with
 /// its secret, then build, cancel, answer a ping or ignore; every delivery is recorded with what it did
 /// (<see cref="Core.Builds.WebhookDelivery"/>). No build work happens in the request, except resolving a tag that a create or
-/// release event names without its commit.
+/// release event names without its commit. A delivery refused for its signature or its size counts against its
+/// address like a failed login (<see cref="FailedAuthLimiter"/>); past the limit the address gets 429 before its body
+/// is read.
 /// </summary>
 internal static partial class WebhookEndpoints
 {
@@ -24,11 +29,11 @@ internal static partial class WebhookEndpoints
 
     public static void MapWebhooks(this IEndpointRouteBuilder app)
     {
-        app.MapPost(GitHub, (HttpRequest request, WebhookIntake intake, CancellationToken ct) => ReceiveAsync(request, intake, GitHubDeliveries.Parse, GitHubRefusal, ct))
+        app.MapPost(GitHub, (HttpRequest request, WebhookIntake intake, CancellationToken ct) => ReceiveAsync(request, intake, ForgeProviders.GitHub, GitHubDeliveries.Parse, GitHubRefusal, ct))
             .WithMetadata(Access.AuthenticatedBySignature.Instance);
-        app.MapPost(GitLab, (HttpRequest request, WebhookIntake intake, CancellationToken ct) => ReceiveAsync(request, intake, GitLabDeliveries.Parse, GitLabRefusal, ct))
+        app.MapPost(GitLab, (HttpRequest request, WebhookIntake intake, CancellationToken ct) => ReceiveAsync(request, intake, ForgeProviders.GitLab, GitLabDeliveries.Parse, GitLabRefusal, ct))
             .WithMetadata(Access.AuthenticatedBySignature.Instance);
-        app.MapPost(Gitea, (HttpRequest request, WebhookIntake intake, CancellationToken ct) => ReceiveAsync(request, intake, GiteaDeliveries.Parse, GiteaRefusal, ct))
+        app.MapPost(Gitea, (HttpRequest request, WebhookIntake intake, CancellationToken ct) => ReceiveAsync(request, intake, ForgeProviders.Gitea, GiteaDeliveries.Parse, GiteaRefusal, ct))
             .WithMetadata(Access.AuthenticatedBySignature.Instance);
     }
 
@@ -41,19 +46,26 @@ internal static partial class WebhookEndpoints
     private const string GiteaRefusal = "X-Gitea-Signature is missing or does not match the webhook secret of the repository the payload names";
 
     private static async Task<IResult> ReceiveAsync(
-        HttpRequest request, WebhookIntake intake, Func<IHeaderDictionary, byte[], ForgeDelivery> parse, string refusal, CancellationToken cancellationToken)
+        HttpRequest request, WebhookIntake intake, string provider, Func<IHeaderDictionary, byte[], ForgeDelivery> parse, string refusal, CancellationToken cancellationToken)
     {
+        if (intake.IsBlocked(request, out var retryAfter))
+        {
+            return AccessMiddleware.TooManyFailures(retryAfter);
+        }
+
         // The signature covers the raw bytes, so read them before any parsing.
         var body = await ReadBodyAsync(request, cancellationToken);
         if (body is null)
         {
-            return Problems.Of(StatusCodes.Status413PayloadTooLarge, $"webhook payloads are limited to {MaxPayloadBytes} bytes");
+            // No forge sends more: only the request's own facts are recorded.
+            return await intake.RefuseAsync(request, provider, Problems.Of(StatusCodes.Status413PayloadTooLarge, $"webhook payloads are limited to {MaxPayloadBytes} bytes"),
+                $"a payload of more than {MaxPayloadBytes} bytes", cancellationToken);
         }
 
         ForgeDelivery delivery;
         try
         {
-            delivery = parse(request.Headers, body);
+            delivery = parse(request.Headers, body) with { Size = body.Length };
         }
         catch (MalformedDeliveryException ex)
         {

@@ -1,4 +1,5 @@
 using Builder.Access;
+using Builder.Core;
 using Builder.Core.Builds;
 using Builder.Core.Forges;
 using Builder.Core.Webhooks;
@@ -12,24 +13,61 @@ namespace Builder.Web.Webhooks;
 
 /// <summary>
 /// What Builder does with a parsed delivery, for every forge: find and verify the repository, then build, cancel,
-/// answer a ping or ignore — and record the delivery with what it did.
+/// answer a ping or ignore — and record the delivery with what it did. Until its signature is checked a payload is
+/// anyone's: a refused delivery is recorded with its repository name cut short and nothing of what it asks to build,
+/// and every field a payload gives is cut to a bounded size wherever it goes (<see cref="RecordAsync"/>, the audit log,
+/// the server log).
 /// </summary>
 internal sealed partial class WebhookIntake(
-    BuilderDbContext db, IRepositorySecrets secrets, AuditLog audit, ReleaseLifecycle lifecycle, TagBuilds tagBuilds, TimeProvider time, ILogger<WebhookIntake> logger)
+    BuilderDbContext db,
+    IRepositorySecrets secrets,
+    AuditLog audit,
+    FailedAuthLimiter limiter,
+    ReleaseLifecycle lifecycle,
+    TagBuilds tagBuilds,
+    TimeProvider time,
+    ILogger<WebhookIntake> logger)
 {
+    /// <summary>
+    /// The longest tag built. Git has no limit of its own, but a ref is a file (each part of it at most 255 bytes on
+    /// common file systems), and a version tag is a few dozen characters.
+    /// </summary>
+    public const int MaxTagLength = 255;
+
+    private const int MaxEvent = 64;
+    private const int MaxDeliveryId = 200;
+    private const int MaxRepositoryName = 512;
+    private const int MaxShownName = 200;
+    private const int MaxDetail = 2000;
+
     private static readonly string UnknownRepositorySecret = WebhookSignature.NewSecret();
+    private static readonly int[] CommitShaLengths = [40, 64];
+
+    /// <summary>Whether the request's address is past the failed-authentication limit (then nothing of it is read).</summary>
+    public bool IsBlocked(HttpRequest request, out TimeSpan retryAfter) => limiter.IsBlocked(request.HttpContext.Connection.RemoteIpAddress, out retryAfter);
+
+    /// <summary>
+    /// Refuses a delivery before anything of its payload is known (too large to check): the audit log records the
+    /// request's own facts (address, forge, size) and the refusal counts against the address.
+    /// </summary>
+    public async Task<IResult> RefuseAsync(HttpRequest request, string provider, IResult answer, string reason, CancellationToken cancellationToken)
+    {
+        LogRefused(logger, provider, reason);
+        var size = request.ContentLength?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no Content-Length";
+        await RefusedAsync(request, target: null, $"{reason} ({provider}, {size})", cancellationToken);
+        return answer;
+    }
 
     public async Task<IResult> ReceiveAsync(HttpRequest request, ForgeDelivery delivery, string refusal, CancellationToken cancellationToken)
     {
+        var repositoryName = StoredText.Line(delivery.RepositoryName, MaxShownName)!;
         var record = new WebhookDelivery
         {
             Provider = delivery.Provider,
-            Event = Truncate(delivery.Event, 64) ?? string.Empty,
-            DeliveryId = Truncate(delivery.DeliveryId, 200),
-            IdempotencyKey = Truncate(delivery.IdempotencyKey, 200),
-            RepositoryName = Truncate(delivery.RepositoryName, 512),
-            Tag = delivery.Tag,
-            CommitSha = delivery.CommitSha,
+            Event = delivery.Event,
+            DeliveryId = delivery.DeliveryId,
+            IdempotencyKey = delivery.IdempotencyKey,
+            RepositoryName = delivery.RepositoryName,
             Outcome = WebhookOutcomes.Refused,
             ReceivedAt = time.GetUtcNow(),
         };
@@ -39,19 +77,30 @@ internal sealed partial class WebhookIntake(
         {
             var known = repository.Named;
             var reason = known is null
-                ? $"repository '{delivery.RepositoryName}' is not registered with Builder for {delivery.Provider}"
+                ? $"repository '{repositoryName}' is not registered with Builder for {delivery.Provider}"
                 : $"the signature does not match the webhook secret of '{known.Name}'";
             LogRefused(logger, delivery.Provider, reason);
             record.RepositoryId = known?.Id;
             record.Detail = reason;
             await RecordAsync(record, cancellationToken);
-            await audit.RecordAsync(new AuditActor("webhook", request.HttpContext.Connection.RemoteIpAddress?.ToString(), request.Headers.UserAgent.ToString()),
-                AuditActions.WebhookRefused, AuditOutcomes.Refused, target: "repository:" + delivery.RepositoryName,
-                detail: reason + $" ({delivery.Provider} event {delivery.Event}, delivery {delivery.DeliveryId})", cancellationToken: cancellationToken);
+            await RefusedAsync(request, "repository:" + repositoryName,
+                reason + $" ({delivery.Provider} event {StoredText.Line(delivery.Event, MaxEvent)}, delivery {StoredText.Line(delivery.DeliveryId, MaxDeliveryId)}, {delivery.Size} bytes)",
+                cancellationToken);
             return Problems.Of(StatusCodes.Status401Unauthorized, refusal);
         }
 
         record.RepositoryId = verified.Id;
+        record.Tag = delivery.Tag;
+        record.CommitSha = delivery.CommitSha;
+        if (PayloadProblem(delivery) is { } problem)
+        {
+            // Signed, so the forge (or whoever has the secret) sent it: recorded, cut short, and nothing built.
+            LogRefused(logger, delivery.Provider, $"{problem} (repository '{verified.Name}')");
+            record.Detail = problem;
+            await RecordAsync(record, cancellationToken);
+            return Problems.Of(StatusCodes.Status400BadRequest, problem);
+        }
+
         if (delivery.InstallationId is { } installation && installation != verified.GitHubInstallationId)
         {
             // A GitHub App's deliveries name its installation: the App's clone and status tokens are minted for it.
@@ -158,10 +207,51 @@ internal sealed partial class WebhookIntake(
         return TypedResults.NoContent();
     }
 
+    /// <summary>Stores the delivery with every field a payload or its headers gave cut to a bounded size.</summary>
     private async Task RecordAsync(WebhookDelivery record, CancellationToken cancellationToken)
     {
+        record.Event = StoredText.Line(record.Event, MaxEvent) ?? string.Empty;
+        record.DeliveryId = StoredText.Line(record.DeliveryId, MaxDeliveryId);
+        record.IdempotencyKey = StoredText.Line(record.IdempotencyKey, MaxDeliveryId);
+        record.RepositoryName = StoredText.Line(record.RepositoryName, MaxRepositoryName);
+        record.Tag = StoredText.Line(record.Tag, MaxTagLength + 1);
+        record.CommitSha = StoredText.Line(record.CommitSha, CommitShaLengths[^1] + 1);
+        record.Detail = StoredText.Cut(record.Detail, MaxDetail);
         db.WebhookDeliveries.Add(record);
         await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>A refusal of a delivery no secret signed: in the audit log, and counted against its address.</summary>
+    private async Task RefusedAsync(HttpRequest request, string? target, string detail, CancellationToken cancellationToken)
+    {
+        var address = request.HttpContext.Connection.RemoteIpAddress;
+        var actor = new AuditActor("webhook", address?.ToString(), request.Headers.UserAgent.ToString());
+        await audit.RecordAsync(actor, AuditActions.WebhookRefused, AuditOutcomes.Refused, target: target, detail: detail, cancellationToken: cancellationToken);
+        await limiter.RecordFailureAsync(address, actor, cancellationToken);
+    }
+
+    /// <summary>What in a signed delivery Builder will not build or store whole: an over-long or garbled tag, a commit that is no SHA.</summary>
+    private static string? PayloadProblem(ForgeDelivery delivery)
+    {
+        if (delivery.Tag is { } tag)
+        {
+            if (tag.Length > MaxTagLength)
+            {
+                return $"the tag name is {tag.Length} characters long; Builder builds tags of at most {MaxTagLength}";
+            }
+
+            if (tag.Length == 0 || tag.Any(char.IsControl))
+            {
+                return $"the tag name '{StoredText.Line(tag, MaxTagLength)}' is empty or has control characters";
+            }
+        }
+
+        if (delivery.CommitSha is { } sha && !(CommitShaLengths.Contains(sha.Length) && sha.All(char.IsAsciiHexDigit)))
+        {
+            return $"'{StoredText.Line(sha, 80)}' is not a commit SHA (40 or 64 hexadecimal digits)";
+        }
+
+        return null;
     }
 
     private static Accepted<BuildAccepted> Accepted(HttpRequest request, long id)
@@ -169,9 +259,6 @@ internal sealed partial class WebhookIntake(
         var url = $"{request.Scheme}://{request.Host}{request.PathBase}{PublicRoutes.Build(id)}";
         return TypedResults.Accepted(url, new BuildAccepted(id, url));
     }
-
-    private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
-
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook from {Provider} refused: {Reason}")]
     private static partial void LogRefused(ILogger logger, string provider, string reason);

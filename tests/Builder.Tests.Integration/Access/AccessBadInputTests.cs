@@ -368,6 +368,38 @@ public sealed class AccessBadInputTests : IDisposable
     }
 
     [Fact]
+    public async Task Refused_webhook_deliveries_count_against_the_address_like_failed_logins()
+    {
+        var host = Start(kestrel: true, settings: new() { ["Builder:Access:FailedAuthLimit"] = "3", ["Builder:Access:FailedAuthWindowSeconds"] = "3600" });
+        const string Secret = "webhook-secret-for-the-limit-0123";
+        await host.RegisterRepositoryAsync("acme/limited", Secret);
+        await host.CreatePersonAsync("erin", "erin-password-12", new { role = "reader" });
+
+        var codes = new List<int>();
+        for (var i = 0; i < 3; i++)
+        {
+            codes.Add((await host.SendWebhookAsync(i == 0 ? "nobody/unknown" : "acme/limited", $"v1.0.{i}", "a-forged-webhook-secret-0000")).Code);
+        }
+
+        // The third refusal reached the limit: from this address a rightly signed delivery, and a login, now wait.
+        var signed = await host.SendWebhookAsync("acme/limited", "v1.1.0", Secret);
+        var login = await host.GetAsync("/api/whoami", AccessHost.BasicOf("erin", "erin-password-12"));
+        Assert.Equal([401, 401, 401], codes);
+        Assert.Equal(HttpStatusCode.TooManyRequests, signed.Status);
+        Assert.True(signed.Headers.Contains("Retry-After"), signed.ToString());
+        Assert.StartsWith("Too many failed authentications from this address", signed.Detail, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.TooManyRequests, login.Status);
+        Assert.Empty(host.Factory.Dispatcher.Enqueued);
+        var audit = await host.AuditAsync();
+        Assert.Equal(3, audit.Count(a => a.Action == AuditActions.WebhookRefused));
+        Assert.Equal("127.0.0.1", Assert.Single(audit, a => a.Action == AuditActions.RateLimited).Address);
+
+        host.Clock.Advance(TimeSpan.FromSeconds(3601));
+        Assert.Equal(HttpStatusCode.Accepted, (await host.SendWebhookAsync("acme/limited", "v1.1.0", Secret)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await host.GetAsync("/api/whoami", AccessHost.BasicOf("erin", "erin-password-12"))).Status);
+    }
+
+    [Fact]
     public async Task A_person_whose_password_starts_like_a_token_is_refused_when_created_or_can_log_in()
     {
         var host = Start();

@@ -463,6 +463,43 @@ public sealed class AccessHostTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, (await host.GetAsync("/simple/acme-app/", bob)).Status);
     }
 
+    [Fact]
+    public async Task A_token_made_by_a_persons_token_belongs_to_that_person_and_stops_when_they_are_disabled()
+    {
+        var host = Start();
+        await host.PublishAsync("acme-app", "1.0");
+        await host.CreatePersonAsync("dana", "dana-password-12", new { role = "admin" });
+        var dana = AccessHost.BasicOf("dana", "dana-password-12");
+        var first = await host.CreateTokenAsync(new { name = "dana-admin", scopes = new[] { "admin" } }, dana);
+        var second = await host.CreateTokenAsync(new { name = "made-by-a-token", scopes = new[] { "admin" } }, first.Bearer);
+        var third = await host.CreateTokenAsync(new { name = "made-by-that-one", scopes = new[] { "read" } }, second.Bearer);
+        // The bootstrap admin token acts for no one, and neither do the tokens it makes (unless given an owner).
+        var unowned = await host.CreateTokenAsync(new { name = "bootstrap-made", scopes = new[] { "admin" } });
+        var fromUnowned = await host.CreateTokenAsync(new { name = "made-by-unowned", scopes = new[] { "read" } }, unowned.Bearer);
+
+        foreach (var token in new[] { first, second, third })
+        {
+            Assert.Equal("dana", token.Json.GetProperty("owner").GetString());
+            Assert.Equal("dana", (await host.GetAsync($"/api/tokens/{token.Id}", AccessHost.Admin)).Json.GetProperty("owner").GetString());
+        }
+
+        Assert.Equal($"token:{first.Id}", second.Json.GetProperty("createdBy").GetString());
+        Assert.Equal(JsonValueKind.Null, fromUnowned.Json.GetProperty("owner").ValueKind);
+        Assert.Equal(HttpStatusCode.OK, (await host.GetAsync("/api/people", second.Bearer)).Status);
+
+        Assert.Equal(HttpStatusCode.OK, (await host.PatchJsonAsync("/api/people/dana", new { disabled = true }, AccessHost.Admin)).Status);
+
+        foreach (var (token, path) in new[] { (second, "/api/people"), (third, "/simple/acme-app/") })
+        {
+            var refused = await host.GetAsync(path, token.Bearer);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.Status);
+            Assert.Equal("the token's owner 'dana' is disabled", refused.Detail);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.PostJsonAsync("/api/tokens", new { name = "escape", scopes = new[] { "admin" } }, second.Bearer)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await host.GetAsync("/simple/acme-app/", fromUnowned.Bearer)).Status);
+    }
+
     /// <summary>Polls the token's lastUsedAt until it reaches <paramref name="atLeast"/> (last uses are written every few seconds).</summary>
     private static async Task<JsonElement> WaitForLastUseAsync(AccessHost host, long id, DateTimeOffset atLeast)
     {

@@ -172,6 +172,37 @@ public sealed class PrivateCloneFaultTests : IAsyncLifetime
         Assert.Contains("acme/annotated", JsonDocument.Parse(registration).RootElement.GetProperty("name").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Git_failures_name_the_kind_of_answer_and_never_relay_what_the_host_said()
+    {
+        await using var talkative = await TalkativeGitHost.StartAsync();
+        var resolver = new LibGit2SharpTagResolver();
+        var fetcher = new LibGit2SharpSourceFetcher();
+        var log = new CollectingBuildLog();
+        var seen = new List<string>();
+        var cases = new[]
+        {
+            ("err", "the host refused with a message of its own (not shown"),
+            ("page", "the host answered with a page that is not git's smart HTTP protocol"),
+            ("forbidden", "unexpected http status code: 403"),
+        };
+
+        foreach (var (path, expected) in cases)
+        {
+            var url = $"{talkative.Url}/{path}/origin.git";
+            var listing = await Assert.ThrowsAsync<BuildStepException>(() => resolver.ResolveAsync(url, "v1.0.0", null, CancellationToken.None));
+            var cloning = await Assert.ThrowsAsync<BuildStepException>(() => fetcher.FetchAsync(
+                new SourceRequest(url, "v1.0.0", new string('a', 40)), Path.Combine(_root, "talkative-" + path), log, CancellationToken.None));
+            Assert.StartsWith($"git: listing the tags of {url} failed: {expected}", listing.Message, StringComparison.Ordinal);
+            Assert.StartsWith($"git: cloning {url} failed: {expected}", cloning.Message, StringComparison.Ordinal);
+            seen.AddRange([listing.Message, cloning.Message]);
+        }
+
+        // The host was asked (each case twice at least), and nothing it said reached a message or the build's log.
+        Assert.True(talkative.Requests >= 6, $"the host answered {talkative.Requests} requests");
+        Assert.DoesNotContain(TalkativeGitHost.Marker, string.Join('\n', seen) + log.Text, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

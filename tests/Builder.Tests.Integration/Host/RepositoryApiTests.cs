@@ -1,8 +1,16 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
+using Builder.Access;
+using Builder.Core.Builds;
+using Builder.Data;
+using Builder.Pipeline;
+using Builder.Tests.Integration.Docker;
 using Builder.Tests.Integration.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Builder.Tests.Integration.Host;
 
@@ -108,5 +116,223 @@ public sealed class RepositoryApiTests : IDisposable
         Assert.Equal(HttpStatusCode.MovedPermanently, spelled.StatusCode);
         Assert.Equal("/simple/acme-billing/", spelled.Headers.Location?.OriginalString);
         Assert.Equal(HttpStatusCode.MovedPermanently, noSlash.StatusCode);
+    }
+
+    private static async Task<(HttpStatusCode Status, string Body)> AdminAsync(HttpClient http, HttpMethod method, string path, object? body = null)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", BuilderInstance.AdminToken);
+        using var response = await http.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    private static string? Detail(string body) => JsonDocument.Parse(body).RootElement.GetProperty("detail").GetString();
+
+    /// <summary>A GitHub create event of a tag (it names no commit, so the tag is resolved on the repository), signed.</summary>
+    private static Task<HttpResponseMessage> CreateTagEventAsync(BuilderClient client, string repository, string secret) =>
+        client.SendWebhookAsync($$$"""{"ref":"v1.0.0","ref_type":"tag","master_branch":"main","pusher_type":"user","repository":{"full_name":"{{{repository}}}"}}""", secret, gitHubEvent: "create");
+
+    [Fact]
+    public async Task Fields_too_long_with_control_characters_or_naming_a_metadata_address_are_400_naming_the_field()
+    {
+        var good = new Dictionary<string, object?> { ["provider"] = "github", ["name"] = "acme/billing", ["cloneUrl"] = "https://git.example.invalid/a.git" };
+        Dictionary<string, object?> With(string key, object? value) => new(good) { [key] = value };
+        var cases = new (Dictionary<string, object?> Body, string Detail)[]
+        {
+            (With("cloneUrl", "http://169.254.169.254/latest/meta-data/"), "'cloneUrl': 169.254.169.254 is a link-local address"),
+            (With("cloneUrl", "http://2852039166/acme/billing.git"), "'cloneUrl': 169.254.169.254 is a link-local address"),
+            (With("cloneUrl", "http://[fe80::1]/acme/billing.git"), "'cloneUrl': fe80::1 is a link-local address"),
+            (With("cloneUrl", "http://Metadata.Google.Internal./computeMetadata/v1/"), "'cloneUrl': metadata.google.internal is a cloud metadata host name"),
+            (With("apiUrl", "http://169.254.169.254/api/v3"), "'apiUrl': 169.254.169.254 is a link-local address"),
+            (With("apiUrl", "http://metadata/api/v3"), "'apiUrl': metadata is a cloud metadata host name"),
+            (With("cloneUrl", "https://git.example.invalid/" + new string('a', 2100) + ".git"), "'cloneUrl' is longer than 2048 characters"),
+            (With("cloneUrl", "https://git.example.invalid/a\u0007b.git"), "'cloneUrl' has control characters"),
+            (With("name", "acme/" + new string('b', 600)), "'name' is longer than 512 characters"),
+            (With("name", "acme/bil\u0000ling"), "'name' has control characters"),
+            (With("webhookSecret", new string('s', 5000)), "'webhookSecret' must be 16 to 1024 characters long, without control characters"),
+            (With("credentials", new { username = "x-access-token", token = new string('t', 5000) }), "'credentials.token' is longer than 4096 characters"),
+            (With("credentials", new { username = "x-access\ntoken", token = "a-token" }), "'credentials.username' has control characters"),
+        };
+
+        var answers = new List<string>();
+        foreach (var (body, detail) in cases)
+        {
+            using var answer = await PostAsync(body);
+            var text = await answer.Content.ReadAsStringAsync();
+            Assert.True(answer.StatusCode == HttpStatusCode.BadRequest, $"{detail}: {(int)answer.StatusCode} {text[..Math.Min(300, text.Length)]}");
+            Assert.StartsWith(detail, Detail(text), StringComparison.Ordinal);
+        }
+
+        // A registered repository is changed the same way: nothing of a refused change is kept.
+        using (var created = await PostAsync(good))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        var id = JsonDocument.Parse((await AdminAsync(_http, HttpMethod.Get, "/api/repositories")).Body).RootElement.EnumerateArray().Single().GetProperty("id").GetInt64();
+        var changes = new (object Body, string Detail)[]
+        {
+            (new { cloneUrl = "http://169.254.169.254/acme/billing.git" }, "'cloneUrl': 169.254.169.254 is a link-local address"),
+            (new { apiUrl = "http://[fe80::a9fe:a9fe]/api/v3" }, "'apiUrl': fe80::a9fe:a9fe is a link-local address"),
+            (new { webhookSecret = new string('s', 1025) }, "'webhookSecret' must be 16 to 1024 characters long"),
+            (new { credentials = new { username = "git", token = "line\nbreak" } }, "'credentials.token' has control characters"),
+        };
+        foreach (var (body, detail) in changes)
+        {
+            var (status, text) = await AdminAsync(_http, HttpMethod.Patch, $"/api/repositories/{id}", body);
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.StartsWith(detail, Detail(text), StringComparison.Ordinal);
+        }
+
+        var shown = JsonDocument.Parse((await AdminAsync(_http, HttpMethod.Get, $"/api/repositories/{id}")).Body).RootElement;
+        Assert.Equal("https://git.example.invalid/a.git", shown.GetProperty("cloneUrl").GetString());
+        Assert.False(shown.GetProperty("hasCredentials").GetBoolean());
+    }
+
+    [Fact]
+    public async Task With_allowed_hosts_only_those_register_and_every_forge_action_asks_again_before_it_reaches_a_host()
+    {
+        await using var talkative = await TalkativeGitHost.StartAsync();
+        using var factory = new BuilderWebFactory
+        {
+            Settings = new()
+            {
+                ["Builder:Repositories:AllowedHosts:0"] = "git.example.invalid",
+                ["Builder:Repositories:AllowedHosts:1"] = "*.forge.example.invalid",
+                ["Builder:Forges:PollMilliseconds"] = "100",
+            },
+        };
+        var http = factory.CreateClient();
+        var client = new BuilderClient(http, BuilderInstance.AdminToken);
+        const string NotAllowed = "is not in Builder:Repositories:AllowedHosts (git.example.invalid, *.forge.example.invalid)";
+
+        var registrations = new List<(HttpStatusCode, string)>();
+        foreach (var (cloneUrl, apiUrl) in new (string, string?)[]
+        {
+            (talkative.Url + "/err/origin.git", null),
+            ("https://forge.example.invalid/acme/a.git", null),
+            ("https://git.example.invalid/acme/a.git", "https://api.elsewhere.invalid/api/v3"),
+            ("https://git.example.invalid/acme/a.git", null),
+            ("https://eu.forge.example.invalid/acme/b.git", "https://eu.forge.example.invalid/api/v3"),
+        })
+        {
+            var (status, body) = await AdminAsync(http, HttpMethod.Post, "/api/repositories", new { provider = "github", name = "acme/" + Guid.NewGuid().ToString("N")[..8], cloneUrl, apiUrl });
+            registrations.Add((status, status == HttpStatusCode.Created ? "created" : Detail(body)!));
+        }
+
+        Assert.Equal(
+            [
+                (HttpStatusCode.BadRequest, "'cloneUrl': host 127.0.0.1 " + NotAllowed),
+                (HttpStatusCode.BadRequest, "'cloneUrl': host forge.example.invalid " + NotAllowed),
+                (HttpStatusCode.BadRequest, "'apiUrl': host api.elsewhere.invalid " + NotAllowed),
+                (HttpStatusCode.Created, "created"),
+                (HttpStatusCode.Created, "created"),
+            ],
+            registrations);
+
+        // Repositories stored before the list was set (or whose name resolves elsewhere now): each action asks again.
+        const string Secret = "webhook-secret-of-stored-repositories";
+        var (internalBuild, metadataBuild) = await WithDbAsync(factory, async (db, services) =>
+        {
+            var secrets = services.GetRequiredService<RepositorySecrets>();
+            var stored = new[]
+            {
+                new SourceRepository { Provider = "github", Name = "acme/internal", CloneUrl = talkative.Url + "/err/origin.git", ReportStatus = true, CreatedAt = DateTimeOffset.UtcNow },
+                new SourceRepository { Provider = "github", Name = "acme/metadata", CloneUrl = "http://169.254.169.254/acme/metadata.git", CreatedAt = DateTimeOffset.UtcNow },
+            };
+            foreach (var repository in stored)
+            {
+                secrets.SetWebhookSecret(repository, Secret);
+                db.Repositories.Add(repository);
+            }
+
+            await db.SaveChangesAsync();
+            var builds = stored.Select(r => new Build { RepositoryId = r.Id, Tag = "v1.0.0", CommitSha = new string('a', 40), CreatedAt = DateTimeOffset.UtcNow }).ToArray();
+            db.Builds.AddRange(builds);
+            await db.SaveChangesAsync();
+            db.ForgeReports.Add(new ForgeReport
+            {
+                BuildId = builds[0].Id,
+                Target = ForgeReportTargets.Status("github"),
+                State = "pending",
+                Description = "queued",
+                EventId = 1,
+                CreatedAt = DateTimeOffset.UtcNow,
+                DueAt = DateTimeOffset.UtcNow,
+            });
+            await db.SaveChangesAsync();
+            return (builds[0], builds[1]);
+        });
+
+        foreach (var (build, refusal) in new[]
+        {
+            (internalBuild, "'cloneUrl': host 127.0.0.1 " + NotAllowed),
+            (metadataBuild, "'cloneUrl': 169.254.169.254 is a link-local address"),
+        })
+        {
+            var name = build.RepositoryId == internalBuild.RepositoryId ? "acme/internal" : "acme/metadata";
+            var trigger = await AdminAsync(http, HttpMethod.Post, $"/api/repositories/{build.RepositoryId}/builds", new { tag = "v1.0.0" });
+            Assert.Equal(HttpStatusCode.BadGateway, trigger.Status);
+            Assert.Contains(refusal, Detail(trigger.Body), StringComparison.Ordinal);
+
+            using var created = await CreateTagEventAsync(client, name, Secret);
+            Assert.Equal(HttpStatusCode.BadGateway, created.StatusCode);
+            Assert.Contains(refusal, await created.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+            var clone = await WithDbAsync(factory, async (db, services) =>
+            {
+                var loaded = await db.Builds.Include(b => b.Repository).SingleAsync(b => b.Id == build.Id);
+                var source = services.GetRequiredService<BuildSource>();
+                return await Assert.ThrowsAsync<BuildStepException>(() => source.FetchAsync(loaded, Path.Combine(factory.DataDir, "clone-" + build.Id), new CollectingBuildLog(), CancellationToken.None));
+            });
+            Assert.StartsWith($"git: {name} is not read from a refused address: {refusal}", clone.Message, StringComparison.Ordinal);
+        }
+
+        // The forge reporter refuses the status of the stored repository's build for good, without calling its forge.
+        var (report, _, _) = await Builder.Tests.Integration.Access.AccessClientHelpers.PollAsync(
+            () => WithDbAsync(factory, (db, _) => db.ForgeReports.AsNoTracking().SingleAsync(r => r.BuildId == internalBuild.Id)),
+            r => r.Outcome is not null,
+            TimeSpan.FromSeconds(30));
+        Assert.Equal(ForgeReportOutcomes.Refused, report.Outcome);
+        Assert.Equal("the repository's address is refused: 'cloneUrl': host 127.0.0.1 " + NotAllowed, report.Detail);
+        Assert.Equal(0, talkative.Requests);
+    }
+
+    [Fact]
+    public async Task A_tag_that_cannot_be_read_is_502_saying_what_kind_of_answer_came_and_never_what_the_host_said()
+    {
+        await using var talkative = await TalkativeGitHost.StartAsync();
+        var client = new BuilderClient(_http, BuilderInstance.AdminToken);
+        var refusing = await client.RegisterAsync("acme/talkative", talkative.Url + "/err/origin.git");
+        var page = await client.RegisterAsync("acme/page", talkative.Url + "/page/origin.git");
+
+        var seen = new StringBuilder();
+        foreach (var (repository, kind) in new[]
+        {
+            (refusing, "the host refused with a message of its own (not shown"),
+            (page, "the host answered with a page that is not git's smart HTTP protocol"),
+        })
+        {
+            var trigger = await AdminAsync(_http, HttpMethod.Post, $"/api/repositories/{repository.Id}/builds", new { tag = "v1.0.0" });
+            using var created = await CreateTagEventAsync(client, repository.Name, repository.WebhookSecret);
+            var createdBody = await created.Content.ReadAsStringAsync();
+            var deliveries = await client.GetAsAdminAsync($"/api/repositories/{repository.Id}/deliveries");
+
+            Assert.Equal(HttpStatusCode.BadGateway, trigger.Status);
+            Assert.Contains(kind, Detail(trigger.Body), StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.BadGateway, created.StatusCode);
+            Assert.Contains(kind, Detail(createdBody), StringComparison.Ordinal);
+            Assert.Contains(kind, deliveries, StringComparison.Ordinal);
+            seen.Append(trigger.Body).Append(createdBody).Append(deliveries);
+        }
+
+        Assert.True(talkative.Requests >= 4, $"the host answered {talkative.Requests} requests");
+        Assert.DoesNotContain(TalkativeGitHost.Marker, seen.ToString(), StringComparison.Ordinal);
+    }
+
+    private static async Task<T> WithDbAsync<T>(BuilderWebFactory factory, Func<BuilderDbContext, IServiceProvider, Task<T>> action)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        return await action(scope.ServiceProvider.GetRequiredService<BuilderDbContext>(), scope.ServiceProvider);
     }
 }

@@ -4,16 +4,22 @@ using Builder.Data;
 using Builder.Tests.Integration.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Builder.Tests.Integration.Host;
 
 public sealed class WebhookEdgeTests : IDisposable
 {
     private const string Sha = "0123456789abcdef0123456789abcdef01234567";
-    private readonly BuilderWebFactory _factory = new();
+    private readonly CapturedLog _log = new();
+    private readonly BuilderWebFactory _factory;
     private readonly BuilderClient _client;
 
-    public WebhookEdgeTests() => _client = new BuilderClient(_factory.CreateClient(), BuilderInstance.AdminToken);
+    public WebhookEdgeTests()
+    {
+        _factory = new BuilderWebFactory { TestServices = services => services.AddSingleton<ILoggerProvider>(_log) };
+        _client = new BuilderClient(_factory.CreateClient(), BuilderInstance.AdminToken);
+    }
 
     public void Dispose() => _factory.Dispose();
 
@@ -145,5 +151,56 @@ public sealed class WebhookEdgeTests : IDisposable
         Assert.NotEqual(firstId, otherId);
         Assert.Equal(2, await BuildRowsAsync());
         Assert.Equal([firstId, otherId], _factory.Dispatcher.Enqueued);
+    }
+
+    private static string? Start(string? text) => text is { Length: > 200 } ? text[..200] + "…" : text;
+
+    /// <summary>The embedded database's bytes on disk: the main file and its write-ahead log.</summary>
+    private long DatabaseBytes() =>
+        new[] { "builder.db", "builder.db-wal" }.Select(name => new FileInfo(Path.Combine(_factory.DataDir, name))).Where(f => f.Exists).Sum(f => f.Length);
+
+    [Fact]
+    public async Task Deliveries_store_and_log_a_bounded_amount_whatever_their_payload_carries()
+    {
+        const int Bound = 4000;
+        var repo = await _client.RegisterAsync("acme/billing", "https://git.example.invalid/acme/billing.git");
+        var before = DatabaseBytes();
+        // Refused: about 20 MB of payload each (under GitHub's 25 MB), a tag under a wrong signature (the payload names
+        // it twice), an unsigned repository name (named four times).
+        var forgedPayload = TagPush(repo.Name, "v1-" + new string('x', 10 * 1024 * 1024));
+        var unknownPayload = TagPush("acme/" + new string('x', 5 * 1024 * 1024));
+        Assert.All(new[] { forgedPayload, unknownPayload }, p => Assert.InRange(p.Length, 20 * 1024 * 1024, 25 * 1024 * 1024));
+        using var forged = await _client.SendWebhookAsync(forgedPayload, "a-different-secret-entirely");
+        using var unknown = await _client.SendWebhookAsync(unknownPayload, secret: null);
+        // Signed, but with a 1 MB tag, or a commit that is not a SHA.
+        using var longTag = await _client.SendWebhookAsync(TagPush(repo.Name, "v1." + new string('9', 1024 * 1024)), repo.WebhookSecret);
+        using var notASha = await _client.SendWebhookAsync(TagPush(repo.Name, sha: new string('z', 100_000)), repo.WebhookSecret);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, longTag.StatusCode);
+        Assert.Contains("the tag name is 1048579 characters long", await longTag.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, notASha.StatusCode);
+        Assert.Contains("is not a commit SHA", await notASha.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, await BuildRowsAsync());
+        Assert.Empty(_factory.Dispatcher.Enqueued);
+
+        var grown = DatabaseBytes() - before;
+        Assert.True(grown < 1024 * 1024, $"the database grew by {grown} bytes for four deliveries");
+        await using (var scope = _factory.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<BuilderDbContext>();
+            var deliveries = await db.WebhookDeliveries.AsNoTracking().ToListAsync();
+            Assert.Equal(4, deliveries.Count);
+            Assert.All(deliveries, d => Assert.True(
+                new[] { d.Event, d.DeliveryId, d.RepositoryName, d.Tag, d.CommitSha, d.Detail }.All(f => f is null or { Length: <= Bound }), $"delivery {d.Id}: {Start(d.Detail)}"));
+            // A refused delivery keeps nothing of what its payload claims to build.
+            Assert.All(deliveries.OrderBy(d => d.Id).Take(2), d => Assert.Equal(("refused", null, null), (d.Outcome, d.Tag, d.CommitSha)));
+            var audit = await db.Audit.AsNoTracking().ToListAsync();
+            Assert.All(audit, a => Assert.True(new[] { a.Target, a.Detail, a.Project }.All(f => f is null or { Length: <= Bound }), $"audit {a.Id}: {a.Action}"));
+        }
+
+        Assert.Contains(_log.Lines, l => l.Contains("Webhook from github refused", StringComparison.Ordinal));
+        Assert.All(_log.Lines, l => Assert.True(l.Length <= Bound, $"a log line of {l.Length} characters: {Start(l)}"));
     }
 }
