@@ -90,6 +90,7 @@ builder.Services.AddSingleton<IIndexAddress, ServerIndexAddress>();
 builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = Builder.Web.Http.BadRequestHandler.DescribeStatus);
 // A request the framework cannot bind throws (in production too) so that BadRequestHandler answers a 400 naming the field.
 builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new Builder.Web.Http.TextWithoutNul()));
 builder.Services.AddExceptionHandler<Builder.Web.Http.BadRequestHandler>();
 builder.Services.AddExceptionHandler<Builder.Web.Http.UnavailableHandler>();
 builder.Services.AddBuilderIndexReadModel();

@@ -292,7 +292,7 @@ internal static class RepositoryEndpoints
         JsonObject? body;
         try
         {
-            body = await JsonNode.ParseAsync(request.Body, cancellationToken: cancellationToken) as JsonObject;
+            body = await JsonNode.ParseAsync(request.Body, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }, cancellationToken: cancellationToken) as JsonObject;
         }
         catch (JsonException ex)
         {

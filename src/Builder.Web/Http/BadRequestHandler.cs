@@ -112,6 +112,11 @@ internal sealed partial class BadRequestHandler(IProblemDetailsService problems,
     {
         var path = exception.Path is null or "$" ? null : exception.Path.StartsWith("$.", StringComparison.Ordinal) ? exception.Path[2..] : exception.Path[1..];
         var field = within is null ? path : path is null ? within : path.StartsWith('[') ? within + path : within + "." + path;
+        if (exception.Message == TextWithoutNul.Refusal)
+        {
+            return $"'{field ?? "the body"}' {TextWithoutNul.Refusal}";
+        }
+
         if (exception.Message.StartsWith("The JSON value could not be converted to ", StringComparison.Ordinal))
         {
             var expected = type is null ? null : TypeAt(type, path);
