@@ -208,12 +208,14 @@ public sealed partial class DescriptionRendererTests
             Assert.StartsWith("<pre class=\"description-text\">\n" + System.Net.WebUtility.HtmlEncode(markdown[..10]), html, StringComparison.Ordinal);
         }
 
+        // The others stop at whichever limit comes first on a loaded machine: the time limit or Markdig's depth limit.
         if (label == "unclosed links")
         {
             Assert.Equal($"rendering its {markdown.Length} characters of Markdown took longer than 2 s", rendered.Fallback);
         }
-        else if (label.StartsWith("nested", StringComparison.Ordinal))
+        else if (label is "nested quotes" or "nested lists")
         {
+            // Blocks: refused before any inline is parsed.
             Assert.Contains("too deeply nested", rendered.Fallback, StringComparison.Ordinal);
         }
     }
@@ -250,8 +252,8 @@ public sealed partial class DescriptionRendererTests
 
         Assert.All(views.Append(again).Append(deep), view => Assert.Equal(System.Net.HttpStatusCode.OK, view.Status));
         Assert.True(first < TimeSpan.FromSeconds(15), $"first views took {first.TotalSeconds:0.0} s");
-        // From the cache: no render, no second time limit.
-        Assert.True(second < TimeSpan.FromSeconds(2), $"second view took {second.TotalSeconds:0.0} s");
+        // From the cache: no render (one warning per file below), no second time limit.
+        Assert.True(second < TimeSpan.FromSeconds(5), $"second view took {second.TotalSeconds:0.0} s");
         Assert.Contains("<pre class=\"description-text\">\n[a]([a](", again.Body, StringComparison.Ordinal);
         Assert.Contains("<pre class=\"description-text\">\n&gt;&gt;&gt;", deep.Body, StringComparison.Ordinal);
         var shownAsText = host.Factory.Logs.Entries.Where(e => e.Message.StartsWith("The description of ", StringComparison.Ordinal)).ToList();
