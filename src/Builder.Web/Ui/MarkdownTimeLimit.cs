@@ -11,7 +11,9 @@ namespace Builder.Web.Ui;
 /// runs of unmatched brackets or emphasis). A parser that never matches is tried first at every position where an inline
 /// parser would be tried (before each special character and each run of plain text), and throws
 /// <see cref="OperationCanceledException"/> once the token of the <see cref="Context"/> it parses in is cancelled: the
-/// work stops within one inline step (one scan of a paragraph), not after the whole document.
+/// work stops within one inline step (one scan of a paragraph), not after the whole document. The block phase before
+/// it has no such step; its work grows with the nesting, which Markdig's depth limit ends (100,000 nested quotes: about
+/// half a second), and with the length, which <see cref="DescriptionRenderer.MaxMarkdownChars"/> bounds.
 /// </summary>
 internal sealed class MarkdownTimeLimit : IMarkdownExtension
 {
