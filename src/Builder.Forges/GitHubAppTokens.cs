@@ -48,15 +48,8 @@ public sealed class GitHubAppTokens(TimeProvider time) : IGitHubAppTokens
     /// <summary>The App's JWT: issued a minute in the past (clock drift), expiring after nine more (GitHub's limit is ten).</summary>
     internal static string AppJwt(GitHubAppCredentials app, DateTimeOffset now)
     {
-        using var rsa = RSA.Create();
-        try
-        {
-            rsa.ImportFromPem(app.PrivateKeyPem);
-        }
-        catch (ArgumentException ex)
-        {
-            throw new ForgeCredentialsException($"the private key of GitHub App {app.AppId} is not a PEM RSA key", ex);
-        }
+        using var rsa = ImportPrivateKey(app.PrivateKeyPem, out var problem)
+            ?? throw new ForgeCredentialsException($"the private key of GitHub App {app.AppId} {problem}");
 
         var header = Base64Url("""{"alg":"RS256","typ":"JWT"}"""u8);
         var payload = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new
@@ -67,6 +60,31 @@ public sealed class GitHubAppTokens(TimeProvider time) : IGitHubAppTokens
         }));
         var signature = rsa.SignData(Encoding.ASCII.GetBytes(header + "." + payload), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         return header + "." + payload + "." + Base64Url(signature);
+    }
+
+    /// <summary>
+    /// The App's private key from the PEM text GitHub lets one download (PKCS#1 <c>RSA PRIVATE KEY</c>, or PKCS#8
+    /// <c>PRIVATE KEY</c>), or null and why it is not one (never quoting the text: it may be a secret pasted in the wrong place).
+    /// </summary>
+    public static RSA? ImportPrivateKey(string pem, out string? problem)
+    {
+        var rsa = RSA.Create();
+        try
+        {
+            rsa.ImportFromPem(pem);
+            // A public key imports too, and would only fail when the first build signs with it.
+            rsa.ExportParameters(includePrivateParameters: true);
+            problem = null;
+            return rsa;
+        }
+        catch (Exception ex) when (ex is ArgumentException or CryptographicException)
+        {
+            rsa.Dispose();
+            problem = ex is ArgumentException
+                ? "is not a PEM RSA private key (GitHub's download starts with -----BEGIN RSA PRIVATE KEY-----)"
+                : "is PEM but not an RSA private key (a public key, another kind of key, or damaged base64 between its BEGIN and END lines)";
+            return null;
+        }
     }
 
     private static string Base64Url(ReadOnlySpan<byte> bytes) =>

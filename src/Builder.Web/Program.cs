@@ -88,7 +88,11 @@ if (builder.Configuration.GetSection(AccessOptions.SectionName).Get<AccessOption
 builder.Services.AddBuilderForwardedHeaders(builder.Configuration);
 // Embedded builds reach this process's own index (through each container's relay) at the address it listens on.
 builder.Services.AddSingleton<IIndexAddress, ServerIndexAddress>();
-builder.Services.AddProblemDetails();
+builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = Builder.Web.Http.BadRequestHandler.DescribeStatus);
+// A request the framework cannot bind throws (in production too) so that BadRequestHandler answers a 400 naming the field.
+builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new Builder.Web.Http.TextWithoutNul()));
+builder.Services.AddExceptionHandler<Builder.Web.Http.BadRequestHandler>();
 builder.Services.AddExceptionHandler<Builder.Web.Http.UnavailableHandler>();
 builder.Services.AddBuilderIndexReadModel();
 builder.Services.AddBuilderCatalog();
@@ -105,8 +109,9 @@ app.UseBuilderHttpMetrics();
 // X-Content-Type-Options on every answer, problems and 404s included.
 app.UseBuilderSecurityHeaders();
 app.UseForwardedHeaders();
-// Unhandled exceptions become problems: a bad parameter (BadHttpRequestException, thrown in Development) keeps its
-// 400, the database or the artifact store being away is a 503 (UnavailableHandler), anything else a 500.
+// Unhandled exceptions become problems: a request that could not be bound or read (BadHttpRequestException) keeps its
+// 400 (413, 415) with a detail naming the field (BadRequestHandler), the database or the artifact store being away is a
+// 503 (UnavailableHandler), anything else a 500.
 app.UseExceptionHandler(new ExceptionHandlerOptions
 {
     StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,

@@ -21,6 +21,12 @@ public static class Roles
         error = null;
         foreach (var role in roles ?? [])
         {
+            if (role is null)
+            {
+                error = "each role is an object: {\"role\": \"reader\", \"projects\": [\"acme-*\"]}, not null";
+                return false;
+            }
+
             var name = role.Role?.Trim().ToLowerInvariant();
             if (name is not (Admin or Publisher or Reader))
             {

@@ -28,6 +28,13 @@ public sealed partial record DistributionFilename(
     [GeneratedRegex(@"^(?<name>[A-Za-z0-9][A-Za-z0-9_.-]*)-(?<ver>[A-Za-z0-9_.!+]+)\.(tar\.gz|zip)\z", RegexOptions.CultureInvariant)]
     private static partial Regex SdistPattern();
 
+    /// <summary>
+    /// The longest file name (in UTF-8 bytes) this index takes in: every name the store derives from it (a build's staged
+    /// copy <c>{sha256}-{name}.metadata</c>, written as <c>….{32 hex digits}.tmp</c> first: 111 more bytes) must stay within
+    /// the 255 bytes a file name may have on Linux. Real wheel names, compressed tag sets included, stay well below.
+    /// </summary>
+    public const int MaxLength = 144;
+
     /// <summary>True when the wheel's tags say it runs on any platform with any ABI (a pure-Python wheel).</summary>
     public bool IsPure => Kind == DistributionKind.Wheel && AbiTag == "none" && PlatformTag == "any";
 

@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using System.IO.Compression;
+using System.IO.Hashing;
 using System.Text;
 
 namespace Builder.Core.Packaging;
@@ -43,7 +44,7 @@ public static class DistributionReader
             throw new InvalidDistributionException($"{Path.GetFileName(path)} has {entries.Count} top-level .dist-info/METADATA files, expected one");
         }
 
-        return await ReadTextAsync(entries[0].Open(), entries[0].Length, cancellationToken).ConfigureAwait(false);
+        return await ReadEntryAsync(entries[0], cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Legacy .zip sdists (before PEP 625): {name}-{version}/PKG-INFO at the top.</summary>
@@ -52,7 +53,29 @@ public static class DistributionReader
         using var zip = ZipFile.OpenRead(path);
         var entry = zip.Entries.FirstOrDefault(e => e.FullName.Split('/') is [_, "PKG-INFO"])
             ?? throw new InvalidDistributionException($"{Path.GetFileName(path)} has no top-level PKG-INFO");
-        return await ReadTextAsync(entry.Open(), entry.Length, cancellationToken).ConfigureAwait(false);
+        return await ReadEntryAsync(entry, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The entry's bytes, checked against the size and CRC-32 the archive gives for them. ZipArchive stops at the size the
+    /// headers state and checks no CRC: an archive whose stated size is smaller than the entry would read as a cut
+    /// METADATA (and a larger one as a short one), published as if whole.
+    /// </summary>
+    private static async Task<byte[]> ReadEntryAsync(ZipArchiveEntry entry, CancellationToken cancellationToken)
+    {
+        var bytes = await ReadTextAsync(entry.Open(), entry.Length, cancellationToken).ConfigureAwait(false);
+        if (bytes.Length != entry.Length)
+        {
+            throw new InvalidDistributionException($"{entry.FullName} has {bytes.Length} bytes, but the archive says {entry.Length}");
+        }
+
+        var crc = Crc32.HashToUInt32(bytes);
+        if (crc != entry.Crc32)
+        {
+            throw new InvalidDistributionException($"{entry.FullName} does not match its CRC-32 in the archive (CRC-32 {crc:x8}, the archive says {entry.Crc32:x8}): its size or bytes were changed");
+        }
+
+        return bytes;
     }
 
     private static async Task<byte[]> ReadSdistMetadataAsync(string path, CancellationToken cancellationToken)

@@ -13,7 +13,13 @@ public static partial class PackageName
     [GeneratedRegex("[-_.]+", RegexOptions.CultureInvariant)]
     private static partial Regex Separators();
 
-    public static bool IsValid(string name) => ValidName().IsMatch(name);
+    /// <summary>
+    /// The longest name taken: a file name must hold it (<see cref="DistributionFilename.MaxLength"/>), and it is a
+    /// database key (PostgreSQL refuses index entries over a few KB).
+    /// </summary>
+    public const int MaxLength = 128;
+
+    public static bool IsValid(string name) => name.Length <= MaxLength && ValidName().IsMatch(name);
 
     /// <summary>PEP 503 §Normalized Names: lowercase, runs of '-', '_' and '.' become one '-'.</summary>
     public static string Normalize(string name) => Separators().Replace(name, "-").ToLowerInvariant();

@@ -8,6 +8,7 @@ using Builder.Core.Forges;
 using Builder.Core.Packaging;
 using Builder.Core.Webhooks;
 using Builder.Data;
+using Builder.Forges;
 using Builder.Web.Access;
 using Builder.Web.Http;
 using Builder.Web.Webhooks;
@@ -310,11 +311,11 @@ internal static class RepositoryEndpoints
         JsonObject? body;
         try
         {
-            body = await JsonNode.ParseAsync(request.Body, cancellationToken: cancellationToken) as JsonObject;
+            body = await JsonNode.ParseAsync(request.Body, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }, cancellationToken: cancellationToken) as JsonObject;
         }
         catch (JsonException ex)
         {
-            return Problems.Of(StatusCodes.Status400BadRequest, $"the body is not valid JSON: {ex.Message}");
+            return Problems.BadRequest(BadRequestHandler.Describe(ex, type: null));
         }
 
         if (body is null)
@@ -330,10 +331,12 @@ internal static class RepositoryEndpoints
 
         var changed = new List<string>();
         string? newSecret = null;
+        var key = string.Empty;
         try
         {
-            foreach (var (key, value) in body)
+            foreach (var (field, value) in body)
             {
+                key = field;
                 switch (key)
                 {
                     case "cloneUrl":
@@ -382,13 +385,14 @@ internal static class RepositoryEndpoints
                         changed.Add("release assets " + (repository.ReleaseAssets ? "on" : "off"));
                         break;
                     case "trigger":
-                        var trigger = value?.GetValue<string>();
+                        // Null is no trigger (registration's "the default" does not apply to a change).
+                        var trigger = value?.GetValue<string>() ?? string.Empty;
                         if (TriggerProblem(trigger, repository.Provider) is { } triggerProblem)
                         {
                             return Problems.Of(StatusCodes.Status400BadRequest, triggerProblem);
                         }
 
-                        repository.Trigger = trigger!.Trim().ToLowerInvariant();
+                        repository.Trigger = trigger.Trim().ToLowerInvariant();
                         changed.Add("trigger " + repository.Trigger);
                         break;
                     case "relayProjects":
@@ -425,9 +429,19 @@ internal static class RepositoryEndpoints
                 }
             }
         }
-        catch (Exception ex) when (ex is InvalidOperationException or FormatException or JsonException)
+        catch (JsonException ex)
         {
-            return Problems.Of(StatusCodes.Status400BadRequest, $"a field has the wrong type: {ex.Message}");
+            // Deserialize: 'credentials' and 'relayProjects' are read as these.
+            return Problems.BadRequest(BadRequestHandler.Describe(ex, key == "credentials" ? typeof(CredentialsRequest) : typeof(List<string>), within: key));
+        }
+        catch (FormatException ex)
+        {
+            return Problems.BadRequest(ex.Message);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // JsonNode.GetValue<T> on a value of another JSON type.
+            return Problems.BadRequest($"'{key}' has the wrong type: {ex.Message}");
         }
 
         var instance = ForgeAddress.Instance(repository.Provider, repository.CloneUrl, repository.ApiUrl);
@@ -514,19 +528,15 @@ internal static class RepositoryEndpoints
                 return "'credentials.githubApp' needs 'appId' (a number), 'privateKey' (the App's PEM private key) and optionally 'installationId' (a number)";
             }
 
-            if (TextProblem("credentials.githubApp.privateKey", app.PrivateKey, MaxPrivateKey, lines: true) is { } keyProblem)
+            if (TextProblem("credentials.githubApp.privateKey", app.PrivateKey, MaxPrivateKey, lines: true) is { } textProblem)
             {
-                return keyProblem;
+                return textProblem;
             }
 
-            using var rsa = System.Security.Cryptography.RSA.Create();
-            try
+            using var key = GitHubAppTokens.ImportPrivateKey(app.PrivateKey, out var keyProblem);
+            if (key is null)
             {
-                rsa.ImportFromPem(app.PrivateKey);
-            }
-            catch (ArgumentException)
-            {
-                return "'credentials.githubApp.privateKey' is not a PEM RSA private key (GitHub's download starts with -----BEGIN RSA PRIVATE KEY-----)";
+                return "'credentials.githubApp.privateKey' " + keyProblem;
             }
 
             credentials = new GitHubAppCredentials(app.AppId.Value, app.InstallationId, app.PrivateKey);

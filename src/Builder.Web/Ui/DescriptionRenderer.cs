@@ -9,6 +9,9 @@ using Microsoft.AspNetCore.Html;
 
 namespace Builder.Web.Ui;
 
+/// <summary>A description as HTML, and why Markdown was shown as text instead (null when it was not).</summary>
+public sealed record RenderedDescription(IHtmlContent Html, string? Fallback);
+
 /// <summary>
 /// A release's long description (core metadata <c>Description</c>, or the body of METADATA / PKG-INFO) as HTML for the
 /// project page, by its <c>Description-Content-Type</c>:
@@ -23,42 +26,86 @@ namespace Builder.Web.Ui;
 /// <item>Anything else (<c>text/x-rst</c>, which is the default; <c>text/plain</c>; none): the text as it is, escaped, in
 /// <c>&lt;pre class="description-text"&gt;</c>.</item>
 /// </list>
+/// Markdown that cannot be rendered within bounds is shown as text too (<see cref="RenderedDescription.Fallback"/> says
+/// why): more than <see cref="MaxMarkdownChars"/> characters, nesting deeper than Markdig allows, or a render that takes
+/// longer than the time limit (some inputs cost Markdig time quadratic in their length; the render stops there,
+/// see <see cref="MarkdownTimeLimit"/>).
 /// </summary>
 public static class DescriptionRenderer
 {
-    private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder()
-        .DisableHtml()
-        .UsePipeTables()
-        .UseAutoLinks()
-        .UseTaskLists()
-        .UseEmphasisExtras()
-        .UseReferralLinks("nofollow", "noopener")
-        .Build();
+    /// <summary>Markdown longer than this (in characters) is shown as text: far beyond any README, and it bounds the work.</summary>
+    public const int MaxMarkdownChars = 512 * 1024;
 
-    /// <summary>The description as HTML; empty for no description.</summary>
-    public static IHtmlContent Render(string? description, string? contentType)
+    /// <summary>How long one description may take to render as Markdown (a README takes milliseconds).</summary>
+    public static readonly TimeSpan TimeLimit = TimeSpan.FromSeconds(2);
+
+    private static readonly MarkdownPipeline Pipeline = Build();
+
+    private static MarkdownPipeline Build()
+    {
+        var builder = new MarkdownPipelineBuilder()
+            .DisableHtml()
+            .UsePipeTables()
+            .UseAutoLinks()
+            .UseTaskLists()
+            .UseEmphasisExtras()
+            .UseReferralLinks("nofollow", "noopener");
+        // Last: its checkpoints go before the parsers of every opening character the others registered.
+        builder.Extensions.Add(new MarkdownTimeLimit());
+        return builder.Build();
+    }
+
+    /// <summary>The description as HTML (empty for no description), within <see cref="TimeLimit"/>.</summary>
+    public static RenderedDescription Render(string? description, string? contentType) => Render(description, contentType, TimeLimit);
+
+    internal static RenderedDescription Render(string? description, string? contentType, TimeSpan timeLimit)
     {
         if (string.IsNullOrWhiteSpace(description))
         {
-            return HtmlString.Empty;
+            return new RenderedDescription(HtmlString.Empty, null);
         }
 
+        if (!IsMarkdown(contentType))
+        {
+            return new RenderedDescription(PlainText(description), null);
+        }
+
+        if (description.Length > MaxMarkdownChars)
+        {
+            return new RenderedDescription(PlainText(description),
+                $"{description.Length} characters of Markdown, more than the {MaxMarkdownChars} rendered");
+        }
+
+        using var limit = new CancellationTokenSource(timeLimit);
+        try
+        {
+            var html = new StringBuilder(description.Length * 5 / 4 + 64);
+            using var writer = new StringWriter(html, System.Globalization.CultureInfo.InvariantCulture);
+            writer.Write("<div class=\"description-markdown\">\n");
+            WriteMarkdown(writer, description, limit.Token);
+            writer.Write("</div>\n");
+            return new RenderedDescription(new HtmlString(html.ToString()), null);
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested)
+        {
+            return new RenderedDescription(PlainText(description),
+                $"rendering its {description.Length} characters of Markdown took longer than {timeLimit.TotalSeconds:0.#} s");
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        {
+            // Markdig's guards: its depth limit ("too deeply nested", an ArgumentException) and its loop check.
+            return new RenderedDescription(PlainText(description), ex.Message);
+        }
+    }
+
+    private static HtmlString PlainText(string description)
+    {
         var html = new StringBuilder(description.Length * 5 / 4 + 64);
         using var writer = new StringWriter(html, System.Globalization.CultureInfo.InvariantCulture);
-        if (IsMarkdown(contentType))
-        {
-            writer.Write("<div class=\"description-markdown\">\n");
-            WriteMarkdown(writer, description);
-            writer.Write("</div>\n");
-        }
-        else
-        {
-            // The line feed after <pre> is dropped by HTML parsers: a description's own first line feed stays.
-            writer.Write("<pre class=\"description-text\">\n");
-            HtmlText.Write(writer, description.ReplaceLineEndings("\n"));
-            writer.Write("</pre>\n");
-        }
-
+        // The line feed after <pre> is dropped by HTML parsers: a description's own first line feed stays.
+        writer.Write("<pre class=\"description-text\">\n");
+        HtmlText.Write(writer, description.ReplaceLineEndings("\n"));
+        writer.Write("</pre>\n");
         return new HtmlString(html.ToString());
     }
 
@@ -69,10 +116,10 @@ public static class DescriptionRenderer
         return string.Equals(mediaType, "text/markdown", StringComparison.OrdinalIgnoreCase);
     }
 
-    private static void WriteMarkdown(TextWriter writer, string markdown)
+    private static void WriteMarkdown(TextWriter writer, string markdown, CancellationToken cancellationToken)
     {
-        var document = Markdown.Parse(markdown, Pipeline);
-        SanitizeLinks(document);
+        var document = Markdown.Parse(markdown, Pipeline, new MarkdownTimeLimit.Context(cancellationToken));
+        SanitizeLinks(document, cancellationToken);
         AlignmentAsClasses(document);
         var renderer = new HtmlRenderer(writer)
         {
@@ -84,7 +131,7 @@ public static class DescriptionRenderer
         writer.Flush();
     }
 
-    private static void SanitizeLinks(MarkdownDocument document)
+    private static void SanitizeLinks(MarkdownDocument document, CancellationToken cancellationToken)
     {
         // Autolinks (<https://...>, <a@example.org>) as links: one way to check and render every link.
         foreach (var autolink in document.Descendants<AutolinkInline>().ToList())
@@ -97,6 +144,8 @@ public static class DescriptionRenderer
         // In document order: an outer link is done before the images in it.
         foreach (var link in document.Descendants<LinkInline>().ToList())
         {
+            // InsideLink walks up the link's ancestors: as many as the nesting is deep.
+            cancellationToken.ThrowIfCancellationRequested();
             var url = link.GetDynamicUrl?.Invoke() ?? link.Url;
             link.GetDynamicUrl = null;
             link.Url = url;

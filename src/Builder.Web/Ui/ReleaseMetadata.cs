@@ -21,52 +21,87 @@ public sealed record ReleaseInfo(
 /// <summary>
 /// Reads a release's core metadata from the PEP 658 sidecar of one of its wheels (the same bytes
 /// <c>/files/.../*.metadata</c> serves) and renders its description once: a file's metadata never changes, so the result
-/// is kept per file (up to <see cref="MaxEntries"/> files).
+/// is kept per file (up to <see cref="MaxEntries"/> files). Views of a file not read yet wait for one read and render
+/// (never one each); the render is bounded (<see cref="DescriptionRenderer"/>: size, nesting and time), and a viewer that
+/// leaves does not stop it, so the next one finds it done. A read that failed, or found no sidecar, is tried again by the next view.
 /// </summary>
-public sealed class ReleaseMetadata(PackageArtifacts artifacts)
+public sealed partial class ReleaseMetadata(PackageArtifacts artifacts, IHostApplicationLifetime lifetime, ILogger<ReleaseMetadata> logger)
 {
     private const int MaxEntries = 2000;
-    private readonly ConcurrentDictionary<string, ReleaseInfo> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<ReleaseInfo?>>> _cache = new(StringComparer.Ordinal);
 
     /// <returns>Null when no file of the release has a metadata sidecar (an sdist-only release).</returns>
     public async Task<ReleaseInfo?> GetAsync(string project, ReleaseDetail release, CancellationToken cancellationToken)
     {
         foreach (var file in release.Files.Where(f => f.Kind == "wheel"))
         {
-            var key = project + "/" + file.Filename;
-            if (_cache.TryGetValue(key, out var known))
+            if (await ReadOnceAsync(project, file.Filename).WaitAsync(cancellationToken) is { } info)
             {
-                return known;
+                return info;
+            }
+        }
+
+        return null;
+    }
+
+    private Task<ReleaseInfo?> ReadOnceAsync(string project, string filename)
+    {
+        var key = project + "/" + filename;
+        if (!_cache.TryGetValue(key, out var read))
+        {
+            if (_cache.Count >= MaxEntries)
+            {
+                _cache.Clear();
             }
 
-            var content = await artifacts.OpenServedAsync(new ServedArtifact(project, file.Filename, Metadata: true), cancellationToken);
+            // Lazy: GetOrAdd may call its factory more than once in a race, the Lazy's value is made once. Task.Run: the
+            // read and render belong to no request.
+            read = _cache.GetOrAdd(key, _ => new Lazy<Task<ReleaseInfo?>>(() => Task.Run(() => ReadAsync(key, project, filename))));
+        }
+
+        return read.Value;
+    }
+
+    private async Task<ReleaseInfo?> ReadAsync(string key, string project, string filename)
+    {
+        var keep = false;
+        try
+        {
+            var stopping = lifetime.ApplicationStopping;
+            var content = await artifacts.OpenServedAsync(new ServedArtifact(project, filename, Metadata: true), stopping);
             if (content is null)
             {
-                continue;
+                return null;
             }
 
             string text;
             await using (content.Stream)
             {
                 using var reader = new StreamReader(content.Stream, Encoding.UTF8);
-                text = await reader.ReadToEndAsync(cancellationToken);
+                text = await reader.ReadToEndAsync(stopping);
             }
 
-            var info = Read(CoreMetadataDocument.Parse(text));
-            if (_cache.Count >= MaxEntries)
-            {
-                _cache.Clear();
-            }
-
-            _cache[key] = info;
+            var info = Read(CoreMetadataDocument.Parse(text), project, filename);
+            keep = true;
             return info;
         }
-
-        return null;
+        finally
+        {
+            if (!keep)
+            {
+                _cache.TryRemove(key, out _);
+            }
+        }
     }
 
-    private static ReleaseInfo Read(CoreMetadataDocument metadata)
+    private ReleaseInfo Read(CoreMetadataDocument metadata, string project, string filename)
     {
+        var description = DescriptionRenderer.Render(metadata.Description, metadata.Get("Description-Content-Type"));
+        if (description.Fallback is { } reason)
+        {
+            LogShownAsText(logger, project, filename, reason);
+        }
+
         var links = new List<KeyValuePair<string, string>>();
         if (metadata.Get("Home-page") is { Length: > 0 } home)
         {
@@ -84,7 +119,7 @@ public sealed class ReleaseMetadata(PackageArtifacts artifacts)
 
         return new ReleaseInfo(
             metadata.Get("Summary"),
-            DescriptionRenderer.Render(metadata.Description, metadata.Get("Description-Content-Type")),
+            description.Html,
             metadata.Get("License-Expression") ?? metadata.Get("License"),
             metadata.Get("Requires-Python"),
             metadata.Get("Author") ?? metadata.Get("Author-email"),
@@ -92,6 +127,9 @@ public sealed class ReleaseMetadata(PackageArtifacts artifacts)
             links,
             metadata.GetAll("Classifier"));
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The description of {Project} ({Filename}) is shown as text: {Reason}")]
+    private static partial void LogShownAsText(ILogger logger, string project, string filename, string reason);
 
     /// <summary>Only http(s) links become links; anything else (javascript:, data:) is shown as text.</summary>
     public static bool IsWebLink(string url) =>

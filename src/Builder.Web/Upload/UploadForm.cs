@@ -53,11 +53,17 @@ internal sealed class UploadForm
         var reader = new MultipartReader(boundary.ToString(), request.Body) { BodyLengthLimit = null };
         var form = new UploadForm();
         var fieldBudget = UploadOptions.FieldBytesLimit;
-        while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
+        while (await NextSectionAsync(reader, cancellationToken) is { } section)
         {
             var rawDisposition = section.ContentDisposition ?? string.Empty;
             if (!ContentDispositionHeaderValue.TryParse(rawDisposition, out var disposition) || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
             {
+                if (section.Headers is null or { Count: 0 })
+                {
+                    // No headers at all: a body that ends just after a boundary reads so. Its content then throws Truncated.
+                    await ReadFieldAsync(section.Body, fieldBudget, cancellationToken);
+                }
+
                 return (null, rawDisposition.Any(char.IsControl)
                     ? BadRequest($"a part's Content-Disposition (its name or file name) has control characters: {Printable(rawDisposition)}")
                     : BadRequest($"a part has no valid 'Content-Disposition: form-data; name=...' header: {Printable(rawDisposition)}"));
@@ -121,9 +127,14 @@ internal sealed class UploadForm
             return $"the file name '{Printable(fileName)}' has control characters";
         }
 
-        if (fileName.Contains('/') || fileName.Contains('\\') || fileName.Contains("..", StringComparison.Ordinal))
+        if (fileName == "." || fileName.Contains('/') || fileName.Contains('\\') || fileName.Contains("..", StringComparison.Ordinal))
         {
-            return $"the file name '{fileName}' has path parts ('/', '\\' or '..'); send the bare file name, e.g. acme_billing-1.4.0-py3-none-any.whl";
+            return $"the file name '{fileName}' has path parts ('/', '\\', '.' or '..'); send the bare file name, e.g. acme_billing-1.4.0-py3-none-any.whl";
+        }
+
+        if (Encoding.UTF8.GetByteCount(fileName) is var length && length > DistributionFilename.MaxLength)
+        {
+            return $"the file name is {length} bytes long; this index takes file names of at most {DistributionFilename.MaxLength} bytes";
         }
 
         return null;
@@ -145,7 +156,7 @@ internal sealed class UploadForm
         {
             await using var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous);
             int read;
-            while ((read = await body.ReadAsync(buffer.AsMemory(0, ChunkBytes), cancellationToken)) > 0)
+            while ((read = await ReadPartAsync(body, buffer.AsMemory(0, ChunkBytes), cancellationToken)) > 0)
             {
                 size += read;
                 if (size > maxFileBytes)
@@ -181,7 +192,7 @@ internal sealed class UploadForm
         try
         {
             int read;
-            while ((read = await body.ReadAsync(buffer.AsMemory(0, ChunkBytes), cancellationToken)) > 0)
+            while ((read = await ReadPartAsync(body, buffer.AsMemory(0, ChunkBytes), cancellationToken)) > 0)
             {
                 if (value.Length + read > budget)
                 {
@@ -198,6 +209,38 @@ internal sealed class UploadForm
 
         return Encoding.UTF8.GetString(value.GetBuffer(), 0, (int)value.Length);
     }
+
+    private static async Task<MultipartSection?> NextSectionAsync(MultipartReader reader, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await reader.ReadNextSectionAsync(cancellationToken);
+        }
+        catch (IOException ex) when (ex is not BadHttpRequestException)
+        {
+            throw Truncated(ex);
+        }
+    }
+
+    private static async ValueTask<int> ReadPartAsync(Stream part, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await part.ReadAsync(buffer, cancellationToken);
+        }
+        catch (IOException ex) when (ex is not BadHttpRequestException)
+        {
+            throw Truncated(ex);
+        }
+    }
+
+    /// <summary>
+    /// MultipartReader's bare IOException ("Unexpected end of Stream"): the body ended before a part's boundary or the
+    /// final one, a malformed body (the caller answers 400 for InvalidDataException). Kestrel's BadHttpRequestException,
+    /// an IOException too (a body short of its Content-Length or last chunk, a body over the limit), keeps its own status.
+    /// </summary>
+    private static InvalidDataException Truncated(IOException exception) =>
+        new("the body ends before the closing boundary of the form (it was cut off)", exception);
 
     private static PhrasedProblem BadRequest(string detail) => new(StatusCodes.Status400BadRequest, detail);
 

@@ -439,4 +439,88 @@ public sealed class AccessBadInputTests : IDisposable
             host.Dispose();
         }
     }
+    [Fact]
+    public async Task Bodies_and_query_values_of_the_wrong_type_are_400_naming_the_field_and_log_no_error()
+    {
+        var host = Start();
+        var repository = await host.RegisterRepositoryAsync("acme/app", "0123456789abcdef0123");
+        Task<Answer> Json(HttpMethod method, string path, string json, string mediaType = "application/json") =>
+            host.SendAsync(method, path, AccessHost.Admin, new StringContent(json, Encoding.UTF8, mediaType));
+
+        var cases = new (string Label, Func<Task<Answer>> Send, int Status, string Detail)[]
+        {
+            ("scopes as a string", () => Json(HttpMethod.Post, "/api/tokens", """{"name":"a","scopes":"read"}"""), 400, "'scopes' must be a list of strings"),
+            ("expiresAt not a date", () => Json(HttpMethod.Post, "/api/tokens", """{"name":"a","scopes":["read"],"expiresAt":"tomorrow"}"""), 400,
+                "'expiresAt' must be a date and time (ISO 8601, like 2027-01-01T00:00:00Z)"),
+            ("an element of a list", () => Json(HttpMethod.Post, "/api/tokens", """{"name":"a","scopes":["read"],"ipRanges":[1]}"""), 400, "'ipRanges[0]' must be a string"),
+            ("a nested field", () => Json(HttpMethod.Post, "/api/people", """{"userName":"bob","password":"bob-password-1","roles":[{"role":5}]}"""), 400, "'roles[0].role' must be a string"),
+            ("a NUL in text", () => Json(HttpMethod.Post, "/api/tokens", """{"name":"a","scopes":["read"],"description":"a\u0000b"}"""), 400,
+                "'description' must not contain a NUL character (\\u0000)"),
+            ("a null role", () => Json(HttpMethod.Post, "/api/people", """{"userName":"bob","password":"bob-password-1","roles":[null]}"""), 400, "'roles': each role is an object"),
+            ("an array for the body", () => Json(HttpMethod.Post, "/api/tokens", "[]"), 400, "the body must be a JSON object"),
+            ("cut JSON", () => Json(HttpMethod.Post, "/api/repositories", """{"provider":"""), 400, "the body is not valid JSON at 'provider' (line 1, byte 13): "),
+            ("not JSON", () => Json(HttpMethod.Post, "/api/tokens", "{}", "text/plain"), 415, "the body must be JSON (Content-Type: application/json), not 'text/plain; charset=utf-8'"),
+            ("deliveries limit", () => host.GetAsync($"/api/repositories/{repository}/deliveries?limit=x", AccessHost.Admin), 400, "'limit' must be a whole number, not 'x'"),
+            ("limit=abc", () => host.GetAsync("/api/audit?limit=abc", AccessHost.Admin), 400, "'limit' must be a whole number, not 'abc'"),
+            ("since=tomorrow", () => host.GetAsync("/api/audit?since=tomorrow", AccessHost.Admin), 400, "'since' must be a date and time"),
+            ("deliveries limit", () => host.GetAsync($"/api/repositories/{repository}/deliveries?limit=x", AccessHost.Admin), 400, "'limit' must be a whole number, not 'x'"),
+        };
+        foreach (var (label, send, status, detail) in cases)
+        {
+            var answer = await send();
+            Assert.True(answer.Code == status, $"{label}: {answer}");
+            Assert.True(answer.Detail?.StartsWith(detail, StringComparison.Ordinal) == true, $"{label}: {answer}");
+        }
+
+        Assert.Empty(host.Factory.Logs.Failures);
+    }
+
+    [Fact]
+    public async Task Uploads_cut_before_the_final_boundary_or_with_Transfer_Encoding_beside_Content_Length_are_400_naming_the_problem()
+    {
+        var host = Start(kestrel: true);
+        const string Part = "--b\r\nContent-Disposition: form-data; name=\":action\"\r\n\r\nfile_upload\r\n";
+        const string Whole = Part + "--b--\r\n";
+        static string Chunked(string body) => body.Length.ToString("x", CultureInfo.InvariantCulture) + "\r\n" + body + "\r\n0\r\n\r\n";
+        const string Cut = "the multipart/form-data body is malformed: the body ends before the closing boundary of the form (it was cut off)";
+
+        var cases = new (string Label, string Headers, string Body, string Detail)[]
+        {
+            ("cut before the final boundary", $"Content-Length: {Part.Length}", Part, Cut),
+            ("cut inside a part", $"Content-Length: {Part.Length - 5}", Part[..^5], Cut),
+            ("chunked, cut before the final boundary", "Transfer-Encoding: chunked", Chunked(Part), Cut),
+            // RFC 9112 §6.3: Transfer-Encoding wins, and the connection closes after the answer.
+            ("Transfer-Encoding and a smaller Content-Length", "Content-Length: 3\r\nTransfer-Encoding: chunked", Chunked(Whole), "Upload payload does not have a file"),
+            ("Content-Length and Transfer-Encoding, cut", $"Transfer-Encoding: chunked\r\nContent-Length: {Whole.Length}", Chunked(Part), Cut),
+        };
+        foreach (var (label, headers, body, detail) in cases)
+        {
+            var answer = await RawHttpAsync(host.Port,
+                $"POST /legacy/ HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {Infrastructure.BuilderInstance.AdminToken}\r\n" +
+                $"Content-Type: multipart/form-data; boundary=b\r\n{headers}\r\n\r\n{body}");
+            Assert.True(answer.StartsWith("HTTP/1.1 400 ", StringComparison.Ordinal), $"{label}: {answer}");
+            Assert.True(answer.Contains($"\"detail\":\"{detail}", StringComparison.Ordinal), $"{label}: {answer}");
+        }
+
+        Assert.Empty(host.Factory.Logs.Failures);
+    }
+
+    /// <summary>Sends <paramref name="request"/> as it is (HttpClient would not send these) and reads the answer until its last chunk.</summary>
+    private static async Task<string> RawHttpAsync(int port, string request)
+    {
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var answer = new StringBuilder();
+        var buffer = new byte[8192];
+        int read;
+        while (!answer.ToString().EndsWith("\r\n0\r\n\r\n", StringComparison.Ordinal) && (read = await stream.ReadAsync(buffer, deadline.Token)) > 0)
+        {
+            answer.Append(Encoding.UTF8.GetString(buffer, 0, read));
+        }
+
+        return answer.ToString();
+    }
 }

@@ -185,12 +185,18 @@ internal sealed class AccessHost : IDisposable
         }
     }
 
-    /// <summary>Writes a real wheel (and optionally an sdist) and publishes it through the app's own publisher; returns the wheel's file name.</summary>
-    public async Task<string> PublishAsync(string project, string version, bool sdist = false)
+    /// <summary>
+    /// Writes a real wheel (and optionally an sdist) and publishes it through the app's own publisher; returns the wheel's
+    /// file name. <paramref name="markdown"/> is the wheel's description, as text/markdown.
+    /// </summary>
+    public async Task<string> PublishAsync(string project, string version, bool sdist = false, string? markdown = null)
     {
         var directory = Path.Combine(Work, "dist-" + Interlocked.Increment(ref _published).ToString(System.Globalization.CultureInfo.InvariantCulture));
         Directory.CreateDirectory(directory);
-        var paths = new List<string> { Distributions.Wheel(directory, project, version) };
+        var paths = new List<string>
+        {
+            Distributions.Wheel(directory, project, version, description: markdown, descriptionContentType: markdown is null ? null : "text/markdown"),
+        };
         if (sdist)
         {
             paths.Add(Distributions.Sdist(directory, project, version));

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 
 namespace Builder.Tests.Integration.Host;
 
@@ -47,6 +48,9 @@ public sealed class BuilderWebFactory(string? dataDir = null, string? postgres =
 
     public string DataDir => _dataDir;
 
+    /// <summary>The warnings and errors the app logged (see <see cref="RecordedLogs"/>).</summary>
+    public RecordedLogs Logs { get; } = new();
+
     /// <summary>More test services, applied after the app's own (and after the recording dispatcher).</summary>
     public Action<IServiceCollection>? TestServices { get; init; }
 
@@ -76,6 +80,7 @@ public sealed class BuilderWebFactory(string? dataDir = null, string? postgres =
             builder.UseSetting(key, value);
         }
 
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         builder.ConfigureTestServices(services =>
         {
             services.Replace(ServiceDescriptor.Singleton<IBuildDispatcher>(Dispatcher));

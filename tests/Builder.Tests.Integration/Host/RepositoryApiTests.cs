@@ -85,6 +85,70 @@ public sealed class RepositoryApiTests : IDisposable
         Assert.Contains(field, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    private async Task<(HttpStatusCode Status, string? Detail)> SendJsonAsync(HttpMethod method, string path, string json)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", BuilderInstance.AdminToken);
+        using var response = await _http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, body.Length == 0 ? null : JsonDocument.Parse(body).RootElement.TryGetProperty("detail", out var detail) ? detail.GetString() : body);
+    }
+
+    [Fact]
+    public async Task A_change_to_null_or_to_a_value_of_the_wrong_type_is_400_naming_the_field()
+    {
+        using var created = await PostAsync(new { provider = "github", name = "acme/billing", cloneUrl = "https://git.example.invalid/a.git" });
+        var path = created.Headers.Location!.OriginalString;
+
+        var cases = new (string Body, string Detail)[]
+        {
+            ("""{"trigger": null}""", "'trigger' must be 'tag' (a tag push builds, the default) or 'release' (a published GitHub release builds)"),
+            ("""{"reportStatus": "yes"}""", "'reportStatus' has the wrong type: "),
+            ("""{"relayProjects": "acme-*"}""", "'relayProjects' must be a list of strings"),
+            ("""{"credentials": {"username": 5, "token": "t"}}""", "'credentials.username' must be a string"),
+            ("""{"trigger": """, "the body is not valid JSON (line 1, byte 13): "),
+        };
+        foreach (var (body, detail) in cases)
+        {
+            var (status, answer) = await SendJsonAsync(HttpMethod.Patch, path, body);
+            Assert.True(status == HttpStatusCode.BadRequest, $"{body}: {(int)status} {answer}");
+            Assert.StartsWith(detail, answer, StringComparison.Ordinal);
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", BuilderInstance.AdminToken);
+        using var unchanged = await _http.SendAsync(request);
+        Assert.Equal("tag", JsonDocument.Parse(await unchanged.Content.ReadAsStringAsync()).RootElement.GetProperty("trigger").GetString());
+        Assert.Empty(_factory.Logs.Failures);
+    }
+
+    [Fact]
+    public async Task A_GitHub_App_key_that_is_not_an_RSA_private_key_is_400_and_a_real_one_is_taken()
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        using var ec = System.Security.Cryptography.ECDsa.Create();
+        var cases = new (string Key, string Detail)[]
+        {
+            ("not a key", "'credentials.githubApp.privateKey' is not a PEM RSA private key"),
+            ("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n", "'credentials.githubApp.privateKey' is PEM but not an RSA private key"),
+            (rsa.ExportSubjectPublicKeyInfoPem(), "'credentials.githubApp.privateKey' is PEM but not an RSA private key"),
+            (ec.ExportPkcs8PrivateKeyPem(), "'credentials.githubApp.privateKey' is PEM but not an RSA private key"),
+        };
+        var n = 0;
+        foreach (var (key, detail) in cases)
+        {
+            using var response = await PostAsync(new { provider = "github", name = $"acme/app{n++}", cloneUrl = "https://git.example.invalid/a.git", credentials = new { githubApp = new { appId = 7, privateKey = key } } });
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{key[..Math.Min(10, key.Length)]}: {(int)response.StatusCode} {body}");
+            Assert.StartsWith(detail, JsonDocument.Parse(body).RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            Assert.DoesNotContain("AAAA", body, StringComparison.Ordinal);
+        }
+
+        using var taken = await PostAsync(new { provider = "github", name = "acme/app", cloneUrl = "https://git.example.invalid/a.git", credentials = new { githubApp = new { appId = 7, privateKey = rsa.ExportRSAPrivateKeyPem() } } });
+        Assert.Equal(HttpStatusCode.Created, taken.StatusCode);
+        Assert.Empty(_factory.Logs.Failures);
+    }
+
     [Fact]
     public async Task Registering_the_same_name_twice_is_409()
     {

@@ -12,7 +12,7 @@ public sealed partial class DescriptionRendererTests
     private static string Render(string? description, string? contentType = "text/markdown")
     {
         using var writer = new StringWriter(CultureInfo.InvariantCulture);
-        DescriptionRenderer.Render(description, contentType).WriteTo(writer, HtmlEncoder.Default);
+        DescriptionRenderer.Render(description, contentType).Html.WriteTo(writer, HtmlEncoder.Default);
         return writer.ToString();
     }
 
@@ -170,8 +170,98 @@ public sealed partial class DescriptionRendererTests
     [Fact]
     public void No_description_renders_nothing()
     {
-        Assert.Same(HtmlString.Empty, DescriptionRenderer.Render(null, "text/markdown"));
-        Assert.Same(HtmlString.Empty, DescriptionRenderer.Render(" \n", "text/x-rst"));
+        Assert.Same(HtmlString.Empty, DescriptionRenderer.Render(null, "text/markdown").Html);
+        Assert.Same(HtmlString.Empty, DescriptionRenderer.Render(" \n", "text/x-rst").Html);
+    }
+
+    /// <summary>Inputs that cost Markdig time quadratic in their length, or nest deeper than it renders.</summary>
+    public static TheoryData<string, string> Pathological => new()
+    {
+        // Each ']' scans the rest of the paragraph for the link's end: minutes of one core for 500 KB.
+        { "unclosed links", string.Concat(Enumerable.Repeat("[a](", 500 * 1024 / 4)) },
+        { "unmatched brackets", new string('[', 200_000) + new string(']', 200_000) },
+        { "emphasis runs", string.Concat(Enumerable.Repeat("*a ", 150_000)) },
+        { "nested quotes", new string('>', 100_000) + " a" },
+        { "nested lists", string.Concat(Enumerable.Repeat("1. ", 100_000)) + "a" },
+        { "nested emphasis", string.Concat(Enumerable.Repeat("*_", 100_000)) + "a" + string.Concat(Enumerable.Repeat("_*", 100_000)) },
+        { "nested images", string.Concat(Enumerable.Repeat("![", 200_000)) },
+    };
+
+    [Theory]
+    [MemberData(nameof(Pathological))]
+    public void Markdown_that_would_take_minutes_or_nests_too_deep_is_shown_as_text_within_the_time_limit(string label, string markdown)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var rendered = DescriptionRenderer.Render(markdown, "text/markdown");
+
+        // Wall-clock: the time limit (2 s) plus the depth limit's own work, on a loaded machine.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"{label}: {clock.Elapsed.TotalSeconds:0.0} s");
+        using var writer = new StringWriter(CultureInfo.InvariantCulture);
+        rendered.Html.WriteTo(writer, HtmlEncoder.Default);
+        var html = writer.ToString();
+        if (rendered.Fallback is null)
+        {
+            Assert.StartsWith("<div class=\"description-markdown\">", html, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.StartsWith("<pre class=\"description-text\">\n" + System.Net.WebUtility.HtmlEncode(markdown[..10]), html, StringComparison.Ordinal);
+        }
+
+        // The others stop at whichever limit comes first on a loaded machine: the time limit or Markdig's depth limit.
+        if (label == "unclosed links")
+        {
+            Assert.Equal($"rendering its {markdown.Length} characters of Markdown took longer than 2 s", rendered.Fallback);
+        }
+        else if (label is "nested quotes" or "nested lists")
+        {
+            // Blocks: refused before any inline is parsed.
+            Assert.Contains("too deeply nested", rendered.Fallback, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Markdown_longer_than_rendered_is_shown_as_text_at_once()
+    {
+        var markdown = "# Title\n" + string.Concat(Enumerable.Repeat("[a](", 800 * 1024 / 4));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var rendered = DescriptionRenderer.Render(markdown, "text/markdown");
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"{clock.Elapsed.TotalSeconds:0.0} s");
+        Assert.Equal($"{markdown.Length} characters of Markdown, more than the {DescriptionRenderer.MaxMarkdownChars} rendered", rendered.Fallback);
+        Assert.StartsWith("<pre class=\"description-text\">\n# Title\n[a]([a](", rendered.Html.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_project_page_shows_a_pathological_description_as_text_within_seconds_rendered_once_for_all_its_viewers()
+    {
+        using var host = new Access.AccessHost();
+        var markdown = string.Concat(Enumerable.Repeat("[a](", 500 * 1024 / 4));
+        await host.PublishAsync("acme-slow", "1.0", markdown: markdown);
+        await host.PublishAsync("acme-deep", "1.0", markdown: new string('>', 100_000) + " a");
+
+        // Three first views at once: one render, whose time limit bounds all three answers.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var views = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => host.GetAsync("/project/acme-slow/", Access.AccessHost.Admin)));
+        var first = clock.Elapsed;
+        clock.Restart();
+        var again = await host.GetAsync("/project/acme-slow/", Access.AccessHost.Admin);
+        var second = clock.Elapsed;
+        var deep = await host.GetAsync("/project/acme-deep/", Access.AccessHost.Admin);
+
+        Assert.All(views.Append(again).Append(deep), view => Assert.Equal(System.Net.HttpStatusCode.OK, view.Status));
+        Assert.True(first < TimeSpan.FromSeconds(15), $"first views took {first.TotalSeconds:0.0} s");
+        // From the cache: no render (one warning per file below), no second time limit.
+        Assert.True(second < TimeSpan.FromSeconds(5), $"second view took {second.TotalSeconds:0.0} s");
+        Assert.Contains("<pre class=\"description-text\">\n[a]([a](", again.Body, StringComparison.Ordinal);
+        Assert.Contains("<pre class=\"description-text\">\n&gt;&gt;&gt;", deep.Body, StringComparison.Ordinal);
+        var shownAsText = host.Factory.Logs.Entries.Where(e => e.Message.StartsWith("The description of ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, shownAsText.Count);
+        Assert.Contains(shownAsText, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("acme-slow", StringComparison.Ordinal)
+            && e.Message.EndsWith("took longer than 2 s", StringComparison.Ordinal));
+        Assert.Contains(shownAsText, e => e.Message.Contains("acme-deep", StringComparison.Ordinal) && e.Message.Contains("too deeply nested", StringComparison.Ordinal));
+        Assert.Empty(host.Factory.Logs.Failures);
     }
 
     [Theory]

@@ -161,6 +161,59 @@ public sealed class UploadHostTests : IDisposable
     }
 
     [Fact]
+    public async Task A_wheel_whose_METADATA_size_lies_in_the_zip_is_400_and_not_published_cut()
+    {
+        // The METADATA entry's sizes, in its local header and in the central directory alike, say 20 bytes fewer than
+        // it has: a zip reader stops there, and the sidecar would be published cut.
+        var bytes = await File.ReadAllBytesAsync(_wheel);
+        var name = System.Text.Encoding.ASCII.GetBytes("acme_upload-1.0.0.dist-info/METADATA");
+        var patched = 0;
+        for (var at = 0; at + 46 < bytes.Length; at++)
+        {
+            var local = BitConverter.ToUInt32(bytes, at) == 0x04034b50 && bytes.AsSpan(at + 30, name.Length).SequenceEqual(name);
+            var central = BitConverter.ToUInt32(bytes, at) == 0x02014b50 && bytes.AsSpan(at + 46, name.Length).SequenceEqual(name);
+            if (local || central)
+            {
+                // Compressed and uncompressed size (a stored entry: the same), at 18/22 in a local header, 20/24 in the directory.
+                foreach (var field in local ? new[] { 18, 22 } : [20, 24])
+                {
+                    var size = BitConverter.ToUInt32(bytes, at + field);
+                    BitConverter.TryWriteBytes(bytes.AsSpan(at + field), size - 20);
+                }
+
+                patched++;
+            }
+        }
+
+        Assert.Equal(2, patched);
+        var lying = Path.Combine(_work, "lying", Path.GetFileName(_wheel));
+        Directory.CreateDirectory(Path.GetDirectoryName(lying)!);
+        await File.WriteAllBytesAsync(lying, bytes);
+
+        using var response = await UploadAsync(Twine(lying));
+
+        await AssertRefusedAsync(response, HttpStatusCode.BadRequest, "acme_upload-1.0.0.dist-info/METADATA does not match its CRC-32 in the archive");
+    }
+
+    [Theory]
+    [InlineData(2)] // the final boundary's "--" and line end missing
+    [InlineData(200)] // cut inside the file
+    public async Task A_form_cut_before_its_final_boundary_is_400_naming_that(int cut)
+    {
+        var whole = Twine(_wheel).ToContent();
+        var bytes = await whole.ReadAsByteArrayAsync();
+        using var content = new ByteArrayContent(bytes[..^(cut + 2)]);
+        content.Headers.ContentType = whole.Headers.ContentType;
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/legacy/") { Content = content };
+        request.Headers.Authorization = LegacyUpload.AdminBasic;
+
+        using var response = await _factory.CreateClient().SendAsync(request);
+
+        await AssertRefusedAsync(response, HttpStatusCode.BadRequest, "the multipart/form-data body is malformed: the body ends before the closing boundary of the form (it was cut off)");
+        Assert.Empty(_factory.Logs.Failures);
+    }
+
+    [Fact]
     public async Task A_file_whose_metadata_contradicts_its_name_is_400()
     {
         // Metadata says 1.0.0, the file name 2.0.0.
@@ -205,11 +258,34 @@ public sealed class UploadHostTests : IDisposable
     [InlineData("dist/acme_upload-1.0.0-py3-none-any.whl")]
     [InlineData("dist\\acme_upload-1.0.0-py3-none-any.whl")]
     [InlineData("..")]
+    [InlineData(".")]
     public async Task File_names_with_path_parts_are_400(string fileName)
     {
         using var response = await UploadAsync(Twine(_wheel).WithFileName(fileName));
 
         await AssertRefusedAsync(response, HttpStatusCode.BadRequest, "has path parts");
+    }
+
+    [Theory]
+    [InlineData(145)] // a valid wheel name, one byte over
+    [InlineData(250)]
+    [InlineData(300)] // over Linux's 255 bytes for a file name
+    public async Task File_names_longer_than_the_index_takes_are_400_naming_the_limit(int length)
+    {
+        var fileName = "acme_upload-1.0.0-py3-none-" + new string('x', length - "acme_upload-1.0.0-py3-none-.whl".Length) + ".whl";
+
+        using var response = await UploadAsync(Twine(_wheel).WithFileName(fileName));
+
+        await AssertRefusedAsync(response, HttpStatusCode.BadRequest, $"the file name is {length} bytes long; this index takes file names of at most 144 bytes");
+    }
+
+    [Fact]
+    public async Task File_names_are_measured_in_bytes()
+    {
+        // 100 characters, 300 bytes in UTF-8.
+        using var response = await UploadAsync(Twine(_wheel).WithFileName(new string('\u4e00', 96) + ".whl"));
+
+        await AssertRefusedAsync(response, HttpStatusCode.BadRequest, "the file name is 292 bytes long");
     }
 
     [Theory]
