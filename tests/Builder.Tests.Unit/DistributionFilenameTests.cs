@@ -195,12 +195,12 @@ public sealed class DistributionFilenameTests
     }
 
     [Fact]
-    public void File_name_of_255_characters_is_the_longest_accepted()
+    public void File_name_of_MaxLength_characters_is_the_longest_accepted()
     {
-        var longest = new string('a', 255 - "-1.0.tar.gz".Length) + "-1.0.tar.gz";
+        var longest = new string('a', DistributionFilename.MaxLength - "-1.0.tar.gz".Length) + "-1.0.tar.gz";
         var tooLong = "a" + longest;
 
-        Assert.Equal(255, longest.Length);
+        Assert.Equal(DistributionFilename.MaxLength, longest.Length);
         Assert.True(DistributionFilename.TryParse(longest, out _));
         Assert.False(DistributionFilename.TryParse(tooLong, out _));
     }

@@ -32,6 +32,7 @@ public sealed partial record DistributionFilename(
     /// The longest file name (in UTF-8 bytes) this index takes in: every name the store derives from it (a build's staged
     /// copy <c>{sha256}-{name}.metadata</c>, written as <c>….{32 hex digits}.tmp</c> first: 111 more bytes) must stay within
     /// the 255 bytes a file name may have on Linux. Real wheel names, compressed tag sets included, stay well below.
+    /// Longer names do not parse (<see cref="TryParse"/>): uploads, builds, imports and upstream files alike.
     /// </summary>
     public const int MaxLength = 144;
 
@@ -59,7 +60,7 @@ public sealed partial record DistributionFilename(
     public static bool TryParse(string filename, out DistributionFilename? result)
     {
         result = null;
-        if (filename.Length is 0 or > 255 || filename.Contains('/') || filename.Contains('\\'))
+        if (filename.Length is 0 or > MaxLength || filename.Contains('/') || filename.Contains('\\'))
         {
             return false;
         }

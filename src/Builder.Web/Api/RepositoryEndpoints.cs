@@ -528,9 +528,9 @@ internal static class RepositoryEndpoints
                 return "'credentials.githubApp' needs 'appId' (a number), 'privateKey' (the App's PEM private key) and optionally 'installationId' (a number)";
             }
 
-            if (TextProblem("credentials.githubApp.privateKey", app.PrivateKey, MaxPrivateKey, lines: true) is { } textProblem)
+            if (TextProblem("credentials.githubApp.privateKey", app.PrivateKey, MaxPrivateKey, lines: true) is { } privateKeyProblem)
             {
-                return textProblem;
+                return privateKeyProblem;
             }
 
             using var key = GitHubAppTokens.ImportPrivateKey(app.PrivateKey, out var keyProblem);

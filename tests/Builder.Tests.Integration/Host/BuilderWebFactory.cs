@@ -48,7 +48,7 @@ public sealed class BuilderWebFactory(string? dataDir = null, string? postgres =
 
     public string DataDir => _dataDir;
 
-    /// <summary>The warnings and errors the app logged (see <see cref="RecordedLogs"/>).</summary>
+    /// <summary>What the app logged (see <see cref="RecordedLogs"/>).</summary>
     public RecordedLogs Logs { get; } = new();
 
     /// <summary>More test services, applied after the app's own (and after the recording dispatcher).</summary>

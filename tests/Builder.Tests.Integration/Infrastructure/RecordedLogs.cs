@@ -7,11 +7,15 @@ namespace Builder.Tests.Integration.Infrastructure;
 internal sealed record LogEntry(LogLevel Level, string Category, string Message, Exception? Exception)
 {
     public override string ToString() => $"{Level} {Category}: {Message}{(Exception is null ? string.Empty : " " + Exception.GetType().Name + ": " + Exception.Message)}";
+
+    /// <summary>The entry as the console would write it: its message, and the exception's whole text.</summary>
+    public string Line => $"{Level} {Category}: {Message}{(Exception is null ? string.Empty : Environment.NewLine + Exception)}";
 }
 
 /// <summary>
-/// The warnings and errors a test host logs, kept for the test to read: the console logger prints an Error or Critical
-/// entry as a <c>fail:</c> line, which an operator reads as "something is broken".
+/// What a test host logs (every level), kept for the test to read: what reaches an operator's log, and its failures
+/// (the console logger prints an Error or Critical entry as a <c>fail:</c> line, which an operator reads as "something is
+/// broken").
 /// </summary>
 public sealed class RecordedLogs : ILoggerProvider
 {
@@ -32,7 +36,7 @@ public sealed class RecordedLogs : ILoggerProvider
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
