@@ -36,6 +36,7 @@ builder.Services.AddBuilderPipeline(builder.Configuration, JobRole.Server);
 var urls = builder.Configuration["Builder:Worker:Urls"];
 builder.WebHost.UseUrls(string.IsNullOrWhiteSpace(urls) ? "http://127.0.0.1:0" : urls);
 var app = builder.Build();
+app.UseNoSniff();
 app.MapBuilderHealth();
 app.MapBuilderMetrics().AddEndpointFilter(ActivatorUtilities.CreateInstance<RequireMetricsToken>(app.Services));
 await app.RunAsync();

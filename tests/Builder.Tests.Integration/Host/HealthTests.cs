@@ -118,7 +118,9 @@ public sealed class HealthTests : IAsyncLifetime
             Assert.Equal("not ready", Checks(goneJson)["database"]);
             Assert.StartsWith("not ready: database does not answer", goneJson.GetProperty("detail").GetString(), StringComparison.Ordinal);
             using var http = new HttpClient { BaseAddress = new Uri(worker.BaseUrl!) };
-            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
+            using var alive = await http.GetAsync("/healthz");
+            Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+            Assert.Equal("nosniff", alive.Headers.GetValues("X-Content-Type-Options").Single());
         }
     }
 }
