@@ -64,14 +64,9 @@ public sealed class RepositoryAddresses(IOptions<RepositoryOptions> options)
     /// </summary>
     public string? Problem(string field, string url)
     {
-        if (url.Length > MaxUrlLength)
+        if (StoredText.Problem(field, url, MaxUrlLength) is { } textProblem)
         {
-            return $"'{field}' is longer than {MaxUrlLength} characters";
-        }
-
-        if (url.Any(char.IsControl))
-        {
-            return $"'{field}' has control characters";
+            return textProblem;
         }
 
         if (!Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri))

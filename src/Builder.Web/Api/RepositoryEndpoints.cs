@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Builder.Access;
+using Builder.Core;
 using Builder.Core.Access;
 using Builder.Core.Builds;
 using Builder.Core.Forges;
@@ -208,7 +209,7 @@ internal static class RepositoryEndpoints
         }
 
         var name = body.Name?.Trim();
-        if (TextProblem("name", name, MaxName) is { } nameProblem)
+        if (StoredText.Problem("name", name, MaxName) is { } nameProblem)
         {
             return Problems.Of(StatusCodes.Status400BadRequest, nameProblem);
         }
@@ -528,7 +529,7 @@ internal static class RepositoryEndpoints
                 return "'credentials.githubApp' needs 'appId' (a number), 'privateKey' (the App's PEM private key) and optionally 'installationId' (a number)";
             }
 
-            if (TextProblem("credentials.githubApp.privateKey", app.PrivateKey, MaxPrivateKey, lines: true) is { } privateKeyProblem)
+            if (StoredText.Problem("credentials.githubApp.privateKey", app.PrivateKey, MaxPrivateKey, lines: true) is { } privateKeyProblem)
             {
                 return privateKeyProblem;
             }
@@ -548,7 +549,7 @@ internal static class RepositoryEndpoints
             return "'credentials' needs 'username' and 'token' (GitHub: 'x-access-token' and a fine-grained token; GitLab: the deploy or project token's user name and the token), or 'githubApp'";
         }
 
-        if ((TextProblem("credentials.username", request.Username, MaxUserName) ?? TextProblem("credentials.token", request.Token, MaxToken)) is { } textProblem)
+        if ((StoredText.Problem("credentials.username", request.Username, MaxUserName) ?? StoredText.Problem("credentials.token", request.Token, MaxToken)) is { } textProblem)
         {
             return textProblem;
         }
@@ -557,15 +558,8 @@ internal static class RepositoryEndpoints
         return null;
     }
 
-    /// <summary>A text field a client sends: at most <paramref name="max"/> characters, no control characters (but line breaks and tabs with <paramref name="lines"/>).</summary>
-    private static string? TextProblem(string field, string? value, int max, bool lines = false) =>
-        value is null ? null
-        : value.Length > max ? $"'{field}' is longer than {max} characters"
-        : value.Any(c => char.IsControl(c) && !(lines && c is '\r' or '\n' or '\t')) ? $"'{field}' has control characters"
-        : null;
-
     private static string? WebhookSecretProblem(string? secret) =>
-        secret is { Length: >= 16 } && TextProblem("webhookSecret", secret, MaxWebhookSecret) is null
+        secret is { Length: >= 16 } && StoredText.Problem("webhookSecret", secret, MaxWebhookSecret) is null
             ? null
             : $"'webhookSecret' must be 16 to {MaxWebhookSecret} characters long, without control characters";
 
