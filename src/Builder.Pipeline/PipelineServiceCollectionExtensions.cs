@@ -9,6 +9,7 @@ using Hangfire;
 using Hangfire.PostgreSql;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Builder.Pipeline;
 
@@ -75,6 +76,7 @@ public static class PipelineServiceCollectionExtensions
         services.AddBuilderOptions<ForgeOptions>(ForgeOptions.SectionName);
         // Which addresses a repository may name, asked at registration and before every clone and forge call.
         services.AddBuilderOptions<RepositoryOptions>(RepositoryOptions.SectionName);
+        services.TryAddSingleton<IHostNameResolver, DnsHostNameResolver>();
         services.AddSingleton<RepositoryAddresses>();
         services.AddBuilderOptions<PublicUrlOptions>(PublicUrlOptions.SectionName);
         services.AddSingleton<ForgeReporter>();

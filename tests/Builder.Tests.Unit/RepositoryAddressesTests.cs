@@ -6,7 +6,7 @@ namespace Builder.Tests.Unit;
 
 public sealed class RepositoryAddressesTests
 {
-    private static RepositoryAddresses Policy(params string[] allowedHosts) => new(Options.Create(new RepositoryOptions { AllowedHosts = [.. allowedHosts] }));
+    private static RepositoryAddresses Policy(params string[] allowedHosts) => new(Options.Create(new RepositoryOptions { AllowedHosts = [.. allowedHosts] }), new DnsHostNameResolver());
 
     [Theory]
     [InlineData("169.254.169.254")]

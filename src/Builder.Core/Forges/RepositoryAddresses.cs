@@ -44,7 +44,7 @@ public sealed class RepositoryOptions : ISelfValidating
 /// The check resolves the name just before the action, which then resolves it again: a DNS answer that changes within
 /// that moment is not caught. An HTTP redirect that git follows on its first request is not checked either.
 /// </remarks>
-public sealed class RepositoryAddresses(IOptions<RepositoryOptions> options)
+public sealed class RepositoryAddresses(IOptions<RepositoryOptions> options, IHostNameResolver names)
 {
     public const int MaxUrlLength = 2048;
 
@@ -115,7 +115,7 @@ public sealed class RepositoryAddresses(IOptions<RepositoryOptions> options)
         IPAddress[] addresses;
         try
         {
-            addresses = await Dns.GetHostAddressesAsync(uri.IdnHost, cancellationToken);
+            addresses = await names.ResolveAsync(uri.IdnHost, cancellationToken);
         }
         catch (Exception ex) when (ex is SocketException or ArgumentException)
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Builder.Core.Builds;
+using Builder.Core.Forges;
 using Builder.Tests.Integration.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -84,6 +85,9 @@ public sealed class BuilderWebFactory(string? dataDir = null, string? postgres =
         builder.ConfigureTestServices(services =>
         {
             services.Replace(ServiceDescriptor.Singleton<IBuildDispatcher>(Dispatcher));
+            // Tests reach only this machine: the names their repositories use (git.example.invalid, github.com, ...)
+            // are never sent to a name server.
+            services.Replace(ServiceDescriptor.Singleton<IHostNameResolver, LocalHostNames>());
             TestServices?.Invoke(services);
         });
     }
@@ -100,4 +104,13 @@ public sealed class BuilderWebFactory(string? dataDir = null, string? postgres =
             }
         }
     }
+}
+
+/// <summary>The test hosts' resolver: <c>localhost</c> is the loopback address; no other name resolves, and no name server is asked.</summary>
+internal sealed class LocalHostNames : IHostNameResolver
+{
+    public Task<System.Net.IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken) =>
+        host.TrimEnd('.').Equals("localhost", StringComparison.OrdinalIgnoreCase)
+            ? Task.FromResult(new[] { System.Net.IPAddress.Loopback, System.Net.IPAddress.IPv6Loopback })
+            : Task.FromException<System.Net.IPAddress[]>(new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.HostNotFound));
 }

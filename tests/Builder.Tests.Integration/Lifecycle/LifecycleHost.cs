@@ -109,7 +109,14 @@ internal sealed class LifecycleHost : IAsyncDisposable
     {
         await PlanAsync(buildId);
         var build = await BuildAsync(buildId);
-        return Assert.Single(build.Parts);
+        if (build.Parts.Count != 1)
+        {
+            var events = string.Join("; ", (await EventsAsync(buildId)).Select(e => $"{e.Kind}: {e.Detail}"));
+            var log = await WithAsync(sp => sp.GetRequiredService<BuilderDbContext>().BuildLogChunks.AsNoTracking().Where(c => c.BuildId == buildId).OrderBy(c => c.Id).Select(c => c.Text).ToListAsync());
+            Assert.Fail($"build {buildId} planned {build.Parts.Count} parts, not 1: state {build.State}, error '{build.Error}', events: {events}; log: {string.Concat(log)}");
+        }
+
+        return build.Parts.Single();
     }
 
     public async ValueTask DisposeAsync()
