@@ -3,6 +3,9 @@
 # Builder's mean project-page size) and Builder, each serving /simple/{project}/ of the harness's data set to wrk
 # (-t2 -c32, 3 s warm-up, DUR s measured, the harness's project rotation), in interleaved rounds.
 #   bench/floor-bench.sh [small|large] [ROUNDS]      (default: large 3)
+# VARIANTS="NAME:SETTING=VALUE[,SETTING=VALUE...] ..." adds more Builders to the same rounds, each on its own copy of
+# the imported data dir with those settings, e.g. VARIANTS="queued:Builder__Http__InlineScheduling=false". The bare
+# Kestrel runs twice: "floor" (Kestrel's default scheduling) and "floor-inline" (inline scheduling).
 # For each run: req/s, p99, and the server's CPU time per request (utime+stime of its processes over the measured
 # seconds / requests, from /proc): what the server itself spends on one request, apart from wrk's share of the cores.
 # Results: $OUT (default /tmp/bench-results/floor-<size>-<timestamp>).
@@ -16,7 +19,7 @@ WORK=$(mktemp -d /tmp/builder-floor-bench.XXXXXX)
 DUR=${DUR:-10}
 mkdir -p "$OUT"
 cleanup() {
-  for p in ${PID:-} ${FLOOR_PID:-} ${NGINX_PID:-}; do kill "$p" 2>/dev/null || true; done
+  for p in ${PID:-} ${FLOOR_PID:-} ${FLOOR_INLINE_PID:-} ${NGINX_PID:-} ${VARIANT_PIDS:-}; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$WORK"
 }
@@ -26,17 +29,29 @@ trap cleanup EXIT
 bench_tools
 bench_build
 bench_data
+declare -A VURL VPID
+VARIANT_NAMES=()
+for variant in ${VARIANTS:-}; do
+  name=${variant%%:*}
+  cp -a "$WORK/data" "$WORK/data-$name"
+  IFS=, read -r -a settings <<< "${variant#*:}"
+  Builder__DataDir=$WORK/data-$name bench_start "${settings[@]}"
+  VURL[$name]=$BASE; VPID[$name]=$PID; VARIANT_NAMES+=("$name"); VARIANT_PIDS="${VARIANT_PIDS:-} $PID"
+done
 bench_start
 echo "== bare Kestrel (bench/kestrel-floor)"
 dotnet build "$HERE/bench/kestrel-floor" -c Release -v q -nologo >/dev/null
 FLOOR_PORT=$(bench_free_port)
 (cd "$HERE/bench/kestrel-floor/bin/Release/net10.0" && exec dotnet KestrelFloor.dll --urls "http://127.0.0.1:$FLOOR_PORT") >"$OUT/floor.log" 2>&1 &
 FLOOR_PID=$!
+FLOOR_INLINE_PORT=$(bench_free_port)
+(cd "$HERE/bench/kestrel-floor/bin/Release/net10.0" && FLOOR_INLINE=1 exec dotnet KestrelFloor.dll --urls "http://127.0.0.1:$FLOOR_INLINE_PORT") >"$OUT/floor-inline.log" 2>&1 &
+FLOOR_INLINE_PID=$!
 STATIC=$(dirname "$DATA")/$(basename "$DATA")-static
 python3 "$HARNESS/render_static.py" "$DATA" "$STATIC" >/dev/null
 bench_nginx "$STATIC"
 for _ in $(seq 1 100); do
-  curl -sf -o /dev/null "http://127.0.0.1:$FLOOR_PORT/simple/x/" && break
+  curl -sf -o /dev/null "http://127.0.0.1:$FLOOR_PORT/simple/x/" && curl -sf -o /dev/null "http://127.0.0.1:$FLOOR_INLINE_PORT/simple/x/" && break
   sleep 0.2
 done
 # The project names, as the harness's bench_index.sh makes them.
@@ -58,11 +73,13 @@ measure() {  # name url pid...
 NGINX_WORKERS=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
 : > "$OUT/runs.txt"
 for round in $(seq 1 "$ROUNDS"); do
-  for who in nginx floor builder; do
+  for who in nginx floor floor-inline builder "${VARIANT_NAMES[@]}"; do
     case $who in
       nginx) line=$(measure nginx "http://127.0.0.1:$NPORT/simple/" $NGINX_WORKERS) ;;
       floor) line=$(measure floor "http://127.0.0.1:$FLOOR_PORT/simple/" $FLOOR_PID) ;;
+      floor-inline) line=$(measure floor-inline "http://127.0.0.1:$FLOOR_INLINE_PORT/simple/" $FLOOR_INLINE_PID) ;;
       builder) line=$(measure builder "$BASE/simple/" $PID) ;;
+      *) line=$(measure "$who" "${VURL[$who]}/simple/" ${VPID[$who]}) ;;
     esac
     echo "round $round $line" | tee -a "$OUT/runs.txt"
   done

@@ -6,6 +6,8 @@ var size = int.Parse(Environment.GetEnvironmentVariable("FLOOR_BODY_BYTES") ?? "
 var body = new byte[size];
 Array.Fill(body, (byte)'a');
 var builder = WebApplication.CreateSlimBuilder(args);
+// FLOOR_INLINE=1: Kestrel's inline scheduling, as Builder:Http:InlineScheduling sets it.
+builder.WebHost.UseSockets(options => options.UnsafePreferInlineScheduling = Environment.GetEnvironmentVariable("FLOOR_INLINE") == "1");
 builder.Logging.ClearProviders();
 var app = builder.Build();
 app.Run(context =>
