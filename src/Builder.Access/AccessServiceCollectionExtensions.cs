@@ -1,3 +1,4 @@
+using Builder.Access.Provenance;
 using Builder.Core.Access;
 using Builder.Core.Builds;
 using Builder.Core.Configuration;
@@ -42,6 +43,8 @@ public static class AccessServiceCollectionExtensions
         services.AddSingleton<BuildCredentials>();
         services.AddSingleton<IBuildCredentialIssuer>(sp => sp.GetRequiredService<BuildCredentials>());
         services.AddHostedService<SecretsMigration>();
+        services.AddBuilderOptions<ProvenanceOptions>(ProvenanceOptions.SectionName);
+        services.AddSingleton<ProvenanceKeys>();
         return services;
     }
 

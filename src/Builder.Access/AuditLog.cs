@@ -38,6 +38,7 @@ public static class AuditActions
     public const string RepositoryChanged = "repository:changed";
     public const string WebhookRefused = "webhook:refused";
     public const string BuildRetried = "build:retried";
+    public const string ProvenanceKeyRotated = "provenance:key_rotated";
     public const string BuildTriggered = "build:triggered";
     public const string UpstreamAllowed = "upstream:allowed";
     public const string UpstreamReserved = "upstream:reserved";

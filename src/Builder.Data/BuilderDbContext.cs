@@ -43,6 +43,12 @@ public abstract class BuilderDbContext(DbContextOptions options) : DbContext(opt
 
     public DbSet<PackageFile> Files => Set<PackageFile>();
 
+    /// <summary>The provenance objects of files Builder built (see <see cref="FileProvenance"/>).</summary>
+    public DbSet<FileProvenance> Provenance => Set<FileProvenance>();
+
+    /// <summary>Builder's provenance CA and signing keys.</summary>
+    public DbSet<ProvenanceKey> ProvenanceKeys => Set<ProvenanceKey>();
+
     public DbSet<UpstreamRule> UpstreamRules => Set<UpstreamRule>();
 
     public DbSet<ApiToken> Tokens => Set<ApiToken>();
@@ -174,6 +180,21 @@ public abstract class BuilderDbContext(DbContextOptions options) : DbContext(opt
             e.ToTable("builder_files");
             e.HasIndex(f => f.Filename).IsUnique();
             e.HasIndex(f => new { f.Project, f.DeletedAt });
+        });
+
+        modelBuilder.Entity<FileProvenance>(e =>
+        {
+            e.ToTable("builder_file_provenance");
+            e.HasIndex(p => p.Filename).IsUnique();
+            e.Property(p => p.CreatedAt).HasConversion(UtcTicks);
+        });
+
+        modelBuilder.Entity<ProvenanceKey>(e =>
+        {
+            e.ToTable("builder_provenance_keys");
+            e.Property(k => k.Kind).HasMaxLength(16);
+            e.HasIndex(k => k.Kind);
+            e.Property(k => k.CreatedAt).HasConversion(UtcTicks);
         });
 
         modelBuilder.Entity<UpstreamRule>(e =>

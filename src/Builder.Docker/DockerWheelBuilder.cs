@@ -42,7 +42,7 @@ public sealed partial class DockerWheelBuilder(
         var settings = options.Value;
         var image = request.Image ?? settings.Images[request.Architecture];
         using var docker = clients.Create();
-        await EnsureImageAsync(docker, image, cancellationToken);
+        var digest = await EnsureImageAsync(docker, image, cancellationToken);
         var runner = new BuildContainerRunner(settings, time, logger);
         if (request.PartId > 0 && request.EarlierRunWorkers.Count > 0)
         {
@@ -79,7 +79,7 @@ public sealed partial class DockerWheelBuilder(
             buildIndex,
             buildIndex is null ? null : Credential(request, settings),
             request.PartId), log, cancellationToken);
-        var result = BuildOutcome.Build(request, settings, build);
+        var result = BuildOutcome.Build(request, settings, build) with { ImageDigest = digest };
         if (!result.Succeeded || string.IsNullOrWhiteSpace(request.Project.TestCommand))
         {
             return result;
@@ -107,7 +107,7 @@ public sealed partial class DockerWheelBuilder(
             IndexUrl: testIndex,
             IndexCredential: testIndex is null ? null : Credential(request, settings),
             PartId: request.PartId), log, cancellationToken);
-        return BuildOutcome.Test(request, settings, result, test);
+        return BuildOutcome.Test(request, settings, result, test) with { ImageDigest = digest };
     }
 
     /// <summary>
@@ -202,11 +202,12 @@ public sealed partial class DockerWheelBuilder(
     internal static bool UsesSourceTree(string testCommand) =>
         testCommand.Contains("{project}", StringComparison.Ordinal) || testCommand.Contains("{package}", StringComparison.Ordinal);
 
-    private static async Task EnsureImageAsync(DockerClient docker, string image, CancellationToken cancellationToken)
+    /// <summary>The image's id (<c>sha256:...</c>: the digest of its configuration, which names its content), or a step failure when the engine lacks it.</summary>
+    private static async Task<string> EnsureImageAsync(DockerClient docker, string image, CancellationToken cancellationToken)
     {
         try
         {
-            await docker.Images.InspectImageAsync(image, cancellationToken);
+            return (await docker.Images.InspectImageAsync(image, cancellationToken)).ID;
         }
         catch (DockerImageNotFoundException ex)
         {

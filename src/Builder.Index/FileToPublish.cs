@@ -9,6 +9,9 @@ namespace Builder.Index;
 public sealed record FileToPublish(
     string Project, string Filename, string Version, string Sha256, long Size, string? RequiresPython, string? MetadataSha256, FileBytesSource Bytes)
 {
+    /// <summary>The file's signed provenance object (PEP 740), published with it; null for files Builder did not build.</summary>
+    public string? Provenance { get; init; }
+
     /// <summary>A staged file, published by promotion: its bytes are not read again.</summary>
     public static FileToPublish Staged(StagedFile staged) => new(
         staged.Project, staged.Filename, staged.Version, staged.Sha256, staged.Size, staged.RequiresPython, staged.MetadataSha256, new StagedBytes(staged));

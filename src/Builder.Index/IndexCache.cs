@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using Builder.Core.Access;
+using Builder.Core.Configuration;
 using Builder.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Builder.Index;
 
@@ -43,13 +45,17 @@ public sealed class IndexCache : IDisposable
     private int _filteredPageCount;
     private RootPages? _root;
 
-    public IndexCache(IServiceScopeFactory scopes, ChangeFeed feed, IIndexMetrics metrics)
+    public IndexCache(IServiceScopeFactory scopes, ChangeFeed feed, IIndexMetrics metrics, IOptions<PublicUrlOptions> publicUrl)
     {
+        PublicBase = publicUrl.Value.BaseUri;
         _scopes = scopes;
         _feed = feed;
         _metrics = metrics;
         _feed.Changed += OnChanged;
     }
+
+    /// <summary><c>Builder:PublicUrl</c>: the pages' provenance URLs are absolute under it (null: relative).</summary>
+    public Uri? PublicBase { get; }
 
     public sealed record RootPages(RenderedPage Html, RenderedPage Json);
 
@@ -154,7 +160,7 @@ public sealed class IndexCache : IDisposable
         var generation = Volatile.Read(ref _generation);
         var files = await ReadPublishedAsync(project, cancellationToken);
         var visible = files.Where(f => access.Allows(f.Version)).ToList();
-        var pages = visible.Count == 0 ? null : IndexPages.RenderProject(project, visible);
+        var pages = visible.Count == 0 ? null : IndexPages.RenderProject(project, visible, PublicBase);
         lock (_gate)
         {
             if (_generation == generation)
@@ -196,7 +202,7 @@ public sealed class IndexCache : IDisposable
 
         var generation = Volatile.Read(ref _generation);
         var files = await ReadPublishedAsync(project, cancellationToken);
-        var pages = files.Count == 0 ? null : IndexPages.RenderProject(project, files);
+        var pages = files.Count == 0 ? null : IndexPages.RenderProject(project, files, PublicBase);
         lock (_gate)
         {
             if (_generation == generation && (pages is not null || _negativeEntries < MaxNegativeEntries) && _projects.TryAdd(project, pages) && pages is null)

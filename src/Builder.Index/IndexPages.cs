@@ -58,10 +58,11 @@ public sealed class ProjectPages(RenderedPage html, RenderedPage json, IReadOnly
 /// <summary>One file as a project page lists it: published here (<see cref="From(PackageFile)"/>) or proxied from upstream.</summary>
 public sealed record IndexEntry(
     string Filename, string Version, string Sha256, string? RequiresPython, bool Yanked, string? YankedReason, string? MetadataSha256,
-    long? Size, DateTimeOffset? UploadedAt, bool Upstream = false)
+    long? Size, DateTimeOffset? UploadedAt, bool Upstream = false, bool HasProvenance = false)
 {
     public static IndexEntry From(PackageFile file) =>
-        new(file.Filename, file.Version, file.Sha256, file.RequiresPython, file.Yanked, file.YankedReason, file.MetadataSha256, file.Size, file.UploadedAt);
+        new(file.Filename, file.Version, file.Sha256, file.RequiresPython, file.Yanked, file.YankedReason, file.MetadataSha256, file.Size, file.UploadedAt,
+            HasProvenance: file.HasProvenance);
 }
 
 /// <summary>Renders the simple repository API pages: PEP 503 HTML and PEP 691 JSON with PEP 700, 658/714 and 592 fields.</summary>
@@ -107,14 +108,23 @@ public static class IndexPages
     }
 
     /// <summary>Renders a project's pages; <paramref name="files"/> are its published, not deleted files.</summary>
-    public static ProjectPages RenderProject(string project, IReadOnlyList<PackageFile> files) =>
-        RenderProject(project, files.Select(IndexEntry.From).ToList(), tracks: []);
+    public static ProjectPages RenderProject(string project, IReadOnlyList<PackageFile> files, Uri? publicBase) =>
+        RenderProject(project, files.Select(IndexEntry.From).ToList(), tracks: [], publicBase);
+
+    /// <summary>
+    /// A file's provenance object (PEP 740): absolute under <c>Builder:PublicUrl</c> (<paramref name="publicBase"/>), as
+    /// PEP 740 asks; relative to the project page, like the file links, when that is not set. Null: it has none.
+    /// </summary>
+    public static string? ProvenanceUrl(string project, IndexEntry file, Uri? publicBase) =>
+        !file.HasProvenance ? null
+        : publicBase is null ? PublicRoutes.ProvenanceFromProjectPage(project, file.Version, file.Filename)
+        : PublicRoutes.Under(publicBase, PublicRoutes.Provenance(project, file.Version, file.Filename)).AbsoluteUri;
 
     /// <summary>
     /// Renders a project's pages from <paramref name="files"/> (published here, proxied, or both); <paramref name="tracks"/>
     /// are the upstream project pages this project tracks (PEP 708), when it lists upstream files beside its own.
     /// </summary>
-    public static ProjectPages RenderProject(string project, IReadOnlyList<IndexEntry> files, IReadOnlyList<string> tracks)
+    public static ProjectPages RenderProject(string project, IReadOnlyList<IndexEntry> files, IReadOnlyList<string> tracks, Uri? publicBase)
     {
         var ordered = files.OrderBy(f => f.Filename, StringComparer.Ordinal).ToList();
         var apiVersion = tracks.Count > 0 ? TracksApiVersion : ApiVersion;
@@ -141,6 +151,12 @@ public static class IndexPages
                 // PEP 714 renamed PEP 658's attribute; in HTML the old name MAY stay (and must match) for older clients.
                 html.Append(" data-core-metadata=\"sha256=").Append(metadata).Append('"');
                 html.Append(" data-dist-info-metadata=\"sha256=").Append(metadata).Append('"');
+            }
+
+            if (ProvenanceUrl(project, file, publicBase) is { } provenance)
+            {
+                // PEP 740: the provenance object's URL.
+                html.Append(" data-provenance=\"").Append(Escape(provenance)).Append('"');
             }
 
             html.Append('>').Append(Escape(file.Filename)).Append("</a><br/>\n");
@@ -214,6 +230,9 @@ public static class IndexPages
                 {
                     writer.WriteBoolean("core-metadata", false);
                 }
+
+                // PEP 740: the provenance object's URL, or null.
+                writer.WriteString("provenance", ProvenanceUrl(project, file, publicBase));
 
                 writer.WriteEndObject();
             }

@@ -188,7 +188,12 @@ public sealed class ReleasePublisher(
                         MetadataSha256 = file.MetadataSha256,
                         BuildId = buildId,
                         UploadedAt = now,
+                        HasProvenance = file.Provenance is not null,
                     });
+                    if (file.Provenance is { } provenance)
+                    {
+                        db.Provenance.Add(new FileProvenance { Filename = file.Filename, Json = provenance, CreatedAt = now });
+                    }
                 }
 
                 await db.SaveChangesAsync(cancellationToken);

@@ -1,4 +1,5 @@
 using Builder.Core.Builds;
+using Builder.Core.Packaging;
 using Builder.Core.Configuration;
 using Builder.Data;
 using Builder.Index;
@@ -135,6 +136,12 @@ public sealed partial class BuildPartJob(
             throw new LeaseLostException("the part's lease was lost while it built");
         }
 
+        if (result.ImageDigest is { } digest)
+        {
+            // Provenance names the image by content: what this run built in, recorded before its success is.
+            await db.BuildParts.Where(p => p.Id == part.Id).ExecuteUpdateAsync(s => s.SetProperty(p => p.ImageDigest, digest), cancellationToken);
+        }
+
         foreach (var target in result.Targets)
         {
             db.BuildTargets.Add(new BuildTarget
@@ -175,6 +182,7 @@ public sealed partial class BuildPartJob(
                 Version = file.Name.Version,
                 RequiresPython = file.Metadata.RequiresPython,
                 MetadataSha256 = file.MetadataSha256,
+                Target = TargetOf(result.Targets, file.Path),
             });
         }
 
@@ -185,6 +193,15 @@ public sealed partial class BuildPartJob(
 
         log.WriteLine($"[{part.Architecture} part {part.Id}] done: {string.Join(", ", staged.Select(f => f.Filename))}");
         return null;
+    }
+
+    /// <summary>The target whose outputs include the file at <paramref name="path"/> (by canonical name): its identifier, or <c>sdist</c>.</summary>
+    private static string? TargetOf(IReadOnlyList<TargetResult> targets, string path)
+    {
+        var name = Canonical(Path.GetFileName(path));
+        return targets.FirstOrDefault(t => t.Files.Any(f => Canonical(Path.GetFileName(f)) == name))?.Name;
+
+        static string Canonical(string fileName) => DistributionFilename.TryParse(fileName, out var parsed) && parsed is not null ? parsed.Canonical : fileName;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Build part {PartId}: missing, finished, or held by another run; nothing to do")]

@@ -88,6 +88,7 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<IIndexMetrics>(sp => sp.GetRequiredService<BuilderMetrics>());
         services.AddScoped<IBuildEventSubscriber, DurationSubscriber>();
         services.AddBuilderOptions<MetricsOptions>(MetricsOptions.SectionName);
+        services.AddSingleton<ReleaseProvenance>();
 
         if (role == JobRole.Server)
         {

@@ -22,6 +22,7 @@ public sealed partial class PublishReleaseJob(
     IDbContextFactory<BuilderDbContext> contexts,
     ReleasePublisher publisher,
     ReleaseLifecycle lifecycle,
+    ReleaseProvenance provenance,
     BuildEventDispatcher events,
     ILogger<PublishReleaseJob> logger)
 {
@@ -41,7 +42,7 @@ public sealed partial class PublishReleaseJob(
         await using var log = new DbBuildLog(contexts, buildId);
         try
         {
-            var files = await StagedFilesAsync(buildId, cancellationToken);
+            var files = await StagedFilesAsync(build, cancellationToken);
             switch (await publisher.PublishAsync(files, buildId, cancellationToken))
             {
                 case PublishOutcome.BuildEnded:
@@ -82,13 +83,16 @@ public sealed partial class PublishReleaseJob(
     /// The release's files: what the parts staged, as one project. A pure project split into parts built its one
     /// py3-none-any wheel in each: the first part's copy is published.
     /// </summary>
-    private async Task<List<FileToPublish>> StagedFilesAsync(long buildId, CancellationToken cancellationToken)
+    private async Task<List<FileToPublish>> StagedFilesAsync(Build build, CancellationToken cancellationToken)
     {
-        var staged = await db.StagedFiles.AsNoTracking().Where(f => f.BuildId == buildId).OrderBy(f => f.PartId).ThenBy(f => f.Id).ToListAsync(cancellationToken);
+        var staged = await db.StagedFiles.AsNoTracking().Where(f => f.BuildId == build.Id).OrderBy(f => f.PartId).ThenBy(f => f.Id).ToListAsync(cancellationToken);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var files = staged.Where(f => seen.Add(f.Filename)).ToList();
         ReleasePublisher.CheckRelease(files.Select(f => f.Project).ToList());
-        return files.Select(FileToPublish.Staged).ToList();
+        // Each file is published with its signed provenance (made here, before the publication's transaction).
+        var parts = await db.BuildParts.AsNoTracking().Where(p => p.BuildId == build.Id).ToListAsync(cancellationToken);
+        var attested = await provenance.AttestAsync(build, parts, files, cancellationToken);
+        return files.Select(f => FileToPublish.Staged(f) with { Provenance = attested[f.Filename] }).ToList();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Publish build {BuildId}: finished, or not every part succeeded; nothing to do")]

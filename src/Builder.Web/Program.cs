@@ -55,6 +55,17 @@ if (args is [TokenCommand.Name, .. var tokenArgs])
     return;
 }
 
+if (args is [Builder.Web.Provenance.ProvenanceCommand.Name, .. var provenanceArgs])
+{
+    // `provenance rotate`: a new signing key under the installation's CA, without HTTP (like `token`).
+    var command = CommandHost.CreateBuilder(provenanceArgs);
+    command.Services.AddBuilderPipeline(command.Configuration, JobRole.Client);
+    command.Services.AddBuilderAccess();
+    using var commandHost = command.Build();
+    Environment.ExitCode = await Builder.Web.Provenance.ProvenanceCommand.RunAsync(commandHost, provenanceArgs, Console.Out, Console.Error);
+    return;
+}
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddBuilderOptions<AdminOptions>(AdminOptions.SectionName);
@@ -125,6 +136,7 @@ app.MapWebhooks();
 app.MapBuildApi();
 app.MapCatalogApi();
 app.MapSimpleIndex();
+app.MapIntegrity();
 app.MapUploads();
 app.MapPypiJson();
 app.MapProjectAdmin();

@@ -159,3 +159,28 @@ public sealed class PersonSession
 
     public string? UserAgent { get; set; }
 }
+
+/// <summary>
+/// A key of Builder's provenance signing: its certificate authority (<see cref="Ca"/>, one per installation) or a
+/// signing key the CA certified (<see cref="Signing"/>; the newest signs, older ones stay so their certificates are known).
+/// The private key is a PKCS#8 document encrypted with Data Protection, like the other secrets.
+/// </summary>
+public sealed class ProvenanceKey
+{
+    public const string Ca = "ca";
+    public const string Signing = "signing";
+
+    public long Id { get; set; }
+
+    /// <summary><see cref="Ca"/> or <see cref="Signing"/>.</summary>
+    public required string Kind { get; set; }
+
+    /// <summary>The X.509 certificate, DER.</summary>
+    public required byte[] Certificate { get; set; }
+
+    /// <summary>The private key (PKCS#8), protected with Data Protection.</summary>
+    public required string ProtectedPrivateKey { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+}
+

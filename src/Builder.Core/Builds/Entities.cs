@@ -232,6 +232,9 @@ public sealed class BuildPart
     /// <summary>The build image the plan chose for the part (the planner's <c>Builder:Build:Images:{arch}</c>); every run of the part builds in it.</summary>
     public string? Image { get; set; }
 
+    /// <summary>The image's content digest (<c>sha256:...</c>, Docker's image id) as the run that succeeded found it: provenance names it.</summary>
+    public string? ImageDigest { get; set; }
+
     public BuildState State { get; set; }
 
     /// <summary>The Hangfire job that runs the part; deleting it (tag deleted) stops the part's containers.</summary>
@@ -288,6 +291,9 @@ public sealed class StagedFile
 
     /// <summary>sha256 of the wheel's staged core metadata sidecar (PEP 658); null for an sdist.</summary>
     public string? MetadataSha256 { get; set; }
+
+    /// <summary>The target that built the file: its cibuildwheel identifier (<c>cp312-manylinux_x86_64</c>) or <c>sdist</c>; null when not known.</summary>
+    public string? Target { get; set; }
 }
 
 /// <summary>Hangfire queue names: builds are planned on <see cref="Plan"/>, and built on their architecture's queue.</summary>
@@ -346,6 +352,27 @@ public sealed class PackageFile
 
     /// <summary>Set when an admin deleted the file: it leaves the index, and its name stays reserved forever.</summary>
     public DateTimeOffset? DeletedAt { get; set; }
+
+    /// <summary>A <see cref="FileProvenance"/> row holds the file's signed provenance (files Builder built; never an upload or an import).</summary>
+    public bool HasProvenance { get; set; }
+}
+
+/// <summary>
+/// A published file's provenance object (PEP 740: its attestation bundles, each a publisher and signed attestations),
+/// made by the publication that published the file and never changed. Kept apart from <see cref="PackageFile"/>, which
+/// the index reads whole.
+/// </summary>
+public sealed class FileProvenance
+{
+    public long Id { get; set; }
+
+    /// <summary>The file's name (unique across the index, like <see cref="PackageFile.Filename"/>).</summary>
+    public required string Filename { get; set; }
+
+    /// <summary>The provenance object's JSON, as served by <c>/integrity/{project}/{version}/{filename}/provenance</c>.</summary>
+    public required string Json { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
 }
 
 /// <summary>

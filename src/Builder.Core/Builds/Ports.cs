@@ -78,7 +78,11 @@ public sealed record ProjectBuildSettings(string? BeforeBuild, string? Environme
 public sealed record TargetResult(string Name, bool Succeeded, TimeSpan Duration, IReadOnlyList<string> Files, string? Error);
 
 /// <summary>The outcome of building one architecture. <see cref="Files"/> are paths under the request's output directory.</summary>
-public sealed record WheelBuildResult(bool Succeeded, string? Error, IReadOnlyList<TargetResult> Targets, IReadOnlyList<string> Files);
+public sealed record WheelBuildResult(bool Succeeded, string? Error, IReadOnlyList<TargetResult> Targets, IReadOnlyList<string> Files)
+{
+    /// <summary>The build image's content digest (<c>sha256:...</c>) as the engine named it when the build began; null when not known.</summary>
+    public string? ImageDigest { get; init; }
+}
 
 /// <summary>
 /// Where the process that runs builds reaches Builder's own index (the base URL under which <c>/simple/</c> lives);

@@ -18,6 +18,13 @@ public static class PublicRoutes
     /// <summary>A file's address relative to the index page that links it (<c>/simple/{project}/</c>).</summary>
     public static string FileFromProjectPage(string project, string filename) => "../.." + File(project, filename);
 
+    /// <summary>A file's provenance object (PEP 740's Integrity API): <c>/integrity/{project}/{version}/{filename}/provenance</c>.</summary>
+    public static string Provenance(string project, string version, string filename) =>
+        $"/integrity/{project}/{Uri.EscapeDataString(version)}/{Uri.EscapeDataString(filename)}/provenance";
+
+    /// <summary>A file's provenance address relative to the index page that links it (<c>/simple/{project}/</c>).</summary>
+    public static string ProvenanceFromProjectPage(string project, string version, string filename) => "../.." + Provenance(project, version, filename);
+
     /// <summary>The route under a base URL that may have a path of its own (https://example.com/builder/).</summary>
     public static Uri Under(Uri baseUrl, string route) => new(baseUrl, route.TrimStart('/'));
 }

@@ -147,7 +147,7 @@ public sealed class UpstreamProxy(
             entries.Add(new IndexEntry(file.Filename, file.Version, file.Sha256, file.RequiresPython, file.Yanked, file.YankedReason, file.MetadataSha256, file.Size, file.UploadTime, Upstream: true));
         }
 
-        var rendered = IndexPages.RenderProject(project, entries, overlap ? [upstream.PageUrl.AbsoluteUri] : []);
+        var rendered = IndexPages.RenderProject(project, entries, overlap ? [upstream.PageUrl.AbsoluteUri] : [], index.PublicBase);
         return new View(entry, snapshot.Version, privateTag, validUntil, rendered, upstreamFiles, cooling);
     }
 

@@ -267,6 +267,37 @@ namespace Builder.Data.Migrations.Postgres
                     b.ToTable("builder_sessions", (string)null);
                 });
 
+            modelBuilder.Entity("Builder.Core.Access.ProvenanceKey", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<byte[]>("Certificate")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("ProtectedPrivateKey")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Kind");
+
+                    b.ToTable("builder_provenance_keys", (string)null);
+                });
+
             modelBuilder.Entity("Builder.Core.Builds.Build", b =>
                 {
                     b.Property<long>("Id")
@@ -467,6 +498,9 @@ namespace Builder.Data.Migrations.Postgres
                     b.Property<string>("Image")
                         .HasColumnType("text");
 
+                    b.Property<string>("ImageDigest")
+                        .HasColumnType("text");
+
                     b.Property<bool>("IncludeSdist")
                         .HasColumnType("boolean");
 
@@ -532,6 +566,33 @@ namespace Builder.Data.Migrations.Postgres
                     b.HasIndex("BuildId");
 
                     b.ToTable("builder_build_targets", (string)null);
+                });
+
+            modelBuilder.Entity("Builder.Core.Builds.FileProvenance", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Filename")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Json")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Filename")
+                        .IsUnique();
+
+                    b.ToTable("builder_file_provenance", (string)null);
                 });
 
             modelBuilder.Entity("Builder.Core.Builds.ForgeReport", b =>
@@ -606,6 +667,9 @@ namespace Builder.Data.Migrations.Postgres
                     b.Property<string>("Filename")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<bool>("HasProvenance")
+                        .HasColumnType("boolean");
 
                     b.Property<string>("MetadataSha256")
                         .HasColumnType("text");
@@ -763,6 +827,9 @@ namespace Builder.Data.Migrations.Postgres
 
                     b.Property<long>("Size")
                         .HasColumnType("bigint");
+
+                    b.Property<string>("Target")
+                        .HasColumnType("text");
 
                     b.Property<string>("Version")
                         .IsRequired()

@@ -254,6 +254,35 @@ namespace Builder.Data.Migrations.Sqlite
                     b.ToTable("builder_sessions", (string)null);
                 });
 
+            modelBuilder.Entity("Builder.Core.Access.ProvenanceKey", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Certificate")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ProtectedPrivateKey")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Kind");
+
+                    b.ToTable("builder_provenance_keys", (string)null);
+                });
+
             modelBuilder.Entity("Builder.Core.Builds.Build", b =>
                 {
                     b.Property<long>("Id")
@@ -446,6 +475,9 @@ namespace Builder.Data.Migrations.Sqlite
                     b.Property<string>("Image")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ImageDigest")
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("IncludeSdist")
                         .HasColumnType("INTEGER");
 
@@ -509,6 +541,31 @@ namespace Builder.Data.Migrations.Sqlite
                     b.HasIndex("BuildId");
 
                     b.ToTable("builder_build_targets", (string)null);
+                });
+
+            modelBuilder.Entity("Builder.Core.Builds.FileProvenance", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Filename")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Json")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Filename")
+                        .IsUnique();
+
+                    b.ToTable("builder_file_provenance", (string)null);
                 });
 
             modelBuilder.Entity("Builder.Core.Builds.ForgeReport", b =>
@@ -579,6 +636,9 @@ namespace Builder.Data.Migrations.Sqlite
                     b.Property<string>("Filename")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("HasProvenance")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("MetadataSha256")
                         .HasColumnType("TEXT");
@@ -732,6 +792,9 @@ namespace Builder.Data.Migrations.Sqlite
 
                     b.Property<long>("Size")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("Target")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Version")
                         .IsRequired()

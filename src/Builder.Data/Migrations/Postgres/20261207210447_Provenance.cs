@@ -1,0 +1,98 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+
+#nullable disable
+
+namespace Builder.Data.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class Provenance : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "Target",
+                table: "builder_staged_files",
+                type: "text",
+                nullable: true);
+
+            migrationBuilder.AddColumn<bool>(
+                name: "HasProvenance",
+                table: "builder_files",
+                type: "boolean",
+                nullable: false,
+                defaultValue: false);
+
+            migrationBuilder.AddColumn<string>(
+                name: "ImageDigest",
+                table: "builder_build_parts",
+                type: "text",
+                nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "builder_file_provenance",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Filename = table.Column<string>(type: "text", nullable: false),
+                    Json = table.Column<string>(type: "text", nullable: false),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_builder_file_provenance", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "builder_provenance_keys",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Certificate = table.Column<byte[]>(type: "bytea", nullable: false),
+                    ProtectedPrivateKey = table.Column<string>(type: "text", nullable: false),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_builder_provenance_keys", x => x.Id);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_builder_file_provenance_Filename",
+                table: "builder_file_provenance",
+                column: "Filename",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_builder_provenance_keys_Kind",
+                table: "builder_provenance_keys",
+                column: "Kind");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "builder_file_provenance");
+
+            migrationBuilder.DropTable(
+                name: "builder_provenance_keys");
+
+            migrationBuilder.DropColumn(
+                name: "Target",
+                table: "builder_staged_files");
+
+            migrationBuilder.DropColumn(
+                name: "HasProvenance",
+                table: "builder_files");
+
+            migrationBuilder.DropColumn(
+                name: "ImageDigest",
+                table: "builder_build_parts");
+        }
+    }
+}
