@@ -87,7 +87,7 @@ public sealed class UpstreamPageParserTests
             new("acme_billing-1.0-py3-none-any.whl", "1.0", Sha, null, false, null, null, 10, DateTimeOffset.UnixEpoch),
             new("acme_billing-99.0-py3-none-any.whl", "99.0", Sha, null, false, null, null, null, null, Upstream: true),
         ];
-        var pages = IndexPages.RenderProject("acme-billing", files, [tracked]);
+        var pages = IndexPages.RenderProject("acme-billing", files, [tracked], publicBase: null);
 
         using var json = JsonDocument.Parse(pages.Json.Body);
         var meta = json.RootElement.GetProperty("meta");
@@ -104,7 +104,7 @@ public sealed class UpstreamPageParserTests
         Assert.Contains($"<meta name=\"pypi:tracks\" content=\"{tracked}\">", html, StringComparison.Ordinal);
         Assert.Contains("<meta name=\"pypi:repository-version\" content=\"1.2\">", html, StringComparison.Ordinal);
 
-        var untracked = IndexPages.RenderProject("acme-billing", files[..1], []);
+        var untracked = IndexPages.RenderProject("acme-billing", files[..1], [], publicBase: null);
         Assert.DoesNotContain("tracks", Encoding.UTF8.GetString(untracked.Json.Body), StringComparison.Ordinal);
         Assert.Contains("\"api-version\":\"1.1\"", Encoding.UTF8.GetString(untracked.Json.Body), StringComparison.Ordinal);
     }
