@@ -2,7 +2,8 @@
 # Installs and starts, idempotently, what Builder and its tests need on a Debian 12 machine:
 #   - the Docker engine (docker.io) and a running dockerd; docker-compose (1.29, which validates docker-compose.yml:
 #     the v2 plugin is not packaged here); the clients and servers tests run (twine, poetry, slapd, nginx, prometheus,
-#     docker-registry: their packaged services are stopped, the tests start their own);
+#     docker-registry: their packaged services are stopped, the tests start their own); jq and openssl (the README's
+#     openssl recipe for checking an attestation, which a test runs);
 #   - the local x86_64 build image (build-images/make-local-images.sh, which returns at once when the image is up to
 #     date with its inputs), which the tests use; not with --no-local-image (run.sh: scripts/choose-build-images.sh then
 #     chooses the image, pulled or local). With --images-in-background (./test.sh) an image that must be made is made in
@@ -53,7 +54,7 @@ apt_install() {  # [--no-install-recommends] package... (only those missing)
 
 # --- packages: everything missing in one apt transaction (one download and one dpkg run, not one per group) ---
 packages=(docker.io docker-compose debootstrap git curl python3-wheel-whl twine python3-poetry slapd ldap-utils libldap-2.5-0 prometheus
-  docker-registry nginx)
+  docker-registry nginx jq openssl)
 # psql restores the schema upgrade tests' database dumps.
 [ $want_postgres = 1 ] && packages+=(postgresql-client-15)
 [ $want_aarch64 = 1 ] && packages+=(qemu-user-static binfmt-support)

@@ -17,6 +17,7 @@ using Builder.Web.Catalog;
 using Builder.Web.Http;
 using Builder.Web.Import;
 using Builder.Web.Index;
+using Builder.Web.Provenance;
 using Builder.Web.Ui;
 using Builder.Web.Upload;
 using Builder.Web.Upstream;
@@ -41,6 +42,13 @@ if (args is [BuildCommand.Name, .. var buildArgs])
 {
     // `build --repository ID --tag TAG`: asks the running service to build a tag (no host of its own).
     Environment.ExitCode = await BuildCommand.RunAsync(buildArgs, Console.Out, Console.Error);
+    return;
+}
+
+if (args is [VerifyCommand.Name, .. var verifyArgs])
+{
+    // `verify --url URL [--ca FILE] FILE...`: checks local files against the provenance an index serves (no host of its own).
+    Environment.ExitCode = await VerifyCommand.RunAsync(verifyArgs, Environment.GetEnvironmentVariable(BuildCommand.TokenVariable), Console.Out, Console.Error);
     return;
 }
 
