@@ -20,12 +20,10 @@ public static class Attestations
     /// DSSE v1's pre-authentication encoding, what the signature covers:
     /// <c>"DSSEv1" SP LEN(type) SP type SP LEN(body) SP body</c>, lengths in ASCII decimal bytes.
     /// </summary>
-    public static byte[] PreAuthenticationEncoding(string payloadType, byte[] body)
+    public static byte[] PreAuthenticationEncoding(string payloadType, ReadOnlySpan<byte> body)
     {
-        var type = Encoding.UTF8.GetBytes(payloadType);
-        var head = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"DSSEv1 {type.Length} "));
-        var middle = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $" {body.Length} "));
-        return [.. head, .. type, .. middle, .. body];
+        var header = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"DSSEv1 {Encoding.UTF8.GetByteCount(payloadType)} {payloadType} {body.Length} "));
+        return [.. header, .. body];
     }
 
     /// <summary>The attestation object of <paramref name="statement"/> (its exact bytes), signed by <paramref name="signer"/>.</summary>

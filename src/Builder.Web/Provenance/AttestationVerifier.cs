@@ -1,8 +1,7 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using System.Text.Json;
+using Builder.Access.Provenance;
 
 namespace Builder.Web.Provenance;
 
@@ -30,7 +29,6 @@ internal abstract record AttestationOutcome
 /// </summary>
 internal sealed class AttestationVerifier(X509Certificate2 ca)
 {
-    public const string PayloadType = "application/vnd.in-toto+json";
     public const string StatementType = "https://in-toto.io/Statement/v1";
     public const string PredicateType = "https://slsa.dev/provenance/v1";
     public const string CodeSigningOid = "1.3.6.1.5.5.7.3.3";
@@ -109,21 +107,13 @@ internal sealed class AttestationVerifier(X509Certificate2 ca)
             }
 
             // DSSE v1 §Protocol: the signature covers PAE(payloadType, payload), never the payload alone.
-            if (!key.VerifyData(PreAuthenticationEncoding(PayloadType, statement), signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence))
+            if (!key.VerifyData(Attestations.PreAuthenticationEncoding(Attestations.PayloadType, statement), signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence))
             {
                 return new AttestationOutcome.Failed("signature invalid: it does not verify over the statement with the certificate's key (the statement or the signature was altered)");
             }
         }
 
         return CheckStatement(statement, filename, sha256);
-    }
-
-    /// <summary>DSSE v1 pre-authentication encoding: "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body, LEN in ASCII decimal bytes.</summary>
-    public static byte[] PreAuthenticationEncoding(string payloadType, ReadOnlySpan<byte> body)
-    {
-        var type = Encoding.UTF8.GetBytes(payloadType);
-        var header = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"DSSEv1 {type.Length} {payloadType} {body.Length} "));
-        return [.. header, .. body];
     }
 
     private static bool TryReadAttestation(JsonElement attestation, out byte[] certificate, out byte[] statement, out byte[] signature, out string problem)

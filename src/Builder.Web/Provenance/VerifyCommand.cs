@@ -37,7 +37,7 @@ internal static class VerifyCommand
         usage: [BUILDER_TOKEN=...] Builder.Web verify --url https://builder.example [--ca ca.pem] FILE...
         """;
 
-    public static async Task<int> RunAsync(string[] args, string? token, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    public static async Task<int> RunAsync(string[] args, string? token, TextWriter output, TextWriter error, HttpMessageHandler? handler = null, CancellationToken cancellationToken = default)
     {
         string? url = null, caFile = null;
         var files = new List<string>();
@@ -83,7 +83,8 @@ internal static class VerifyCommand
             }
         }
 
-        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
+        using var http = (handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false));
+        http.Timeout = TimeSpan.FromMinutes(2);
         using var client = new IndexClient(http, index, token);
         var ca = pinned;
         if (ca is null)

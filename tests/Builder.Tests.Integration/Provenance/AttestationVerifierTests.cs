@@ -1,3 +1,4 @@
+using Builder.Access.Provenance;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -31,9 +32,9 @@ public sealed class AttestationVerifierTests : IDisposable
     {
         // DSSE v1 protocol.md's example, and the payload type of in-toto statements.
         Assert.Equal("DSSEv1 29 http://example.com/HelloWorld 11 hello world",
-            Encoding.UTF8.GetString(AttestationVerifier.PreAuthenticationEncoding("http://example.com/HelloWorld", "hello world"u8)));
+            Encoding.UTF8.GetString(Attestations.PreAuthenticationEncoding("http://example.com/HelloWorld", "hello world"u8)));
         Assert.Equal("DSSEv1 28 application/vnd.in-toto+json 2 é",
-            Encoding.UTF8.GetString(AttestationVerifier.PreAuthenticationEncoding(AttestationVerifier.PayloadType, "é"u8)));
+            Encoding.UTF8.GetString(Attestations.PreAuthenticationEncoding(Attestations.PayloadType, "é"u8)));
     }
 
     [Fact]

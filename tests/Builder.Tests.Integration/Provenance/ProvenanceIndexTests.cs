@@ -58,6 +58,31 @@ public sealed partial class ProvenanceIndexTests
         Assert.EndsWith($"/api/builds/{build}/log?follow=false&target=py3-none-any",
             predicate.GetProperty("runDetails").GetProperty("byproducts")[0].GetProperty("uri").GetString(), StringComparison.Ordinal);
 
+        // The verify command checks the downloaded file against this server, pinned to its CA: OK; one byte changed: FAILED.
+        var downloads = TestPaths.NewTempDirectory("provenance-verify");
+        try
+        {
+            var local = Path.Combine(downloads, filename);
+            await File.WriteAllBytesAsync(local, await host.Http.GetByteArrayAsync($"/files/acme-attested/{filename}"));
+            var pinned = Path.Combine(downloads, "ca.pem");
+            await File.WriteAllTextAsync(pinned, ca.ExportCertificatePem());
+            var (exit, output) = await VerifyAsync(host, local, pinned);
+            Assert.True(exit == 0, output);
+            Assert.Contains($"OK {filename}: acme-attested 1.2.0 from ", output, StringComparison.Ordinal);
+            Assert.Contains($"/builds/{build}", output, StringComparison.Ordinal);
+
+            var bytes = await File.ReadAllBytesAsync(local);
+            bytes[^1] ^= 1;
+            await File.WriteAllBytesAsync(local, bytes);
+            (exit, output) = await VerifyAsync(host, local, pinned);
+            Assert.True(exit == 1, output);
+            Assert.Contains($"FAILED {filename}: ", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            TestPaths.DeleteDirectory(downloads);
+        }
+
         // application/json is served too; anything else is refused.
         using var asJson = await GetProvenanceAsync(host.Http, resolved.AbsolutePath, "application/json");
         Assert.Equal("application/json", asJson.Content.Headers.ContentType!.MediaType);
@@ -145,6 +170,14 @@ public sealed partial class ProvenanceIndexTests
         Assert.Equal(certificates[0].Issuer, certificates[1].Issuer);
         using var audit = await host.Http.GetAsync("/api/audit?action=provenance:key_rotated");
         Assert.Contains("provenance:key_rotated", await audit.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    private static async Task<(int Exit, string Output)> VerifyAsync(LifecycleHost host, string file, string ca)
+    {
+        var output = new StringWriter();
+        var exit = await Builder.Web.Provenance.VerifyCommand.RunAsync(["--url", host.Http.BaseAddress!.AbsoluteUri, "--ca", ca, file], BuilderInstance.AdminToken,
+            output, output, host.Factory.Server.CreateHandler());
+        return (exit, output.ToString());
     }
 
     /// <summary>Plans, builds (one py3-none-any wheel) and publishes a tag; the build's id and the wheel's sha256.</summary>
