@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Builder.Tests.Integration.Infrastructure;
+using Builder.Tests.Integration.Provenance;
 
 namespace Builder.Tests.Integration.EndToEnd;
 
@@ -53,6 +54,71 @@ internal static class ReleaseAssertions
         {
             TestPaths.DeleteDirectory(directory);
         }
+    }
+
+    /// <summary>
+    /// Every file <paramref name="build"/> published verifies with <see cref="IndependentVerifier"/> (the test's own code)
+    /// against the CA the server publishes, fetched without credentials: the PEP 691 JSON page's <c>provenance</c> URL
+    /// answers a provenance object whose attestation is signed over the downloaded bytes and names the tag, the commit,
+    /// the build, and the architecture, target and image (by the engine's digest) that made the file; the HTML page's
+    /// <c>data-provenance</c> is the same URL. Returns the verified files.
+    /// </summary>
+    public static async Task<IReadOnlyList<VerifiedFile>> AssertProvenanceAsync(BuilderClient client, BuildStatus build, string project, string repositoryName, TaggedRepository git)
+    {
+        var ca = await IndependentVerifier.FetchCaAsync(client.Http.BaseAddress!);
+        var page = await IndependentVerifier.ReadJsonPageAsync(client.Http, project);
+        var html = await IndependentVerifier.ReadHtmlProvenanceAsync(client.Http, project);
+        var published = build.Json.GetProperty("files").EnumerateArray().Select(f => f.GetProperty("filename").GetString()!).Order(StringComparer.Ordinal).ToList();
+        var files = page.Where(f => published.Contains(f.Filename)).OrderBy(f => f.Filename, StringComparer.Ordinal).ToList();
+        Assert.Equal(published, files.Select(f => f.Filename));
+        var wheelTargets = Targets(build).Select(t => t.GetProperty("name").GetString()!).Where(t => t != "sdist").ToList();
+
+        var verified = new List<VerifiedFile>();
+        foreach (var file in files)
+        {
+            Assert.True(file.RawProvenance is not null, $"{file.Filename}: the JSON page's provenance is null");
+            Assert.Equal(file.RawProvenance, html[file.Filename]);
+            var result = await IndependentVerifier.VerifyFileAsync(client.Http, file, ca);
+            var attestation = Assert.Single(result.Attestations);
+
+            Assert.Equal("https://github.com/builder-index/builder/buildtypes/wheel/v1", attestation.BuildType);
+            Assert.Equal(git.CloneUrl, attestation.Repository);
+            Assert.Equal("github", attestation.Forge);
+            Assert.Equal("refs/tags/" + git.Tag, attestation.Ref);
+            Assert.Equal(git.CommitSha, attestation.GitCommit);
+            Assert.EndsWith($"/builds/{build.Id}", attestation.InvocationId, StringComparison.Ordinal);
+            Assert.Equal("x86_64", attestation.Architecture);
+            // The sdist's target, or the wheel's (one of the build's targets): its cibuildwheel identifier.
+            var expected = file.Filename.EndsWith(".tar.gz", StringComparison.Ordinal) ? ["sdist"] : wheelTargets;
+            Assert.True(attestation.Identifier is { } identifier && expected.Contains(identifier),
+                $"{file.Filename}: identifier {attestation.Identifier ?? "null"}, not one of {string.Join(", ", expected)}; the statement: {attestation.Statement}");
+
+            // The image by the engine's own digest of it, as a resolved dependency too.
+            Assert.False(string.IsNullOrEmpty(attestation.Image), $"{file.Filename}: no image");
+            Assert.Matches("^sha256:[0-9a-f]{64}$", attestation.ImageDigest);
+            var engine = (await Shell.RunAsync("docker", ["image", "inspect", "--format", "{{.Id}}", attestation.Image!])).EnsureSuccess("docker image inspect");
+            Assert.Equal(engine.Output.Trim(), attestation.ImageDigest);
+            Assert.Equal("docker-image://" + attestation.Image, attestation.ImageDependencyUri);
+            Assert.Equal(attestation.ImageDigest, "sha256:" + attestation.ImageDependencySha256);
+            Assert.True(attestation.StartedOn is { } started && attestation.FinishedOn is { } finished && started <= finished,
+                $"{file.Filename}: startedOn {attestation.StartedOn}, finishedOn {attestation.FinishedOn}");
+            // The log section that made the file, by its target.
+            Assert.Contains(attestation.Byproducts, b => b.Contains(attestation.Identifier!, StringComparison.Ordinal));
+
+            // PEP 740's publisher says the same as the signed statement.
+            Assert.Equal("builder", result.Publisher.GetProperty("kind").GetString());
+            foreach (var claims in new[] { result.Publisher, result.Publisher.GetProperty("claims") })
+            {
+                Assert.Equal(repositoryName, claims.GetProperty("repository").GetString());
+                Assert.Equal(git.Tag, claims.GetProperty("tag").GetString());
+                Assert.Equal(git.CommitSha, claims.GetProperty("commit").GetString());
+                Assert.Equal(attestation.InvocationId, claims.GetProperty("build").GetString());
+            }
+
+            verified.Add(result);
+        }
+
+        return verified;
     }
 
     public static int WheelCount(BuildStatus build, string suffix) =>
