@@ -58,6 +58,11 @@ public sealed class ProductionModeTests(ProductionBuilder builder) : IClassFixtu
 
         await ReleaseAssertions.AssertPipInstallsAsync(builder.Client, "acme-billing", "1.4.0",
             "import acme_billing; print(acme_billing.greet('world'), acme_billing.VERSION)", "hello world 1.4.0");
+
+        // The worker published (and signed) the files; they verify through the web process, against the CA it serves.
+        Assert.Contains($"Build {id} published acme-billing 1.4.0", builder.Worker.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain($"Build {id} published acme-billing 1.4.0", builder.Web.Output, StringComparison.Ordinal);
+        Assert.Equal(2, (await ReleaseAssertions.AssertProvenanceAsync(builder.Client, build, "acme-billing", "acme/billing", git)).Count);
     }
 
     [Fact]
