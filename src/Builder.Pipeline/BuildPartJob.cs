@@ -183,6 +183,7 @@ public sealed partial class BuildPartJob(
                 RequiresPython = file.Metadata.RequiresPython,
                 MetadataSha256 = file.MetadataSha256,
                 Target = TargetOf(result.Targets, file.Path),
+                Sboms = WheelSboms.Format(file.Sboms),
             });
         }
 
