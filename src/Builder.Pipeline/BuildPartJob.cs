@@ -1,6 +1,6 @@
 using Builder.Core.Builds;
-using Builder.Core.Packaging;
 using Builder.Core.Configuration;
+using Builder.Core.Packaging;
 using Builder.Data;
 using Builder.Index;
 using Hangfire;
