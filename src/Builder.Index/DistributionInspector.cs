@@ -4,7 +4,8 @@ using Builder.Core.Packaging;
 namespace Builder.Index;
 
 /// <summary>A distribution file whose name, archive and metadata were checked, with its digests.</summary>
-public sealed record CheckedFile(string Path, DistributionFilename Name, CoreMetadata Metadata, byte[]? MetadataFile, string Sha256, long Size)
+/// <param name="Sboms">The SBOM files a wheel carries (<see cref="WheelSboms"/>); null for an sdist.</param>
+public sealed record CheckedFile(string Path, DistributionFilename Name, CoreMetadata Metadata, byte[]? MetadataFile, string Sha256, long Size, IReadOnlyList<string>? Sboms)
 {
     public string Project => Name.NormalizedName;
 
@@ -13,7 +14,10 @@ public sealed record CheckedFile(string Path, DistributionFilename Name, CoreMet
 
     /// <summary>This file, to publish from where it lies.</summary>
     public FileToPublish ToRelease() =>
-        new(Project, Name.Filename, Name.Version, Sha256, Size, Metadata.RequiresPython, MetadataSha256, new LocalFileBytes(Path, MetadataFile));
+        new(Project, Name.Filename, Name.Version, Sha256, Size, Metadata.RequiresPython, MetadataSha256, new LocalFileBytes(Path, MetadataFile))
+        {
+            Sboms = WheelSboms.Format(Sboms),
+        };
 }
 
 /// <summary>Checks that a file is what its name says: a readable wheel or sdist whose metadata names the same project and version.</summary>
@@ -67,6 +71,6 @@ public static class DistributionInspector
         var sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
         // PEP 658: the sidecar is the wheel's METADATA file as is; sdists get none.
         var metadataFile = name.Kind == DistributionKind.Wheel ? read.Raw : null;
-        return new CheckedFile(path, name, metadata with { Version = version }, metadataFile, sha256, stream.Length);
+        return new CheckedFile(path, name, metadata with { Version = version }, metadataFile, sha256, stream.Length, read.Sboms);
     }
 }

@@ -12,9 +12,15 @@ public sealed record FileToPublish(
     /// <summary>The file's signed provenance object (PEP 740), published with it; null for files Builder did not build.</summary>
     public string? Provenance { get; init; }
 
+    /// <summary>The names of the SBOM files a wheel carries, as <see cref="PackageFile.Sboms"/> keeps them; null: not read (an sdist).</summary>
+    public string? Sboms { get; init; }
+
     /// <summary>A staged file, published by promotion: its bytes are not read again.</summary>
     public static FileToPublish Staged(StagedFile staged) => new(
-        staged.Project, staged.Filename, staged.Version, staged.Sha256, staged.Size, staged.RequiresPython, staged.MetadataSha256, new StagedBytes(staged));
+        staged.Project, staged.Filename, staged.Version, staged.Sha256, staged.Size, staged.RequiresPython, staged.MetadataSha256, new StagedBytes(staged))
+    {
+        Sboms = staged.Sboms,
+    };
 
     private sealed class StagedBytes(StagedFile staged) : FileBytesSource
     {

@@ -189,6 +189,7 @@ public sealed class ReleasePublisher(
                         BuildId = buildId,
                         UploadedAt = now,
                         HasProvenance = file.Provenance is not null,
+                        Sboms = file.Sboms,
                     });
                     if (file.Provenance is { } provenance)
                     {

@@ -1,6 +1,6 @@
 using Builder.Core.Builds;
-using Builder.Core.Packaging;
 using Builder.Core.Configuration;
+using Builder.Core.Packaging;
 using Builder.Data;
 using Builder.Index;
 using Hangfire;
@@ -183,6 +183,7 @@ public sealed partial class BuildPartJob(
                 RequiresPython = file.Metadata.RequiresPython,
                 MetadataSha256 = file.MetadataSha256,
                 Target = TargetOf(result.Targets, file.Path),
+                Sboms = WheelSboms.Format(file.Sboms),
             });
         }
 

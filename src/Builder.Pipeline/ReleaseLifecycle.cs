@@ -279,6 +279,7 @@ public sealed partial class ReleaseLifecycle(
                     RequiresPython = f.RequiresPython,
                     MetadataSha256 = f.MetadataSha256,
                     Target = f.Target,
+                    Sboms = f.Sboms,
                 }));
             }
 

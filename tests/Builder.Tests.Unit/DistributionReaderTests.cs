@@ -81,6 +81,37 @@ public sealed class DistributionReaderTests : IDisposable
     }
 
     [Fact]
+    public async Task A_wheel_s_sboms_are_the_files_under_its_dist_info_sboms_directory_and_an_sdist_has_none_read()
+    {
+        const string filename = "pkg-1.0-cp312-cp312-manylinux_2_28_x86_64.whl";
+        var path = Wheel(filename,
+            ("pkg/__init__.py", "x = 1\n"),
+            ("pkg/sboms/not-one.cdx.json", "{}"),
+            ("pkg-1.0.dist-info/METADATA", Metadata),
+            ("pkg-1.0.dist-info/sboms/", ""),
+            ("pkg-1.0.dist-info/sboms/zlib.spdx.json", "{}"),
+            ("pkg-1.0.dist-info/sboms/auditwheel.cdx.json", "{}"),
+            ("pkg-1.0.dist-info/sboms/vendor/openssl.cdx.json", "{}"),
+            ("pkg-1.0.dist-info/sboms/bad\nname.json", "{}"),
+            ("pkg-1.0.dist-info/RECORD", ""));
+        var plain = Wheel("pkg-1.0-py3-none-any.whl", ("pkg-1.0.dist-info/METADATA", Metadata));
+        var sdist = Sdist("pkg-1.0.tar.gz", ("pkg-1.0/PKG-INFO", Metadata));
+
+        var read = await DistributionReader.ReadAsync(path, Name(filename), CancellationToken.None);
+
+        Assert.Equal(["auditwheel.cdx.json", "vendor/openssl.cdx.json", "zlib.spdx.json"], read.Sboms);
+        Assert.Equal("auditwheel.cdx.json\nvendor/openssl.cdx.json\nzlib.spdx.json", WheelSboms.Format(read.Sboms));
+        Assert.Equal(read.Sboms, WheelSboms.Parse(WheelSboms.Format(read.Sboms)));
+        var none = (await DistributionReader.ReadAsync(plain, Name("pkg-1.0-py3-none-any.whl"), CancellationToken.None)).Sboms;
+        Assert.NotNull(none);
+        Assert.Empty(none);
+        Assert.Equal("", WheelSboms.Format(none));
+        Assert.Null((await DistributionReader.ReadAsync(sdist, Name("pkg-1.0.tar.gz"), CancellationToken.None)).Sboms);
+        Assert.Null(WheelSboms.Format(null));
+        Assert.Empty(WheelSboms.Parse(null));
+    }
+
+    [Fact]
     public async Task Wheel_metadata_with_a_byte_order_mark_and_crlf_is_read()
     {
         const string filename = "pkg-1.0-py3-none-any.whl";

@@ -294,6 +294,9 @@ public sealed class StagedFile
 
     /// <summary>The target that built the file: its cibuildwheel identifier (<c>cp312-manylinux_x86_64</c>) or <c>sdist</c>; null when not known.</summary>
     public string? Target { get; set; }
+
+    /// <summary>The SBOM files the wheel carries, as the part read them (see <see cref="PackageFile.Sboms"/>).</summary>
+    public string? Sboms { get; set; }
 }
 
 /// <summary>Hangfire queue names: builds are planned on <see cref="Plan"/>, and built on their architecture's queue.</summary>
@@ -355,6 +358,13 @@ public sealed class PackageFile
 
     /// <summary>A <see cref="FileProvenance"/> row holds the file's signed provenance (files Builder built; never an upload or an import).</summary>
     public bool HasProvenance { get; set; }
+
+    /// <summary>
+    /// The names of the SBOM files a wheel carries under <c>.dist-info/sboms/</c> (<see cref="Packaging.WheelSboms"/>:
+    /// a name per line, empty for none), read when the file was checked; null for an sdist and for files published
+    /// before Builder read them.
+    /// </summary>
+    public string? Sboms { get; set; }
 }
 
 /// <summary>

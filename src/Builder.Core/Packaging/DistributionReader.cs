@@ -6,7 +6,8 @@ using System.Text;
 namespace Builder.Core.Packaging;
 
 /// <summary>A distribution's core metadata, parsed, and the file's bytes as they are (a wheel's METADATA is the PEP 658 sidecar).</summary>
-public sealed record DistributionMetadata(CoreMetadata Metadata, byte[] Raw);
+/// <param name="Sboms">A wheel's SBOM files (<see cref="WheelSboms"/>), read from the same archive directory; null for an sdist.</param>
+public sealed record DistributionMetadata(CoreMetadata Metadata, byte[] Raw, IReadOnlyList<string>? Sboms = null);
 
 /// <summary>Reads the core metadata out of a built wheel (.dist-info/METADATA) or sdist (PKG-INFO).</summary>
 public static class DistributionReader
@@ -20,11 +21,11 @@ public static class DistributionReader
     {
         try
         {
-            var raw = filename.Kind == DistributionKind.Wheel ? await ReadWheelMetadataAsync(path, cancellationToken).ConfigureAwait(false)
-                : filename.Filename.EndsWith(".zip", StringComparison.Ordinal) ? await ReadZipSdistMetadataAsync(path, cancellationToken).ConfigureAwait(false)
-                : await ReadSdistMetadataAsync(path, cancellationToken).ConfigureAwait(false);
+            var (raw, sboms) = filename.Kind == DistributionKind.Wheel ? await ReadWheelMetadataAsync(path, cancellationToken).ConfigureAwait(false)
+                : filename.Filename.EndsWith(".zip", StringComparison.Ordinal) ? (await ReadZipSdistMetadataAsync(path, cancellationToken).ConfigureAwait(false), null)
+                : (await ReadSdistMetadataAsync(path, cancellationToken).ConfigureAwait(false), null);
             // A byte order mark is not part of the first field name.
-            return new DistributionMetadata(CoreMetadata.Parse(Encoding.UTF8.GetString(raw).TrimStart('\uFEFF')), raw);
+            return new DistributionMetadata(CoreMetadata.Parse(Encoding.UTF8.GetString(raw).TrimStart('\uFEFF')), raw, sboms);
         }
         catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException)
         {
@@ -32,7 +33,8 @@ public static class DistributionReader
         }
     }
 
-    private static async Task<byte[]> ReadWheelMetadataAsync(string path, CancellationToken cancellationToken)
+    /// <summary>The wheel's METADATA, and the SBOM names beside it: both from the one archive directory read.</summary>
+    private static async Task<(byte[] Metadata, IReadOnlyList<string>? Sboms)> ReadWheelMetadataAsync(string path, CancellationToken cancellationToken)
     {
         using var zip = ZipFile.OpenRead(path);
         // Binary distribution format §The .dist-info directory: exactly one top-level *.dist-info/METADATA.
@@ -44,7 +46,9 @@ public static class DistributionReader
             throw new InvalidDistributionException($"{Path.GetFileName(path)} has {entries.Count} top-level .dist-info/METADATA files, expected one");
         }
 
-        return await ReadEntryAsync(entries[0], cancellationToken).ConfigureAwait(false);
+        var distInfo = entries[0].FullName[..(entries[0].FullName.IndexOf('/', StringComparison.Ordinal) + 1)];
+        var sboms = WheelSboms.Find(zip.Entries.Select(e => e.FullName), distInfo);
+        return (await ReadEntryAsync(entries[0], cancellationToken).ConfigureAwait(false), sboms);
     }
 
     /// <summary>Legacy .zip sdists (before PEP 625): {name}-{version}/PKG-INFO at the top.</summary>

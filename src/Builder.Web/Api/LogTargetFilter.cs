@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.RegularExpressions;
 using Builder.Core.Configuration;
+using Builder.Web.Ui;
 
 namespace Builder.Web.Api;
 
@@ -160,6 +161,14 @@ internal sealed partial class LogTargetFilter
     /// </summary>
     public string? SectionKey(string architecture) =>
         _step is null ? null : $"{_architecture ?? architecture} {_step}{(_wheel ? WheelStep : string.Empty)}";
+
+    /// <summary>
+    /// The build page's anchor of the log section where <paramref name="target"/> (a target name: identifier or
+    /// <c>sdist</c>) was built on <paramref name="architecture"/>: <c>s-x86_64-cp311-cp311-wheel</c> (LogLinePrefix rule
+    /// 6); null when either is unknown or the target is an architecture (no one section).
+    /// </summary>
+    public static string? SectionAnchor(string? target, string? architecture) =>
+        architecture is not null && TryParse(target, out var filter) && filter.SectionKey(architecture) is { } key ? LogLinePrefix.Slug(key) : null;
 
     // "cp311-cp311 wheel] ..." and "cp311-cp311 wheel" start a step of "cp311-cp311"; "cp313-cp313t wheel" starts none of
     // "cp313-cp313".

@@ -28,6 +28,7 @@ public sealed record ProjectListPage(IReadOnlyList<ProjectSummary> Projects, int
 /// <param name="Kind"><c>wheel</c> or <c>sdist</c>.</param>
 /// <param name="PythonTag">A wheel's tags (<c>cp311</c>, <c>cp311</c>, <c>manylinux_2_17_x86_64</c>); null for an sdist.</param>
 /// <param name="BuildId">The build that made it; null for an uploaded or imported file.</param>
+/// <param name="Sboms">The SBOM files a wheel carries (<see cref="WheelSboms"/>), listed on the UI's file rows (not part of the JSON API).</param>
 public sealed record FileDetail(
     string Filename,
     string Url,
@@ -41,7 +42,8 @@ public sealed record FileDetail(
     DateTimeOffset UploadedAt,
     bool Yanked,
     string? YankedReason,
-    long? BuildId);
+    long? BuildId,
+    [property: JsonIgnore] IReadOnlyList<string> Sboms);
 
 /// <summary>A release and its files (by file name).</summary>
 /// <param name="Yanked">Every file is yanked (PEP 592).</param>
@@ -179,7 +181,8 @@ public sealed class ProjectCatalog(IndexCache index, BuildCatalog builds)
             file.UploadedAt,
             file.Yanked,
             file.Yanked ? file.YankedReason : null,
-            file.BuildId);
+            file.BuildId,
+            WheelSboms.Parse(file.Sboms));
     }
 
     /// <summary>What <paramref name="rights"/> see of <paramref name="published"/>: computed once per snapshot and distinct rights.</summary>

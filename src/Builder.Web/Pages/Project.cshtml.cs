@@ -9,12 +9,16 @@ namespace Builder.Web.Pages;
 
 /// <summary>
 /// A project: install commands with this index's URL, the latest release's description and metadata, the release
-/// history (pre-releases and yanked marked) with each release's files; admins yank, unyank and delete
-/// (<see cref="ReleaseAdmin"/>, as the API). A project the viewer may not read is the same 404 as one that does not exist.
+/// history (pre-releases and yanked marked) with each release's files, their provenance and SBOMs; admins yank, unyank
+/// and delete (<see cref="ReleaseAdmin"/>, as the API). A project the viewer may not read is the same 404 as one that
+/// does not exist.
 /// </summary>
-public sealed class ProjectModel(ProjectCatalog catalog, ReleaseMetadata metadata, UiAddress address) : UiPage
+public sealed class ProjectModel(ProjectCatalog catalog, ReleaseMetadata metadata, FileProvenanceReader provenance, UiAddress address) : UiPage
 {
     public ProjectDetail? Project { get; private set; }
+
+    /// <summary>The provenance of every file of every release shown, by file name (files without any are missing).</summary>
+    public IReadOnlyDictionary<string, ProvenanceSummary> Provenance { get; private set; } = new Dictionary<string, ProvenanceSummary>();
 
     /// <summary>The release the description and install command are about: the latest (as the packages page shows it).</summary>
     public ReleaseDetail? Current { get; private set; }
@@ -81,6 +85,7 @@ public sealed class ProjectModel(ProjectCatalog catalog, ReleaseMetadata metadat
         Title = Project.Name;
         Current = Project.Releases.FirstOrDefault(r => !r.PreRelease && !r.Yanked) ?? Project.Releases[0];
         Info = await metadata.GetAsync(Project.Name, Current, HttpContext.RequestAborted);
+        Provenance = await provenance.ReadAsync(Project.Releases.SelectMany(r => r.Files).Select(f => f.Filename), HttpContext.RequestAborted);
         return Page();
     }
 }

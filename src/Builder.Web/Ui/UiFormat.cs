@@ -43,5 +43,9 @@ public static class UiFormat
         new HtmlString($"<span class=\"badge state-{HtmlEncoder.Default.Encode(state)}\">{HtmlEncoder.Default.Encode(state)}</span>");
 }
 
-/// <summary>The files table of a release (project and release pages): admins get yank, unyank and delete buttons.</summary>
-public sealed record FilesView(string Project, Builder.Web.Catalog.ReleaseDetail Release, bool Admin, string? TableId);
+/// <summary>
+/// The files table of a release (project and release pages): each file with its provenance (<paramref name="Provenance"/>,
+/// by file name; a file missing there has none) and the SBOMs it carries; admins get yank, unyank and delete buttons.
+/// </summary>
+public sealed record FilesView(
+    string Project, Builder.Web.Catalog.ReleaseDetail Release, IReadOnlyDictionary<string, ProvenanceSummary> Provenance, bool Admin, string? TableId);

@@ -23,6 +23,7 @@ internal static class UiServiceCollectionExtensions
         services.AddSingleton<UiAssets>();
         services.AddSingleton<UiAddress>();
         services.AddSingleton<ReleaseMetadata>();
+        services.AddSingleton<FileProvenanceReader>();
         return services;
     }
 

@@ -66,9 +66,9 @@ internal sealed class LifecycleHost : IAsyncDisposable
         });
     }
 
-    /// <summary>A tag push recorded and queued through the lifecycle, as the webhook does.</summary>
-    public Task<long> QueueAsync(long repositoryId, string tag) => WithAsync(async sp =>
-        (await sp.GetRequiredService<ReleaseLifecycle>().QueueAsync(new Build { RepositoryId = repositoryId, Tag = tag, CommitSha = new string('c', 40) }, CancellationToken.None)).Id);
+    /// <summary>A tag push recorded and queued through the lifecycle, as the webhook does (at <paramref name="commit"/>; default 40 'c's).</summary>
+    public Task<long> QueueAsync(long repositoryId, string tag, string? commit = null) => WithAsync(async sp =>
+        (await sp.GetRequiredService<ReleaseLifecycle>().QueueAsync(new Build { RepositoryId = repositoryId, Tag = tag, CommitSha = commit ?? new string('c', 40) }, CancellationToken.None)).Id);
 
     /// <summary>Runs the plan job once (it clones nothing: the fake fetcher leaves an empty tree, so the default matrix: one x86_64 part).</summary>
     public Task PlanAsync(long buildId) => WithAsync(sp => ActivatorUtilities.CreateInstance<BuildJob>(sp, ActivatorUtilities.CreateInstance<BuildSource>(sp, new EmptySourceFetcher())).RunAsync(buildId, CancellationToken.None));

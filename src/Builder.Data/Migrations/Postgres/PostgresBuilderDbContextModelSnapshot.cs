@@ -681,6 +681,9 @@ namespace Builder.Data.Migrations.Postgres
                     b.Property<string>("RequiresPython")
                         .HasColumnType("text");
 
+                    b.Property<string>("Sboms")
+                        .HasColumnType("text");
+
                     b.Property<string>("Sha256")
                         .IsRequired()
                         .HasColumnType("text");
@@ -818,6 +821,9 @@ namespace Builder.Data.Migrations.Postgres
                         .HasColumnType("text");
 
                     b.Property<string>("RequiresPython")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Sboms")
                         .HasColumnType("text");
 
                     b.Property<string>("Sha256")

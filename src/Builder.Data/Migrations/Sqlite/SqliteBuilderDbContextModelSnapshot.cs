@@ -650,6 +650,9 @@ namespace Builder.Data.Migrations.Sqlite
                     b.Property<string>("RequiresPython")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Sboms")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Sha256")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -783,6 +786,9 @@ namespace Builder.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("RequiresPython")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Sboms")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Sha256")

@@ -1,0 +1,38 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Builder.Data.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class WheelSboms : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "Sboms",
+                table: "builder_staged_files",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "Sboms",
+                table: "builder_files",
+                type: "TEXT",
+                nullable: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "Sboms",
+                table: "builder_staged_files");
+
+            migrationBuilder.DropColumn(
+                name: "Sboms",
+                table: "builder_files");
+        }
+    }
+}
