@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Builder.Tests.Integration.Access;
@@ -47,7 +46,9 @@ public sealed partial class ProvenanceIndexTests
         Assert.Equal("v1.2.0", publisher.GetProperty("tag").GetString());
         Assert.Equal(new string('c', 40), publisher.GetProperty("commit").GetString());
 
-        var statement = Verify(Assert.Single(bundle.GetProperty("attestations").EnumerateArray()), ca, filename, sha256);
+        var bytes = await host.Http.GetByteArrayAsync($"/files/acme-attested/{filename}");
+        Assert.Equal(sha256, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+        var statement = Verify(Assert.Single(bundle.GetProperty("attestations").EnumerateArray()), ca, filename, bytes);
         var predicate = statement.GetProperty("predicate");
         Assert.Equal("refs/tags/v1.2.0", predicate.GetProperty("buildDefinition").GetProperty("externalParameters").GetProperty("ref").GetString());
         Assert.Equal("github", predicate.GetProperty("buildDefinition").GetProperty("externalParameters").GetProperty("forge").GetString());
@@ -71,9 +72,9 @@ public sealed partial class ProvenanceIndexTests
             Assert.Contains($"OK {filename}: acme-attested 1.2.0 from ", output, StringComparison.Ordinal);
             Assert.Contains($"/builds/{build}", output, StringComparison.Ordinal);
 
-            var bytes = await File.ReadAllBytesAsync(local);
-            bytes[^1] ^= 1;
-            await File.WriteAllBytesAsync(local, bytes);
+            var altered = await File.ReadAllBytesAsync(local);
+            altered[^1] ^= 1;
+            await File.WriteAllBytesAsync(local, altered);
             (exit, output) = await VerifyAsync(host, local, pinned);
             Assert.True(exit == 1, output);
             Assert.Contains($"FAILED {filename}: ", output, StringComparison.Ordinal);
@@ -162,7 +163,9 @@ public sealed partial class ProvenanceIndexTests
             var resolved = new Uri(new Uri(host.Http.BaseAddress!, "/simple/acme-rotated/"), file.GetProperty("provenance").GetString()!);
             using var response = await GetProvenanceAsync(host.Http, resolved.AbsolutePath, null);
             var attestation = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("attestation_bundles")[0].GetProperty("attestations")[0];
-            Verify(attestation, ca, file.GetProperty("filename").GetString()!, sha256);
+            var bytes = await host.Http.GetByteArrayAsync($"/files/acme-rotated/{file.GetProperty("filename").GetString()}");
+            Assert.Equal(sha256, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+            Verify(attestation, ca, file.GetProperty("filename").GetString()!, bytes);
             certificates.Add(X509CertificateLoader.LoadCertificate(Convert.FromBase64String(attestation.GetProperty("verification_material").GetProperty("certificate").GetString()!)));
         }
 
@@ -192,38 +195,9 @@ public sealed partial class ProvenanceIndexTests
         return (build, wheels.LastSha256!);
     }
 
-    /// <summary>
-    /// This test's own check of a PEP 740 attestation, written from the specifications and not from Builder's code:
-    /// DSSE's pre-authentication encoding, the DER ECDSA P-256/SHA-256 signature with the certificate's key, the
-    /// certificate's chain to <paramref name="ca"/>, and the statement's one subject. Returns the statement.
-    /// </summary>
-    internal static JsonElement Verify(JsonElement attestation, X509Certificate2 ca, string filename, string sha256)
-    {
-        Assert.Equal(1, attestation.GetProperty("version").GetInt32());
-        var certificate = X509CertificateLoader.LoadCertificate(Convert.FromBase64String(attestation.GetProperty("verification_material").GetProperty("certificate").GetString()!));
-        var statement = Convert.FromBase64String(attestation.GetProperty("envelope").GetProperty("statement").GetString()!);
-        var signature = Convert.FromBase64String(attestation.GetProperty("envelope").GetProperty("signature").GetString()!);
-        const string type = "application/vnd.in-toto+json";
-        byte[] pae = [.. Encoding.ASCII.GetBytes($"DSSEv1 {type.Length} {type} {statement.Length} "), .. statement];
-        using var key = certificate.GetECDsaPublicKey()!;
-        Assert.Equal(256, key.KeySize);
-        Assert.True(key.VerifyData(pae, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence), "the signature does not verify over the statement");
-
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        Assert.True(chain.Build(certificate), string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation)));
-        Assert.Equal(ca.Thumbprint, chain.ChainElements[^1].Certificate.Thumbprint);
-
-        var json = JsonDocument.Parse(statement).RootElement;
-        Assert.Equal("https://in-toto.io/Statement/v1", json.GetProperty("_type").GetString());
-        Assert.Equal("https://slsa.dev/provenance/v1", json.GetProperty("predicateType").GetString());
-        var subject = Assert.Single(json.GetProperty("subject").EnumerateArray());
-        Assert.Equal(filename, subject.GetProperty("name").GetString());
-        Assert.Equal(sha256, subject.GetProperty("digest").GetProperty("sha256").GetString());
-        return json;
-    }
+    /// <summary>The attestation checked by the tests' own verifier (<see cref="IndependentVerifier"/>, not Builder's code) against the file's bytes; its statement.</summary>
+    private static JsonElement Verify(JsonElement attestation, X509Certificate2 ca, string filename, byte[] file) =>
+        IndependentVerifier.VerifyAttestation(attestation, filename, file, ca).Statement;
 
     /// <summary>The CA certificate as anyone gets it: no credentials (it is public, and verifiers pin it).</summary>
     internal static async Task<X509Certificate2> CaAsync(LifecycleHost host)
