@@ -1,8 +1,8 @@
-using Builder.Access.Provenance;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Builder.Access.Provenance;
 using Builder.Web.Provenance;
 
 namespace Builder.Tests.Integration.Provenance;
