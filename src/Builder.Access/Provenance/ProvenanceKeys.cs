@@ -81,28 +81,31 @@ public sealed class ProvenanceKeys(IServiceScopeFactory scopes, IDataProtectionP
     /// <summary>Makes a new signing key certified by the CA; the next signature of every process uses it.</summary>
     public async Task<X509Certificate2> RotateAsync(CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
-        try
+        var (_, signing) = await WithKeysAsync((db, ca) => Task.FromResult(MakeSigningKey(db, ca)), cancellationToken);
+        _signer = null;
+        return X509CertificateLoader.LoadCertificate(signing.Certificate);
+    }
+
+    /// <summary>Loads the CA and the newest signing key, making (or importing) what is missing.</summary>
+    private async Task EnsureAsync(CancellationToken cancellationToken)
+    {
+        var (ca, signing) = await WithKeysAsync(async (db, ca) =>
+            await db.ProvenanceKeys.Where(k => k.Kind == ProvenanceKey.Signing).OrderByDescending(k => k.Id).FirstOrDefaultAsync(cancellationToken)
+                ?? MakeSigningKey(db, ca), cancellationToken);
+        _ca = X509CertificateLoader.LoadCertificate(ca.Certificate);
+        if (_signer?.KeyId != signing.Id)
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<BuilderDbContext>();
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            await LockAsync(db, cancellationToken);
-            var ca = await LoadOrMakeCaAsync(db, cancellationToken);
-            var signing = MakeSigningKey(db, ca);
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            _signer = null;
-            return X509CertificateLoader.LoadCertificate(signing.Certificate);
-        }
-        finally
-        {
-            _gate.Release();
+            var key = ECDsa.Create();
+            key.ImportPkcs8PrivateKey(_protector.Unprotect(Convert.FromBase64String(signing.ProtectedPrivateKey)), out _);
+            _signer = new ProvenanceSigner(signing.Id, X509CertificateLoader.LoadCertificate(signing.Certificate), key);
         }
     }
 
-    /// <summary>Loads the CA and the newest signing key, making (or importing) what is missing, under the lock.</summary>
-    private async Task EnsureAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// One transaction over the keys, one process at a time (and, on PostgreSQL, one process of the installation at a
+    /// time): the CA (made or imported when there is none), then <paramref name="signingKey"/>'s choice of signing key.
+    /// </summary>
+    private async Task<(ProvenanceKey Ca, ProvenanceKey Signing)> WithKeysAsync(Func<BuilderDbContext, CaKey, Task<ProvenanceKey>> signingKey, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
@@ -112,17 +115,10 @@ public sealed class ProvenanceKeys(IServiceScopeFactory scopes, IDataProtectionP
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             await LockAsync(db, cancellationToken);
             var ca = await LoadOrMakeCaAsync(db, cancellationToken);
-            var signing = await db.ProvenanceKeys.Where(k => k.Kind == ProvenanceKey.Signing).OrderByDescending(k => k.Id).FirstOrDefaultAsync(cancellationToken)
-                ?? MakeSigningKey(db, ca);
+            var signing = await signingKey(db, ca);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            _ca = X509CertificateLoader.LoadCertificate(ca.Row.Certificate);
-            if (_signer?.KeyId != signing.Id)
-            {
-                var key = ECDsa.Create();
-                key.ImportPkcs8PrivateKey(_protector.Unprotect(Convert.FromBase64String(signing.ProtectedPrivateKey)), out _);
-                _signer = new ProvenanceSigner(signing.Id, X509CertificateLoader.LoadCertificate(signing.Certificate), key);
-            }
+            return (ca.Row, signing);
         }
         finally
         {

@@ -33,8 +33,8 @@ internal static class IndexEndpoints
     // another; only anonymous reads (Builder:Access:AnonymousRead) are public.
     private const string PublicPageCacheControl = "public, max-age=60";
     private const string PrivatePageCacheControl = "private, max-age=60";
-    private const string PublicFileCacheControl = "public, max-age=31536000, immutable";
-    private const string PrivateFileCacheControl = "private, max-age=31536000, immutable";
+    internal const string PublicFileCacheControl = "public, max-age=31536000, immutable";
+    internal const string PrivateFileCacheControl = "private, max-age=31536000, immutable";
 
     /// <summary>How long a presigned download URL (<c>Builder:Storage:S3:RedirectDownloads</c>) serves its file.</summary>
     private static readonly TimeSpan DownloadUrlLifetime = TimeSpan.FromMinutes(5);

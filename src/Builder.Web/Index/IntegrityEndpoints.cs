@@ -18,9 +18,6 @@ internal static class IntegrityEndpoints
     public const string Provenance = "/integrity/{project}/{version}/{filename}/provenance";
     public const string CertificateAuthority = "/api/provenance/ca.pem";
 
-    private const string PublicCacheControl = "public, max-age=31536000, immutable";
-    private const string PrivateCacheControl = "private, max-age=31536000, immutable";
-
     public static void MapIntegrity(this IEndpointRouteBuilder app)
     {
         app.MapMethods(Provenance, ["GET", "HEAD"], ProvenanceAsync);
@@ -51,7 +48,8 @@ internal static class IntegrityEndpoints
             return Problems.NotFound($"no provenance for '{filename}' of {project} {version}");
         }
 
-        context.Response.Headers.CacheControl = principal.IsAnonymous ? PublicCacheControl : PrivateCacheControl;
+        // A file's provenance never changes, like the file: cached as the file is.
+        context.Response.Headers.CacheControl = principal.IsAnonymous ? IndexEndpoints.PublicFileCacheControl : IndexEndpoints.PrivateFileCacheControl;
         context.Response.Headers.Vary = HeaderNames.Accept;
         return TypedResults.Text(json, contentType);
     }
