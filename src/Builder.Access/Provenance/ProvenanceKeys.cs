@@ -207,7 +207,9 @@ public sealed class ProvenanceKeys(IServiceScopeFactory scopes, IDataProtectionP
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.3", "Code Signing")], false));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca.WithKey, true, false));
+        // By the CA's key identifier; an imported CA without one is named by its issuer and serial number instead.
+        var caHasKeyIdentifier = ca.WithKey.Extensions.OfType<X509SubjectKeyIdentifierExtension>().Any();
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca.WithKey, caHasKeyIdentifier, !caHasKeyIdentifier));
         var notAfter = ca.WithKey.NotAfter.ToUniversalTime() < now.AddYears(10).UtcDateTime ? new DateTimeOffset(ca.WithKey.NotAfter.ToUniversalTime()) : now.AddYears(10);
         using var certificate = request.Create(ca.WithKey, now.AddMinutes(-5), notAfter, RandomNumberGenerator.GetBytes(16));
         var row = new ProvenanceKey

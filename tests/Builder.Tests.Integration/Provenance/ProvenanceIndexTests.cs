@@ -183,6 +183,45 @@ public sealed partial class ProvenanceIndexTests
         return (exit, output.ToString());
     }
 
+    [Fact]
+    public async Task An_imported_CA_certifies_the_signing_key_and_is_the_one_served()
+    {
+        var files = TestPaths.NewTempDirectory("provenance-ca");
+        try
+        {
+            // The operator's own CA (PEM files), imported when the installation has none yet.
+            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var request = new CertificateRequest("CN=Acme provenance CA", key, HashAlgorithmName.SHA256);
+            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+            request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+            using var ours = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(5));
+            await File.WriteAllTextAsync(Path.Combine(files, "ca.pem"), ours.ExportCertificatePem());
+            await File.WriteAllTextAsync(Path.Combine(files, "ca.key"), key.ExportPkcs8PrivateKeyPem());
+
+            await using var host = await LifecycleHost.StartAsync(postgres: false, new Dictionary<string, string?>
+            {
+                ["Builder:Provenance:CaCertificateFile"] = Path.Combine(files, "ca.pem"),
+                ["Builder:Provenance:CaKeyFile"] = Path.Combine(files, "ca.key"),
+            });
+            var (_, sha256) = await PublishAsync(host, await host.RepositoryAsync("acme/imported"), "v3.0", "acme-imported", "3.0");
+
+            var served = await CaAsync(host);
+            Assert.Equal(ours.Thumbprint, served.Thumbprint);
+            var file = Assert.Single((await JsonPageAsync(host.Http, "acme-imported")).GetProperty("files").EnumerateArray());
+            var filename = file.GetProperty("filename").GetString()!;
+            var resolved = new Uri(new Uri(host.Http.BaseAddress!, "/simple/acme-imported/"), file.GetProperty("provenance").GetString()!);
+            using var response = await GetProvenanceAsync(host.Http, resolved.AbsolutePath, null);
+            var attestation = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("attestation_bundles")[0].GetProperty("attestations")[0];
+            var bytes = await host.Http.GetByteArrayAsync($"/files/acme-imported/{filename}");
+            Assert.Equal(sha256, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+            Verify(attestation, ours, filename, bytes);
+        }
+        finally
+        {
+            TestPaths.DeleteDirectory(files);
+        }
+    }
+
     /// <summary>Plans, builds (one py3-none-any wheel) and publishes a tag; the build's id and the wheel's sha256.</summary>
     private static async Task<(long Build, string Sha256)> PublishAsync(LifecycleHost host, long repository, string tag, string project, string version)
     {
