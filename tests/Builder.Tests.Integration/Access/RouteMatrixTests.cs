@@ -57,6 +57,14 @@ public sealed class RouteMatrixTests : IDisposable
             [401, 200, 404, 404, 404, 200, 200, 200, 404, 404]),
         new("HEAD", "/files/{project}/{filename}", _ => Get($"/files/{App}/{Wheel1}"),
             [401, 200, 404, 404, 404, 200, 200, 200, 404, 404]),
+        // Provenance: the file's access rule; this matrix's files were uploaded (no provenance), so 404 for every
+        // principal that may browse (the same answer as for a file it may not read). The CA is public.
+        new("GET", "/integrity/{project}/{version}/{filename}/provenance", _ => Get($"/integrity/{App}/1.0/{Wheel1}/provenance"),
+            [401, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+        new("HEAD", "/integrity/{project}/{version}/{filename}/provenance", _ => Get($"/integrity/{App}/1.0/{Wheel1}/provenance"),
+            [401, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+        new("GET", "/api/provenance/ca.pem", _ => Get("/api/provenance/ca.pem"),
+            [200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
         new("GET", "/pypi/{project}/json", _ => Get($"/pypi/{App}/json"),
             [401, 200, 404, 200, 404, 200, 200, 200, 404, 404]),
         new("GET", "/pypi/{project}/{version}/json", _ => Get($"/pypi/{App}/1.0/json"),
@@ -253,9 +261,9 @@ public sealed class RouteMatrixTests : IDisposable
 
         Assert.True(missing.Count == 0, "endpoints without a row in the matrix (add one per principal):\n" + string.Join('\n', missing));
         Assert.True(extra.Count == 0, "rows for endpoints the app does not map:\n" + string.Join('\n', extra));
-        // 45 API routes, 48 (method, pattern) pairs (GET and HEAD of the three index routes count twice), 11 UI pages
-        // (every method) and the UI's assets (GET and HEAD).
-        Assert.Equal(61, app.Count);
+        // 47 API routes, 51 (method, pattern) pairs (GET and HEAD of the three index routes and the provenance route count
+        // twice), 11 UI pages (every method) and the UI's assets (GET and HEAD).
+        Assert.Equal(64, app.Count);
         Assert.Equal(app.Count, table.Count);
     }
 
@@ -308,10 +316,10 @@ public sealed class RouteMatrixTests : IDisposable
 
         Assert.True(mismatches.Count == 0, $"{mismatches.Count} of {cells} cells differ from the design:\n" + string.Join('\n', mismatches));
         Assert.Equal(Table.Length * whos.Length, cells);
-        // Every API row but the four webhook rows and the two health rows challenges anonymous requests: 46 of 52; the 11
-        // pages redirect to the sign-in page (or are it) and the 2 asset rows are public.
-        Assert.Equal(65, Table.Length);
-        Assert.Equal(46, challenges);
+        // Every API row but the four webhook rows, the two health rows and the CA's challenges anonymous requests: 48 of
+        // 55; the 11 pages redirect to the sign-in page (or are it) and the 2 asset rows are public.
+        Assert.Equal(68, Table.Length);
+        Assert.Equal(48, challenges);
     }
 
     private sealed record Req(string Path, Func<HttpContent>? Content = null, Action<HttpRequestMessage>? Configure = null);
