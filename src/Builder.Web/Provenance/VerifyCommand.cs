@@ -112,7 +112,7 @@ internal static class VerifyCommand
                 await output.WriteLineAsync(outcome switch
                 {
                     FileOutcome.Verified ok =>
-                        $"OK {name}: {ok.Project} {ok.Version} from {ok.Origin.Repository}@{ok.Origin.Tag} ({ok.Origin.Commit}) built by {ok.Origin.Build}",
+                        $"OK {name}: {ok.Project} {ok.Version} from {ok.Origin.Repository}@{ok.Origin.Tag} ({ok.Origin.Commit}) built by {BuildAddress(index, ok.Origin.Build)}",
                     FileOutcome.Refused failed => $"FAILED {name}: {failed.Reason}",
                     _ => throw new InvalidOperationException(outcome.GetType().Name),
                 });
@@ -121,6 +121,11 @@ internal static class VerifyCommand
             return allVerified ? Success : Failed;
         }
     }
+
+    /// <summary>The build's address as a link: a server without <c>Builder:PublicUrl</c> signs it relative to its root (<c>/builds/12</c>).</summary>
+    private static string BuildAddress(Uri index, string build) =>
+        Uri.TryCreate(build, UriKind.Absolute, out var absolute) && absolute.Scheme is "http" or "https" ? build
+        : build.StartsWith('/') ? new Uri(index, build).AbsoluteUri : build;
 
     private static async Task<FileOutcome> VerifyFileAsync(IndexClient client, AttestationVerifier verifier, string path, CancellationToken cancellationToken)
     {

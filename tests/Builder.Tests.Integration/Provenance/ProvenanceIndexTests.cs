@@ -70,7 +70,7 @@ public sealed partial class ProvenanceIndexTests
             var (exit, output) = await VerifyAsync(host, local, pinned);
             Assert.True(exit == 0, output);
             Assert.Contains($"OK {filename}: acme-attested 1.2.0 from ", output, StringComparison.Ordinal);
-            Assert.Contains($"/builds/{build}", output, StringComparison.Ordinal);
+            Assert.Contains($" built by {new Uri(host.Http.BaseAddress!, $"/builds/{build}").AbsoluteUri}", output, StringComparison.Ordinal);
 
             var altered = await File.ReadAllBytesAsync(local);
             altered[^1] ^= 1;
