@@ -27,6 +27,7 @@ trap cleanup EXIT
 
 . "$HERE/bench/lib.sh"
 bench_tools
+command -v sqlite3 >/dev/null || apt-get install -y -qq sqlite3 >&2
 echo "== build (Release): this tree and $BEFORE_TREE"
 dotnet build "$HERE/src/Builder.Web" -c Release -v q -nologo >/dev/null
 dotnet build "$BEFORE_TREE/src/Builder.Web" -c Release -v q -nologo >/dev/null
