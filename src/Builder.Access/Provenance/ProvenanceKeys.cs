@@ -126,6 +126,11 @@ public sealed class ProvenanceKeys(IServiceScopeFactory scopes, IDataProtectionP
         }
     }
 
+    /// <summary>
+    /// Holds the installation's keys for this transaction, so two processes never both make a CA (the server signing its
+    /// first file while <c>provenance rotate</c> runs): PostgreSQL's advisory lock. SQLite needs nothing more: its
+    /// transactions begin IMMEDIATE (Microsoft.Data.Sqlite's default), holding the database's write lock until the commit.
+    /// </summary>
     private static async Task LockAsync(BuilderDbContext db, CancellationToken cancellationToken)
     {
         if (db.Database.ProviderName?.Contains("Npgsql", StringComparison.Ordinal) == true)

@@ -7,6 +7,8 @@ using System.Text.RegularExpressions;
 using Builder.Tests.Integration.Access;
 using Builder.Tests.Integration.Infrastructure;
 using Builder.Tests.Integration.Lifecycle;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.EntityFrameworkCore;
 
 namespace Builder.Tests.Integration.Provenance;
 
@@ -181,6 +183,31 @@ public sealed partial class ProvenanceIndexTests
         var exit = await Builder.Web.Provenance.VerifyCommand.RunAsync(["--url", host.Http.BaseAddress!.AbsoluteUri, "--ca", ca, file], BuilderInstance.AdminToken,
             output, output, host.Factory.Server.CreateHandler());
         return (exit, output.ToString());
+    }
+
+    [Fact]
+    public async Task Processes_making_the_first_keys_at_once_agree_on_one_CA()
+    {
+        await using var host = await LifecycleHost.StartAsync(postgres: false);
+        var environment = new Dictionary<string, string>(BuilderProcess.RuntimeSettings)
+        {
+            ["Builder__DataDir"] = host.Factory.DataDir,
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["Builder__AdminToken"] = string.Empty,
+        };
+
+        // A new installation: three commands and the server all find no CA and make the keys at the same moment.
+        var rotations = Enumerable.Range(0, 3).Select(_ => Shell.RunAsync("dotnet", [TestPaths.WebAssembly, "provenance", "rotate"],
+            Path.GetDirectoryName(TestPaths.WebAssembly), environment, TimeSpan.FromMinutes(2))).ToList();
+        var served = await CaAsync(host);
+        foreach (var rotation in await Task.WhenAll(rotations))
+        {
+            Assert.True(rotation.ExitCode == 0, rotation.Output);
+            Assert.Contains($"issued by {served.Subject};", rotation.StandardOutput, StringComparison.Ordinal);
+        }
+
+        var kinds = await host.WithAsync(sp => sp.GetRequiredService<Data.BuilderDbContext>().ProvenanceKeys.Select(k => k.Kind).ToListAsync());
+        Assert.Equal(1, kinds.Count(k => k == "ca"));
     }
 
     [Fact]
