@@ -7,8 +7,8 @@ using System.Text.RegularExpressions;
 using Builder.Tests.Integration.Access;
 using Builder.Tests.Integration.Infrastructure;
 using Builder.Tests.Integration.Lifecycle;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Builder.Tests.Integration.Provenance;
 
