@@ -30,7 +30,7 @@ public sealed class ReleaseProvenance(ProvenanceKeys keys, IOptions<PublicUrlOpt
     {
         var signer = await keys.SignerAsync(cancellationToken);
         var repository = build.Repository ?? throw new InvalidOperationException($"build {build.Id} is loaded without its repository");
-        var buildUrl = Url($"builds/{build.Id.ToString(CultureInfo.InvariantCulture)}");
+        var buildUrl = Url(PublicRoutes.BuildPage(build.Id));
         // PEP 740's publisher: its kind, then what identifies the source and the build, also as its claims.
         JsonObject Claims() => new()
         {
@@ -96,7 +96,7 @@ public sealed class ReleaseProvenance(ProvenanceKeys keys, IOptions<PublicUrlOpt
             byproducts.Add(new JsonObject
             {
                 ["name"] = $"log of {target}",
-                ["uri"] = Url($"api/builds/{build.Id.ToString(CultureInfo.InvariantCulture)}/log?follow=false&target={Uri.EscapeDataString(target)}"),
+                ["uri"] = Url(PublicRoutes.BuildLog(build.Id, target)),
                 ["mediaType"] = "text/plain",
             });
         }
@@ -126,7 +126,7 @@ public sealed class ReleaseProvenance(ProvenanceKeys keys, IOptions<PublicUrlOpt
                 },
                 ["runDetails"] = new JsonObject
                 {
-                    ["builder"] = new JsonObject { ["id"] = Url(string.Empty) },
+                    ["builder"] = new JsonObject { ["id"] = Url("/") },
                     ["metadata"] = new JsonObject
                     {
                         ["invocationId"] = buildUrl,
@@ -141,7 +141,7 @@ public sealed class ReleaseProvenance(ProvenanceKeys keys, IOptions<PublicUrlOpt
     }
 
     /// <summary>An address of this installation: under <c>Builder:PublicUrl</c>, or relative to its root when that is not set.</summary>
-    private string Url(string path) => publicUrl.Value.BaseUri is { } baseUri ? new Uri(baseUri, path).AbsoluteUri : "/" + path;
+    private string Url(string route) => publicUrl.Value.BaseUri is { } baseUri ? PublicRoutes.Under(baseUri, route).AbsoluteUri : route;
 
     private static string Rfc3339(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 }

@@ -10,6 +10,12 @@ public static class PublicRoutes
 {
     public static string Build(long id) => $"/api/builds/{id.ToString(CultureInfo.InvariantCulture)}";
 
+    /// <summary>A build's page in the web UI (its log in sections).</summary>
+    public static string BuildPage(long id) => $"/builds/{id.ToString(CultureInfo.InvariantCulture)}";
+
+    /// <summary>A build's raw log, only the lines of <paramref name="target"/> (a cibuildwheel identifier, or <c>sdist</c>).</summary>
+    public static string BuildLog(long id, string target) => $"{Build(id)}/log?follow=false&target={Uri.EscapeDataString(target)}";
+
     public static string File(string project, string filename) => $"/files/{project}/{Uri.EscapeDataString(filename)}";
 
     /// <summary>What follows a distribution's URL to make its core metadata's (PEP 658): <c>{file URL}.metadata</c>.</summary>
