@@ -54,7 +54,8 @@ apt_install() {  # [--no-install-recommends] package... (only those missing)
 
 # --- packages: everything missing in one apt transaction (one download and one dpkg run, not one per group) ---
 packages=(docker.io docker-compose debootstrap git curl python3-wheel-whl twine python3-poetry slapd ldap-utils libldap-2.5-0 prometheus
-  docker-registry nginx jq openssl)
+  docker-registry nginx jq openssl python3-jwt)
+# python3-jwt (PyJWT) checks the tests' local OpenID provider independently (Access/LocalOidcProviderTests).
 # psql restores the schema upgrade tests' database dumps.
 [ $want_postgres = 1 ] && packages+=(postgresql-client-15)
 [ $want_aarch64 = 1 ] && packages+=(qemu-user-static binfmt-support)
