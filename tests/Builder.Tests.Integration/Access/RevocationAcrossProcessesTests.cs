@@ -4,18 +4,21 @@ using System.Text.Json;
 using Builder.Tests.Integration.Infrastructure;
 using Xunit.Abstractions;
 using static Builder.Tests.Integration.Access.AccessClientHelpers;
+using static Builder.Tests.Integration.Access.TrustedPublishingHelpers;
 
 namespace Builder.Tests.Integration.Access;
 
 /// <summary>
 /// Production mode: two web processes (each with its own data directory) on one fresh PostgreSQL database, as behind a
 /// load balancer. A token revoked through one is refused by the other from its next request on (PostgreSQL NOTIFY), and
-/// a secret one encrypted the other decrypts (the Data Protection key ring lives in the database).
+/// a secret one encrypted the other decrypts (the Data Protection key ring lives in the database), and a CI job's ID token
+/// is exchanged once across both (its jti is kept in the database) for a token both honour.
 /// </summary>
 public sealed class RevocationAcrossProcessesTests(ITestOutputHelper output) : IAsyncLifetime, IDisposable
 {
     private readonly string _root = TestPaths.NewTempDirectory("revocation");
     private PostgresDatabase _database = null!;
+    private LocalOidcProvider _gitlab = null!;
     private BuilderProcess _a = null!;
     private BuilderProcess _b = null!;
     private HttpClient _httpA = null!;
@@ -24,6 +27,7 @@ public sealed class RevocationAcrossProcessesTests(ITestOutputHelper output) : I
     public async Task InitializeAsync()
     {
         _database = await PostgresDatabase.CreateAsync();
+        _gitlab = await LocalOidcProvider.StartAsync("gitlab");
         _a = await BuilderProcess.StartWebAsync(Production("a"));
         _b = await BuilderProcess.StartWebAsync(Production("b"));
         _httpA = new HttpClient { BaseAddress = new Uri(_a.BaseUrl!), Timeout = TimeSpan.FromSeconds(60) };
@@ -41,6 +45,7 @@ public sealed class RevocationAcrossProcessesTests(ITestOutputHelper output) : I
         await _a.DisposeAsync();
         await _b.DisposeAsync();
         await _database.DisposeAsync();
+        await _gitlab.DisposeAsync();
         TestPaths.DeleteDirectory(_root);
     }
 
@@ -152,8 +157,53 @@ public sealed class RevocationAcrossProcessesTests(ITestOutputHelper output) : I
         Assert.True(await _database.ScalarAsync("SELECT COUNT(*) FROM builder_data_protection_keys") >= 1);
     }
 
-    private Dictionary<string, string> Production(string name) =>
-        new(BuilderInstance.Production(Path.Combine(_root, name), _database.ConnectionString)) { ["Builder__Access__FailedAuthLimit"] = "1000" };
+    [Fact]
+    public async Task An_id_token_is_exchanged_once_across_both_processes_and_the_minted_token_works_on_either_until_its_publisher_goes()
+    {
+        await PublishAsync(_httpA, Distributions.Wheel(Dir(_root, "dist"), "acme-app", "1.0.0"), "acme-app", "1.0.0");
+        var publisher = await CreatePublisherAsync(_httpA, AppReader(_gitlab));
+        var idToken = _gitlab.Mint(_gitlab.GitLabClaims());
+
+        var minted = await MintAsync(_httpA, idToken);
+        var replayedOnB = await ExchangeAsync(_httpB, idToken);
+        var onB = await PollAsync(() => GetAsync(_httpB, "/simple/acme-app/", minted.Basic), r => r.Status == HttpStatusCode.OK, TimeSpan.FromSeconds(10));
+
+        Assert.True(replayedOnB.Status == HttpStatusCode.Unauthorized, $"B: {replayedOnB}");
+        Assert.StartsWith("already used: ", replayedOnB.Detail, StringComparison.Ordinal);
+        Assert.True(onB.Value.Status == HttpStatusCode.OK, $"B answers the token minted on A with {onB.Value.Status} {onB.Value.Reason}");
+        Assert.Single(Links(onB.Value.Body));
+
+        // The same fresh ID token sent to both at once, five times: each time exactly one of them mints.
+        for (var round = 0; round < 5; round++)
+        {
+            var raced = _gitlab.Mint(_gitlab.GitLabClaims());
+            var answers = await Task.WhenAll(ExchangeAsync(_httpA, raced), ExchangeAsync(_httpB, raced));
+            Assert.True(answers.Count(a => a.Status == HttpStatusCode.OK) == 1, $"round {round}: A {answers[0]}, B {answers[1]}");
+            var loser = Assert.Single(answers, a => a.Status != HttpStatusCode.OK);
+            Assert.Equal(HttpStatusCode.Unauthorized, loser.Status);
+            Assert.StartsWith("already used: ", loser.Detail, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(6, await _database.ScalarAsync("SELECT COUNT(*) FROM builder_audit WHERE \"Action\" = 'oidc:minted'"));
+        Assert.Equal(6, await _database.ScalarAsync("SELECT COUNT(*) FROM builder_audit WHERE \"Action\" = 'oidc:refused'"));
+
+        // The publisher deleted through B: A refuses the token it minted from its next request on.
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(_httpA, "/simple/acme-app/", minted.Basic)).Status);
+        var deleted = await SendAsync(_httpB, HttpMethod.Delete, $"{PublishersRoute}/{publisher}", BuilderInstance.AdminAuthorization);
+        Assert.True(deleted.Status == HttpStatusCode.OK, deleted.ToString());
+        Assert.Equal(6, deleted.Json.GetProperty("revokedTokens").GetInt32());
+        var sinceDeleted = Stopwatch.StartNew();
+        var onA = await PollAsync(() => GetAsync(_httpA, "/simple/acme-app/", minted.Basic), r => r.Status != HttpStatusCode.OK,
+            TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(5));
+        output.WriteLine($"A refused the token {sinceDeleted.ElapsedMilliseconds} ms after its publisher was deleted on B.");
+        Assert.Equal(HttpStatusCode.Unauthorized, onA.Value.Status);
+        Assert.StartsWith("token revoked on ", onA.Value.Reason, StringComparison.Ordinal);
+        Assert.True(sinceDeleted.Elapsed < TimeSpan.FromSeconds(2), $"A served the token for {sinceDeleted.Elapsed} ({onA.Attempts - 1} requests)");
+    }
+
+    private Dictionary<string, string> Production(string name) => ProcessSettings(
+        new Dictionary<string, string>(BuilderInstance.Production(Path.Combine(_root, name), _database.ConnectionString)) { ["Builder__Access__FailedAuthLimit"] = "1000" },
+        _gitlab);
 
     private static string? Detail(string problem) => JsonDocument.Parse(problem).RootElement.GetProperty("detail").GetString();
 }
