@@ -1,3 +1,4 @@
+using Builder.Access.Oidc;
 using Builder.Access.Provenance;
 using Builder.Core.Access;
 using Builder.Core.Builds;
@@ -69,6 +70,11 @@ public static class AccessServiceCollectionExtensions
         services.AddSingleton<SessionService>();
         services.AddSingleton<FailedAuthLimiter>();
         services.AddScoped<TokenService>();
+        services.AddBuilderOptions<OidcOptions>(OidcOptions.SectionName);
+        services.AddHttpClient(IssuerKeys.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
+        services.AddSingleton<IssuerKeys>();
+        services.AddSingleton<IdTokens>();
+        services.AddScoped<TrustedPublishers>();
         return services;
     }
 

@@ -18,6 +18,10 @@ public static class AuditActions
     public const string TokenFirstUsed = "token:first_used";
     public const string TokenRevoked = "token:revoked";
     public const string TokenRefused = "token:refused";
+    public const string OidcMinted = "oidc:minted";
+    public const string OidcRefused = "oidc:refused";
+    public const string TrustedPublisherCreated = "trusted_publisher:created";
+    public const string TrustedPublisherDeleted = "trusted_publisher:deleted";
     public const string PersonLogin = "person:login";
     public const string PersonLoginFailed = "person:login_failed";
     public const string PersonSignedIn = "person:signed_in";

@@ -36,8 +36,10 @@ public sealed record TokenView(
     DateTimeOffset? FirstUsedAt,
     DateTimeOffset? LastUsedAt,
     string? LastUsedFrom,
-    string State)
+    string State,
+    string? Publisher = null)
 {
+    /// <summary>Needs <see cref="ApiToken.Owner"/> and <see cref="ApiToken.TrustedPublisher"/> loaded.</summary>
     public static TokenView Of(ApiToken token, DateTimeOffset now) => new(
         token.Id,
         token.Name,
@@ -56,7 +58,8 @@ public sealed record TokenView(
         token.FirstUsedAt,
         token.LastUsedAt,
         token.LastUsedFrom,
-        token.RevokedAt is not null ? "revoked" : token.ExpiresAt <= now ? "expired" : "active");
+        token.RevokedAt is not null ? "revoked" : token.ExpiresAt <= now ? "expired" : "active",
+        token.TrustedPublisher?.Name);
 
     private static string[]? Split(string? stored) => stored is null ? null : stored.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 }
@@ -171,7 +174,7 @@ public sealed class TokenService(BuilderDbContext db, InstanceTag tag, AuditLog 
     /// <summary>Admins see every token; a person sees their own.</summary>
     public async Task<List<TokenView>> ListAsync(Principal viewer, CancellationToken cancellationToken)
     {
-        var query = db.Tokens.AsNoTracking().Include(t => t.Owner).AsQueryable();
+        var query = db.Tokens.AsNoTracking().Include(t => t.Owner).Include(t => t.TrustedPublisher).AsQueryable();
         if (!viewer.Rights.IsAdmin)
         {
             query = query.Where(t => t.OwnerId == viewer.PersonId);
@@ -183,14 +186,14 @@ public sealed class TokenService(BuilderDbContext db, InstanceTag tag, AuditLog 
 
     public async Task<TokenView?> GetAsync(long id, Principal viewer, CancellationToken cancellationToken)
     {
-        var token = await db.Tokens.AsNoTracking().Include(t => t.Owner).SingleOrDefaultAsync(t => t.Id == id, cancellationToken);
+        var token = await db.Tokens.AsNoTracking().Include(t => t.Owner).Include(t => t.TrustedPublisher).SingleOrDefaultAsync(t => t.Id == id, cancellationToken);
         return token is null || !MayManage(viewer, token) ? null : TokenView.Of(token, time.GetUtcNow());
     }
 
     /// <summary>Revokes a token; every process refuses it from its next request on (the change is announced before this returns).</summary>
     public async Task<TokenView?> RevokeAsync(long id, Principal viewer, AuditActor actor, CancellationToken cancellationToken)
     {
-        var token = await db.Tokens.Include(t => t.Owner).SingleOrDefaultAsync(t => t.Id == id, cancellationToken);
+        var token = await db.Tokens.Include(t => t.Owner).Include(t => t.TrustedPublisher).SingleOrDefaultAsync(t => t.Id == id, cancellationToken);
         if (token is null || !MayManage(viewer, token))
         {
             return null;
@@ -208,6 +211,36 @@ public sealed class TokenService(BuilderDbContext db, InstanceTag tag, AuditLog 
         await changes.AnnounceAsync(db, AccessChangeKeys.Token(token.Id), cancellationToken);
         return TokenView.Of(token, now);
     }
+
+    /// <summary>
+    /// Adds (not saved: the caller commits it with its own records) the short-lived token a trusted publisher's CI job
+    /// gets for its ID token: the publisher's scopes, projects and versions, acting for no person, valid until
+    /// <paramref name="expiresAt"/>.
+    /// </summary>
+    internal async Task<(ApiToken Token, string Secret)> AddMintedAsync(TrustedPublisher publisher, string subject, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        var secret = TokenSecret.Create(await tag.GetAsync(cancellationToken));
+        var token = new ApiToken
+        {
+            Name = publisher.Name,
+            Description = $"minted for {Oidc.IdTokens.Shown(subject)}",
+            SecretHash = TokenSecret.Hash(secret),
+            Hint = TokenSecret.Hint(secret),
+            Scopes = publisher.Scopes,
+            Projects = publisher.Projects,
+            Versions = publisher.Versions,
+            ExpiresAt = expiresAt,
+            TrustedPublisherId = publisher.Id,
+            TrustedPublisher = publisher,
+            CreatedBy = TrustedPublisherPrincipal(publisher),
+            CreatedAt = time.GetUtcNow(),
+        };
+        db.Tokens.Add(token);
+        return (token, secret);
+    }
+
+    /// <summary>How the audit log and a minted token's <see cref="ApiToken.CreatedBy"/> name a trusted publisher.</summary>
+    public static string TrustedPublisherPrincipal(TrustedPublisher publisher) => "trusted-publisher:" + publisher.Name;
 
     /// <summary>What a stored token allows by itself (its owner's rights bound it separately).</summary>
     public static AccessRights RightsOf(ApiToken token, AccessRights? ownerRights)
@@ -238,7 +271,8 @@ public sealed class TokenService(BuilderDbContext db, InstanceTag tag, AuditLog 
 
     private static string Target(ApiToken token) => AccessChangeKeys.Token(token.Id);
 
-    private static string? Validate(TokenRequest request, out List<AccessScope> scopes, out ProjectGlobs projects, out VersionSpecifier? versions, out List<string> ranges)
+    /// <summary>Why a token (or a trusted publisher's tokens) cannot be made as asked, or null; the parsed parts.</summary>
+    internal static string? Validate(TokenRequest request, out List<AccessScope> scopes, out ProjectGlobs projects, out VersionSpecifier? versions, out List<string> ranges)
     {
         scopes = [];
         projects = ProjectGlobs.All;

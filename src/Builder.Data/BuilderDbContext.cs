@@ -53,6 +53,10 @@ public abstract class BuilderDbContext(DbContextOptions options) : DbContext(opt
 
     public DbSet<ApiToken> Tokens => Set<ApiToken>();
 
+    public DbSet<TrustedPublisher> TrustedPublishers => Set<TrustedPublisher>();
+
+    public DbSet<OidcTokenUse> OidcTokenUses => Set<OidcTokenUse>();
+
     public DbSet<Person> People => Set<Person>();
 
     public DbSet<PersonSession> Sessions => Set<PersonSession>();
@@ -215,12 +219,34 @@ public abstract class BuilderDbContext(DbContextOptions options) : DbContext(opt
             e.Property(t => t.SecretHash).HasMaxLength(64);
             e.Property(t => t.Name).HasMaxLength(200);
             e.HasOne(t => t.Owner).WithMany().HasForeignKey(t => t.OwnerId);
+            e.HasOne(t => t.TrustedPublisher).WithMany().HasForeignKey(t => t.TrustedPublisherId);
             // UTC ticks, as the audit log's times: compared in queries on SQLite too (it cannot compare DateTimeOffset).
             e.Property(t => t.CreatedAt).HasConversion(UtcTicks);
             e.Property(t => t.ExpiresAt).HasConversion(NullableUtcTicks);
             e.Property(t => t.RevokedAt).HasConversion(NullableUtcTicks);
             e.Property(t => t.FirstUsedAt).HasConversion(NullableUtcTicks);
             e.Property(t => t.LastUsedAt).HasConversion(NullableUtcTicks);
+        });
+
+        modelBuilder.Entity<TrustedPublisher>(e =>
+        {
+            e.ToTable("builder_trusted_publishers");
+            e.HasIndex(p => p.Name);
+            e.Property(p => p.Name).HasMaxLength(200);
+            e.Property(p => p.Issuer).HasMaxLength(500);
+            e.Property(p => p.CreatedAt).HasConversion(UtcTicks);
+            e.Property(p => p.DeletedAt).HasConversion(NullableUtcTicks);
+        });
+
+        modelBuilder.Entity<OidcTokenUse>(e =>
+        {
+            e.ToTable("builder_oidc_token_uses");
+            e.HasKey(u => new { u.Issuer, u.Jti });
+            e.Property(u => u.Issuer).HasMaxLength(500);
+            e.Property(u => u.Jti).HasMaxLength(200);
+            e.HasIndex(u => u.ExpiresAt);
+            e.Property(u => u.ExpiresAt).HasConversion(UtcTicks);
+            e.Property(u => u.UsedAt).HasConversion(UtcTicks);
         });
 
         modelBuilder.Entity<PersonSession>(e =>

@@ -150,6 +150,7 @@ app.MapPypiJson();
 app.MapProjectAdmin();
 app.MapUpstreamAdmin();
 app.MapAccessApi();
+app.MapTrustedPublishing();
 app.MapBuilderHealth();
 app.MapBuilderMetrics().AddEndpointFilter(new RequireMetricsReader());
 app.MapBuilderUi();

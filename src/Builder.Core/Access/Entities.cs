@@ -48,6 +48,61 @@ public sealed class ApiToken
     public DateTimeOffset? LastUsedAt { get; set; }
 
     public string? LastUsedFrom { get; set; }
+
+    /// <summary>The trusted publisher whose CI job exchanged its ID token for this token (<c>POST /api/oidc/mint-token</c>); null for others.</summary>
+    public long? TrustedPublisherId { get; set; }
+
+    public TrustedPublisher? TrustedPublisher { get; set; }
+}
+
+/// <summary>
+/// Who may exchange an OpenID Connect ID token for a short-lived Builder token: the CI jobs of one
+/// <see cref="Issuer"/> whose claims match <see cref="Claims"/>, and what the minted token may do. Deleting one keeps
+/// the row (<see cref="DeletedAt"/>), so the tokens it minted still name it; they are revoked with it.
+/// </summary>
+public sealed class TrustedPublisher
+{
+    public long Id { get; set; }
+
+    /// <summary>Unique among the publishers not deleted.</summary>
+    public required string Name { get; set; }
+
+    public string? Description { get; set; }
+
+    /// <summary>One of the configured issuers, exactly.</summary>
+    public required string Issuer { get; set; }
+
+    /// <summary>JSON object: claim name → glob its value must match (<c>{"repository":"acme/billing","ref":"refs/tags/v*"}</c>).</summary>
+    public required string Claims { get; set; }
+
+    /// <summary>What minted tokens may do, stored as tokens store them: space-separated scopes (read, upload).</summary>
+    public required string Scopes { get; set; }
+
+    /// <summary>Space-separated normalized project globs; null: every project.</summary>
+    public string? Projects { get; set; }
+
+    /// <summary>A PEP 440 specifier limiting what a minted read token sees; null: every version.</summary>
+    public string? Versions { get; set; }
+
+    public required string CreatedBy { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? DeletedAt { get; set; }
+
+    public string? DeletedBy { get; set; }
+}
+
+/// <summary>An ID token exchanged once (issuer and <c>jti</c>): kept until it expires, so a replay is refused by every process.</summary>
+public sealed class OidcTokenUse
+{
+    public required string Issuer { get; set; }
+
+    public required string Jti { get; set; }
+
+    public DateTimeOffset ExpiresAt { get; set; }
+
+    public DateTimeOffset UsedAt { get; set; }
 }
 
 /// <summary>A person: a local account (password hashed here) or someone from the directory, recorded at their first login.</summary>

@@ -125,42 +125,7 @@ public sealed partial class ProjectGlobs : IEquatable<ProjectGlobs>
         {
             0 => string.Equals(name, _pattern, StringComparison.Ordinal),
             1 => name.StartsWith(_pattern, StringComparison.Ordinal),
-            _ => Wildcard(_pattern, name),
+            _ => Glob.Matches(_pattern, name),
         };
-
-        // The classic linear-time wildcard match: on a mismatch after a '*', retry with the star covering one more character.
-        private static bool Wildcard(string pattern, string name)
-        {
-            int p = 0, n = 0, star = -1, mark = 0;
-            while (n < name.Length)
-            {
-                if (p < pattern.Length && (pattern[p] == '?' || pattern[p] == name[n]))
-                {
-                    p++;
-                    n++;
-                }
-                else if (p < pattern.Length && pattern[p] == '*')
-                {
-                    star = p++;
-                    mark = n;
-                }
-                else if (star >= 0)
-                {
-                    p = star + 1;
-                    n = ++mark;
-                }
-                else
-                {
-                    return false;
-                }
-            }
-
-            while (p < pattern.Length && pattern[p] == '*')
-            {
-                p++;
-            }
-
-            return p == pattern.Length;
-        }
     }
 }

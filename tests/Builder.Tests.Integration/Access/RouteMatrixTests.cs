@@ -168,6 +168,21 @@ public sealed class RouteMatrixTests : IDisposable
         new("DELETE", "/api/tokens/{id:long}", async c => new Req($"/api/tokens/{await c.World.FreshReadersTokenAsync()}"),
             [401, 403, 403, 403, 403, 200, 200, 200, 404, 403]),
 
+        // Trusted publishers: admin. The exchange is open to anyone (the ID token is the credential): a body without a
+        // token is 400 for every principal.
+        new("POST", "/api/trusted-publishers/", c => Json("/api/trusted-publishers/", new
+        {
+            name = $"matrix-{c.World.Next()}", issuer = GitHubActionsIssuer, claims = new { repository = "acme/matrix" }, scopes = new[] { "read" },
+        }),
+            [401, 403, 403, 403, 403, 201, 201, 403, 403, 403]),
+        new("GET", "/api/trusted-publishers/", _ => Get("/api/trusted-publishers/"),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
+        // No publisher 999999: admins learn that (404), everyone else is refused before.
+        new("DELETE", "/api/trusted-publishers/{id:long}", _ => Get("/api/trusted-publishers/999999"),
+            [401, 403, 403, 403, 403, 404, 404, 403, 403, 403]),
+        new("POST", "/api/oidc/mint-token", _ => Json("/api/oidc/mint-token", new { }),
+            [400, 400, 400, 400, 400, 400, 400, 400, 400, 400]),
+
         // People and the audit log: admin.
         new("POST", "/api/people/", c => Json("/api/people/", new { userName = $"matrix-{c.World.Next()}", password = "a-long-enough-password", roles = Array.Empty<object>() }),
             [401, 403, 403, 403, 403, 201, 201, 403, 403, 403]),
@@ -217,7 +232,15 @@ public sealed class RouteMatrixTests : IDisposable
 
     // The failed-authentication limit is not what the matrix is about: its 30 refused webhook deliveries (and 401s) all
     // count against one address.
-    private readonly AccessHost _host = new(settings: new() { ["Builder:Metrics:Token"] = MetricsToken, ["Builder:Access:FailedAuthLimit"] = "1000" });
+    private const string GitHubActionsIssuer = "https://token.actions.githubusercontent.com";
+
+    private readonly AccessHost _host = new(settings: new()
+    {
+        ["Builder:Metrics:Token"] = MetricsToken,
+        ["Builder:Access:FailedAuthLimit"] = "1000",
+        // Trusted publishers name a configured issuer; creating one fetches nothing from it.
+        ["Builder:Oidc:Issuers:0"] = GitHubActionsIssuer,
+    });
 
     public void Dispose() => _host.Dispose();
 
@@ -261,9 +284,9 @@ public sealed class RouteMatrixTests : IDisposable
 
         Assert.True(missing.Count == 0, "endpoints without a row in the matrix (add one per principal):\n" + string.Join('\n', missing));
         Assert.True(extra.Count == 0, "rows for endpoints the app does not map:\n" + string.Join('\n', extra));
-        // 47 API routes, 51 (method, pattern) pairs (GET and HEAD of the three index routes and the provenance route count
+        // 51 API routes, 55 (method, pattern) pairs (GET and HEAD of the three index routes and the provenance route count
         // twice), 11 UI pages (every method) and the UI's assets (GET and HEAD).
-        Assert.Equal(64, app.Count);
+        Assert.Equal(68, app.Count);
         Assert.Equal(app.Count, table.Count);
     }
 
@@ -316,10 +339,10 @@ public sealed class RouteMatrixTests : IDisposable
 
         Assert.True(mismatches.Count == 0, $"{mismatches.Count} of {cells} cells differ from the design:\n" + string.Join('\n', mismatches));
         Assert.Equal(Table.Length * whos.Length, cells);
-        // Every API row but the four webhook rows, the two health rows and the CA's challenges anonymous requests: 48 of
-        // 55; the 11 pages redirect to the sign-in page (or are it) and the 2 asset rows are public.
-        Assert.Equal(68, Table.Length);
-        Assert.Equal(48, challenges);
+        // Every API row but the four webhook rows, the two health rows, the CA's and the token exchange's challenges
+        // anonymous requests: 51 of 59; the 11 pages redirect to the sign-in page (or are it) and the 2 asset rows are public.
+        Assert.Equal(72, Table.Length);
+        Assert.Equal(51, challenges);
     }
 
     private sealed record Req(string Path, Func<HttpContent>? Content = null, Action<HttpRequestMessage>? Configure = null);

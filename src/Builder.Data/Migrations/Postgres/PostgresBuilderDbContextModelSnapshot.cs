@@ -85,6 +85,9 @@ namespace Builder.Data.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<long?>("TrustedPublisherId")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("Versions")
                         .HasColumnType("text");
 
@@ -94,6 +97,8 @@ namespace Builder.Data.Migrations.Postgres
 
                     b.HasIndex("SecretHash")
                         .IsUnique();
+
+                    b.HasIndex("TrustedPublisherId");
 
                     b.ToTable("builder_tokens", (string)null);
                 });
@@ -169,6 +174,29 @@ namespace Builder.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.ToTable("builder_instance", (string)null);
+                });
+
+            modelBuilder.Entity("Builder.Core.Access.OidcTokenUse", b =>
+                {
+                    b.Property<string>("Issuer")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<string>("Jti")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("UsedAt")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Issuer", "Jti");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("builder_oidc_token_uses", (string)null);
                 });
 
             modelBuilder.Entity("Builder.Core.Access.Person", b =>
@@ -296,6 +324,61 @@ namespace Builder.Data.Migrations.Postgres
                     b.HasIndex("Kind");
 
                     b.ToTable("builder_provenance_keys", (string)null);
+                });
+
+            modelBuilder.Entity("Builder.Core.Access.TrustedPublisher", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Claims")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long?>("DeletedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("DeletedBy")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Description")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Issuer")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Projects")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Scopes")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Versions")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name");
+
+                    b.ToTable("builder_trusted_publishers", (string)null);
                 });
 
             modelBuilder.Entity("Builder.Core.Builds.Build", b =>
@@ -978,7 +1061,13 @@ namespace Builder.Data.Migrations.Postgres
                         .WithMany()
                         .HasForeignKey("OwnerId");
 
+                    b.HasOne("Builder.Core.Access.TrustedPublisher", "TrustedPublisher")
+                        .WithMany()
+                        .HasForeignKey("TrustedPublisherId");
+
                     b.Navigation("Owner");
+
+                    b.Navigation("TrustedPublisher");
                 });
 
             modelBuilder.Entity("Builder.Core.Access.PersonSession", b =>

@@ -78,6 +78,9 @@ namespace Builder.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("TrustedPublisherId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Versions")
                         .HasColumnType("TEXT");
 
@@ -87,6 +90,8 @@ namespace Builder.Data.Migrations.Sqlite
 
                     b.HasIndex("SecretHash")
                         .IsUnique();
+
+                    b.HasIndex("TrustedPublisherId");
 
                     b.ToTable("builder_tokens", (string)null);
                 });
@@ -160,6 +165,29 @@ namespace Builder.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.ToTable("builder_instance", (string)null);
+                });
+
+            modelBuilder.Entity("Builder.Core.Access.OidcTokenUse", b =>
+                {
+                    b.Property<string>("Issuer")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Jti")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UsedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Issuer", "Jti");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("builder_oidc_token_uses", (string)null);
                 });
 
             modelBuilder.Entity("Builder.Core.Access.Person", b =>
@@ -281,6 +309,59 @@ namespace Builder.Data.Migrations.Sqlite
                     b.HasIndex("Kind");
 
                     b.ToTable("builder_provenance_keys", (string)null);
+                });
+
+            modelBuilder.Entity("Builder.Core.Access.TrustedPublisher", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Claims")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("DeletedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DeletedBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Description")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Issuer")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Projects")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Scopes")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Versions")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name");
+
+                    b.ToTable("builder_trusted_publishers", (string)null);
                 });
 
             modelBuilder.Entity("Builder.Core.Builds.Build", b =>
@@ -937,7 +1018,13 @@ namespace Builder.Data.Migrations.Sqlite
                         .WithMany()
                         .HasForeignKey("OwnerId");
 
+                    b.HasOne("Builder.Core.Access.TrustedPublisher", "TrustedPublisher")
+                        .WithMany()
+                        .HasForeignKey("TrustedPublisherId");
+
                     b.Navigation("Owner");
+
+                    b.Navigation("TrustedPublisher");
                 });
 
             modelBuilder.Entity("Builder.Core.Access.PersonSession", b =>
