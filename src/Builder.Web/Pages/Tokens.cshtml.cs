@@ -1,5 +1,6 @@
 using System.Globalization;
 using Builder.Access;
+using Builder.Access.Oidc;
 using Builder.Web.Access;
 using Builder.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
@@ -10,9 +11,12 @@ namespace Builder.Web.Pages;
 /// Tokens: people create, list and revoke their own, admins everyone's (<see cref="TokenService"/> decides, as for
 /// <c>/api/tokens</c>). A new token's secret is shown once, with ready-to-paste settings for pip, uv and poetry.
 /// </summary>
-public sealed class TokensModel(TokenService tokens, UiAddress address) : UiPage
+public sealed class TokensModel(TokenService tokens, TrustedPublishers publishers, UiAddress address) : UiPage
 {
     public IReadOnlyList<TokenView> Tokens { get; private set; } = [];
+
+    /// <summary>Admins: the trusted publishers whose CI jobs exchange ID tokens for short-lived tokens.</summary>
+    public IReadOnlyList<TrustedPublisherView> Publishers { get; private set; } = [];
 
     public TokenView? Created { get; private set; }
 
@@ -88,10 +92,38 @@ public sealed class TokensModel(TokenService tokens, UiAddress address) : UiPage
         return await ShowAsync();
     }
 
+    /// <summary>Admins: deletes a trusted publisher, which revokes the tokens it minted (as <c>DELETE /api/trusted-publishers/{id}</c>).</summary>
+    public async Task<IActionResult> OnPostDeletePublisherAsync(long id)
+    {
+        if (Refusal() is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (!Viewer.Rights.IsAdmin)
+        {
+            return ProblemPage(StatusCodes.Status403Forbidden, "Tokens", "Trusted publishers are managed by admins.");
+        }
+
+        var deleted = await publishers.DeleteAsync(id, HttpContext.Actor(), HttpContext.RequestAborted);
+        if (deleted is null)
+        {
+            return NotFoundPage($"Trusted publisher {id}");
+        }
+
+        Notice = $"Trusted publisher '{deleted.Name}' is deleted; {deleted.RevokedTokens} token(s) it minted are revoked.";
+        return await ShowAsync();
+    }
+
     private async Task<IActionResult> ShowAsync()
     {
         Title = "Tokens";
         Tokens = await tokens.ListAsync(Viewer, HttpContext.RequestAborted);
+        if (Viewer.Rights.IsAdmin)
+        {
+            Publishers = await publishers.ListAsync(HttpContext.RequestAborted);
+        }
+
         return Page();
     }
 }
