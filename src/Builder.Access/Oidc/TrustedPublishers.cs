@@ -204,10 +204,10 @@ public sealed class TrustedPublishers(
             return await RefuseAsync(actor, 401, AlreadyUsed(idToken), cancellationToken);
         }
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.OidcTokenUses.Add(new OidcTokenUse { Issuer = idToken.Issuer, Jti = idToken.Jti, ExpiresAt = idToken.ExpiresAt + IdTokens.MaxSkew, UsedAt = now });
         var tracked = await db.TrustedPublishers.SingleAsync(p => p.Id == publisher.Id, cancellationToken);
         var (token, secret) = await tokens.AddMintedAsync(tracked, idToken.Subject, expiresAt, cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
