@@ -248,8 +248,8 @@ public sealed class TrustedPublishingTests : IAsyncLifetime, IDisposable
             ("no repository", Publisher(_github.Issuer, new() { ["ref"] = "refs/tags/v*", ["environment"] = "release" }), "repository"),
             ("only the owner", Publisher(_github.Issuer, new() { ["repository_owner"] = "acme" }), "repository"),
             ("no project_path", Publisher(_gitlab.Issuer, new() { ["namespace_path"] = "acme", ["ref"] = "main" }), "project_path"),
-            ("owner wildcard", Publisher(_github.Issuer, new() { ["repository"] = "*/billing" }), "*/billing"),
-            ("unknown issuer", Publisher("https://token.actions.example.invalid", new() { ["repository"] = "acme/billing" }), "https://token.actions.example.invalid"),
+            ("owner wildcard", Publisher(_github.Issuer, new() { ["repository"] = "*/billing" }), "'repository' must name its owner (or group) without wildcards"),
+            ("unknown issuer", Publisher("https://token.actions.example.invalid", new() { ["repository"] = "acme/billing" }), "'issuer' must be one of the trusted issuers"),
             ("unknown claim", Publisher(_github.Issuer, new() { ["repository"] = "acme/billing", ["colour"] = "blue" }), "colour"),
         };
 
@@ -400,7 +400,7 @@ public sealed class TrustedPublishingTests : IAsyncLifetime, IDisposable
         {
             ("empty object", JsonContent.Create(new { })),
             ("token not a string", JsonContent.Create(new { token = 5 })),
-            ("not JSON", new StringContent("token=abc", Encoding.UTF8, "application/x-www-form-urlencoded")),
+            ("not JSON", new StringContent("{token: abc", Encoding.UTF8, "application/json")),
         })
         {
             var answer = await host.SendAsync(HttpMethod.Post, MintRoute, content: content);
