@@ -122,6 +122,9 @@ public sealed class TrustedPublishingTests : IAsyncLifetime, IDisposable
         var github = Assert.Single(mints, e => e.Str("detail")!.Contains(_github.Issuer, StringComparison.Ordinal));
         Assert.Contains("repo:acme/billing:environment:release", github.Str("detail"), StringComparison.Ordinal);
         Assert.Contains("billing-release", github.Str("detail"), StringComparison.Ordinal);
+        // The claims that matched: the ref is in no other part of the entry (the subject names the environment).
+        Assert.Contains("refs/tags/v1.4.0", github.Str("detail"), StringComparison.Ordinal);
+        Assert.Equal("trusted-publisher:billing-release", github.Str("principal"));
         var gitlab = Assert.Single(mints, e => e.Str("detail")!.Contains(_gitlab.Issuer, StringComparison.Ordinal));
         Assert.Contains("project_path:acme/app:ref_type:branch:ref:main", gitlab.Str("detail"), StringComparison.Ordinal);
         Assert.Contains("app-ci", gitlab.Str("detail"), StringComparison.Ordinal);
