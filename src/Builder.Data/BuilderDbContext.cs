@@ -51,6 +51,9 @@ public abstract class BuilderDbContext(DbContextOptions options) : DbContext(opt
 
     public DbSet<UpstreamRule> UpstreamRules => Set<UpstreamRule>();
 
+    /// <summary>When each file kept from upstream was last read (the proxy cache is trimmed least recently read first).</summary>
+    public DbSet<UpstreamRead> UpstreamReads => Set<UpstreamRead>();
+
     public DbSet<ApiToken> Tokens => Set<ApiToken>();
 
     public DbSet<TrustedPublisher> TrustedPublishers => Set<TrustedPublisher>();
@@ -210,6 +213,14 @@ public abstract class BuilderDbContext(DbContextOptions options) : DbContext(opt
             e.Property(r => r.CreatedBy).HasMaxLength(300);
             e.Property(r => r.CreatedAt).HasConversion(UtcTicks);
             e.HasIndex(r => new { r.Project, r.Kind });
+        });
+
+        modelBuilder.Entity<UpstreamRead>(e =>
+        {
+            e.ToTable("builder_upstream_reads");
+            e.HasKey(r => r.Key);
+            e.Property(r => r.Key).HasMaxLength(1024);
+            e.Property(r => r.LastReadAt).HasConversion(UtcTicks);
         });
 
         modelBuilder.Entity<ApiToken>(e =>

@@ -1,6 +1,7 @@
 using Builder.Core.Builds;
 using Builder.Core.Configuration;
 using Builder.Data;
+using Builder.Index.Collection;
 using Builder.Index.Upstream;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -37,10 +38,25 @@ public static class IndexServiceCollectionExtensions
         services.AddSingleton<FileContentCache>();
         services.AddHostedService<IndexWarmer>();
         services.AddBuilderOptions<UpstreamOptions>(UpstreamOptions.SectionName);
+        services.AddSingleton<UpstreamReads>();
         services.AddSingleton<UpstreamClient>();
         services.AddSingleton<UpstreamPages>();
         services.AddSingleton<UpstreamGuard>();
         services.AddSingleton<UpstreamProxy>();
+        return services;
+    }
+
+    /// <summary>
+    /// Garbage collection of the artifact store (<see cref="StorageCollector"/>), for the process that serves the index and
+    /// its admin routes (after <see cref="AddBuilderIndexReadModel"/>): on request, and on its schedule
+    /// (<c>Builder:Storage:GcHours</c>) in one process at a time.
+    /// </summary>
+    public static IServiceCollection AddStorageCollection(this IServiceCollection services)
+    {
+        services.AddBuilderOptions<StorageGcOptions>(StorageGcOptions.SectionName);
+        services.AddSingleton<StorageGcLock>();
+        services.AddScoped<StorageCollector>();
+        services.AddHostedService<StorageGcSchedule>();
         return services;
     }
 

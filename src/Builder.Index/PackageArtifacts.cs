@@ -8,6 +8,37 @@ namespace Builder.Index;
 /// </summary>
 public readonly record struct ServedArtifact(string Project, string Filename, bool Metadata, string? UpstreamSha256 = null);
 
+/// <summary>What a stored key is in the layout (<see cref="PackageArtifacts.Classify"/>).</summary>
+public enum StoredKind
+{
+    /// <summary>"{project}/{filename}" (or its ".metadata" sidecar): a published file's bytes, or bytes no row names yet.</summary>
+    Published,
+
+    /// <summary>"_staging-{build}/...": what a build's parts staged, and its source bundle.</summary>
+    Staging,
+
+    /// <summary>"_upstream-{project}/...": a file (or sidecar) kept from the upstream index.</summary>
+    Upstream,
+
+    /// <summary>Anything else: not Builder's layout (another application's object in a shared bucket); never touched.</summary>
+    Foreign,
+}
+
+/// <summary>
+/// A stored key read back: its <see cref="Kind"/>, the project and (published) file name it belongs to, whether it is a
+/// sidecar, and (staging) the build.
+/// </summary>
+public readonly record struct StoredKey(StoredKind Kind, string? Project = null, string? Filename = null, bool Metadata = false, long? BuildId = null);
+
+/// <summary>Files and bytes of one kind of stored object.</summary>
+public readonly record struct StoredBytes(long Files, long Bytes)
+{
+    public StoredBytes Add(long bytes) => new(Files + 1, Bytes + bytes);
+}
+
+/// <summary>What the store holds besides published files: the upstream proxy's cache and the staging of builds.</summary>
+public sealed record StoredUsage(StoredBytes Upstream, StoredBytes Staging);
+
 /// <summary>
 /// The one owner of the storage layout: distribution files under "{project}/{filename}", their PEP 658 core metadata
 /// sidecars under "{project}/{filename}.metadata", a build part's staged files under
@@ -18,6 +49,9 @@ public readonly record struct ServedArtifact(string Project, string Filename, bo
 /// </summary>
 public sealed class PackageArtifacts(IArtifactStore store)
 {
+    private const string StagingPrefix = "_staging-";
+    private const string UpstreamPrefix = "_upstream-";
+
     private static string FileKey(string project, string filename) => $"{project}/{filename}";
 
     private static string MetadataKey(string project, string filename) => $"{project}/{filename}{PublicRoutes.MetadataSuffix}";
@@ -27,11 +61,11 @@ public sealed class PackageArtifacts(IArtifactStore store)
     /// never overwritten with other bytes (another run of the part that built other bytes stages them under another key).
     /// </summary>
     private static string StagingKey(long buildId, string filename, string sha256) =>
-        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"_staging-{buildId}/{sha256}-{filename}");
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{StagingPrefix}{buildId}/{sha256}-{filename}");
 
     /// <summary>The git bundle of a build's source (<see cref="Build.SourceBundleSha256"/>), by content, beside its staged files.</summary>
     private static string SourceBundleKey(long buildId, string sha256) =>
-        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"_staging-{buildId}/source-{sha256}.bundle");
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{StagingPrefix}{buildId}/source-{sha256}.bundle");
 
     /// <summary>A staged wheel's core metadata sidecar: beside the staged file, named after it (the file's sha256).</summary>
     private static string StagedMetadataKey(long buildId, string filename, string sha256) => StagingKey(buildId, filename, sha256) + PublicRoutes.MetadataSuffix;
@@ -118,7 +152,7 @@ public sealed class PackageArtifacts(IArtifactStore store)
 
     /// <summary>The key of a served file: published ones where they were published, upstream ones by content.</summary>
     private static string ServedKey(ServedArtifact artifact) =>
-        artifact.UpstreamSha256 is { } sha256 ? $"_upstream-{artifact.Project}/{sha256}-{artifact.Filename}{(artifact.Metadata ? PublicRoutes.MetadataSuffix : string.Empty)}"
+        artifact.UpstreamSha256 is { } sha256 ? $"{UpstreamPrefix}{artifact.Project}/{sha256}-{artifact.Filename}{(artifact.Metadata ? PublicRoutes.MetadataSuffix : string.Empty)}"
         : artifact.Metadata ? MetadataKey(artifact.Project, artifact.Filename)
         : FileKey(artifact.Project, artifact.Filename);
 
@@ -205,6 +239,71 @@ public sealed class PackageArtifacts(IArtifactStore store)
                 await store.DeleteAsync(StagedMetadataKey(file.BuildId, file.Filename, file.Sha256), cancellationToken);
             }
         }
+    }
+
+    /// <summary>What <paramref name="key"/> is in this layout; keys it never makes are <see cref="StoredKind.Foreign"/>.</summary>
+    public static StoredKey Classify(string key)
+    {
+        var slash = key.IndexOf('/', StringComparison.Ordinal);
+        if (slash <= 0 || slash == key.Length - 1 || key.IndexOf('/', slash + 1) >= 0)
+        {
+            return new StoredKey(StoredKind.Foreign);
+        }
+
+        var directory = key[..slash];
+        var name = key[(slash + 1)..];
+        if (directory.StartsWith(StagingPrefix, StringComparison.Ordinal))
+        {
+            return long.TryParse(directory.AsSpan(StagingPrefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var build)
+                ? new StoredKey(StoredKind.Staging, BuildId: build)
+                : new StoredKey(StoredKind.Foreign);
+        }
+
+        if (directory.StartsWith(UpstreamPrefix, StringComparison.Ordinal))
+        {
+            var project = directory[UpstreamPrefix.Length..];
+            return project.Length > 0 && Builder.Core.Packaging.PackageName.Normalize(project) == project
+                ? new StoredKey(StoredKind.Upstream, project, name, name.EndsWith(PublicRoutes.MetadataSuffix, StringComparison.Ordinal))
+                : new StoredKey(StoredKind.Foreign);
+        }
+
+        if (Builder.Core.Packaging.PackageName.Normalize(directory) != directory)
+        {
+            return new StoredKey(StoredKind.Foreign);
+        }
+
+        var metadata = name.EndsWith(PublicRoutes.MetadataSuffix, StringComparison.Ordinal);
+        var filename = metadata ? name[..^PublicRoutes.MetadataSuffix.Length] : name;
+        return filename.Length == 0 ? new StoredKey(StoredKind.Foreign) : new StoredKey(StoredKind.Published, directory, filename, metadata);
+    }
+
+    /// <summary>The key a kept upstream file (or sidecar) lies under: what the proxy's record of reads names.</summary>
+    public static string UpstreamKey(ServedArtifact artifact) => artifact.UpstreamSha256 is null
+        ? throw new ArgumentException($"'{artifact.Filename}' is not an upstream file", nameof(artifact))
+        : ServedKey(artifact);
+
+    /// <summary>Every stored object (garbage collection reads it with <see cref="Classify"/>).</summary>
+    public IAsyncEnumerable<StoredObject> ListAsync(CancellationToken cancellationToken) => store.ListAsync(string.Empty, cancellationToken);
+
+    /// <summary>Removes one listed object (garbage collection, which decided it is nobody's); absent is fine.</summary>
+    public Task DeleteStoredAsync(string key, CancellationToken cancellationToken) => store.DeleteAsync(key, cancellationToken);
+
+    /// <summary>Files and bytes of the upstream proxy's cache and of builds' staging, as the store lists them now.</summary>
+    public async Task<StoredUsage> MeasureAsync(CancellationToken cancellationToken)
+    {
+        var upstream = default(StoredBytes);
+        await foreach (var item in store.ListAsync(UpstreamPrefix, cancellationToken))
+        {
+            upstream = upstream.Add(item.Size);
+        }
+
+        var staging = default(StoredBytes);
+        await foreach (var item in store.ListAsync(StagingPrefix, cancellationToken))
+        {
+            staging = staging.Add(item.Size);
+        }
+
+        return new StoredUsage(upstream, staging);
     }
 
     private static string Sha256(byte[] bytes) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));

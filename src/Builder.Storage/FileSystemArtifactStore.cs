@@ -54,7 +54,7 @@ public sealed class FileSystemArtifactStore(IOptions<DataOptions> options) : IAr
     private static async Task<string> CopyVerifiedAsync(string target, Stream source, string sha256, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        var temp = target + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        var temp = TemporaryName(target);
         try
         {
             string written;
@@ -87,7 +87,7 @@ public sealed class FileSystemArtifactStore(IOptions<DataOptions> options) : IAr
     {
         var source = Resolve(sourceKey);
         var target = Resolve(key);
-        var temp = target + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        var temp = TemporaryName(target);
         try
         {
             var actual = await FileHash.Sha256Async(source, cancellationToken);
@@ -138,6 +138,60 @@ public sealed class FileSystemArtifactStore(IOptions<DataOptions> options) : IAr
     public Task<Uri?> DownloadUrlAsync(string key, string filename, TimeSpan lifetime, CancellationToken cancellationToken) => Task.FromResult<Uri?>(null);
 
     public Task<bool> ExistsAsync(string key, CancellationToken cancellationToken) => Task.FromResult(File.Exists(Resolve(key)));
+
+    /// <summary>
+    /// Keys are "{directory}/{file}" under the root. Files a write has not renamed into place yet (the temporary names
+    /// <see cref="TemporaryName"/> makes) are not objects; nor is anything directly under the root (the readiness probe).
+    /// </summary>
+    public async IAsyncEnumerable<StoredObject> ListAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await Task.CompletedTask;
+        if (!Directory.Exists(_root))
+        {
+            yield break;
+        }
+
+        var slash = prefix.IndexOf('/', StringComparison.Ordinal);
+        var directoryPrefix = slash < 0 ? prefix : prefix[..slash];
+        foreach (var directory in new DirectoryInfo(_root).EnumerateDirectories())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!(slash < 0 ? directory.Name.StartsWith(directoryPrefix, StringComparison.Ordinal) : directory.Name == directoryPrefix))
+            {
+                continue;
+            }
+
+            IEnumerable<FileInfo> files;
+            try
+            {
+                files = directory.EnumerateFiles().ToList();
+            }
+            catch (DirectoryNotFoundException)
+            {
+                continue; // a staging directory whose last file went meanwhile
+            }
+
+            foreach (var file in files)
+            {
+                var key = directory.Name + "/" + file.Name;
+                if (IsTemporary(file.Name) || !key.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                yield return new StoredObject(key, file.Length, file.LastWriteTimeUtc);
+            }
+        }
+    }
+
+    /// <summary>Where a write puts its bytes before it renames them into place: beside the target, never listed.</summary>
+    private static string TemporaryName(string target) => target + "." + Guid.NewGuid().ToString("N") + TemporarySuffix;
+
+    private const string TemporarySuffix = ".tmp";
+
+    private static bool IsTemporary(string name) =>
+        name.EndsWith(TemporarySuffix, StringComparison.Ordinal) && name.Length > 33 + TemporarySuffix.Length
+        && name[^(33 + TemporarySuffix.Length)] == '.' && name[^(32 + TemporarySuffix.Length)..^TemporarySuffix.Length].All(char.IsAsciiHexDigitLower);
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken)
     {

@@ -297,6 +297,31 @@ public sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
     public Task<bool> ExistsAsync(string key, CancellationToken cancellationToken) =>
         ReadAsync($"looking up {key}", async ct => await HeadAsync(key, ct) is not null, cancellationToken);
 
+    /// <summary>ListObjectsV2 under <c>Prefix</c> + <paramref name="prefix"/>, a page (up to 1000 keys) per request; keys without the store's prefix.</summary>
+    public async IAsyncEnumerable<StoredObject> ListAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var request = new ListObjectsV2Request { BucketName = _bucket, Prefix = ObjectKey(prefix) };
+        while (true)
+        {
+            var page = await ReadAsync($"listing {_prefix}{prefix}", ct => _s3.ListObjectsV2Async(request, ct), cancellationToken);
+            foreach (var item in page.S3Objects ?? [])
+            {
+                if (item.Key.Length > _prefix.Length)
+                {
+                    var modified = item.LastModified is { } at ? new DateTimeOffset(at.ToUniversalTime()) : DateTimeOffset.UnixEpoch;
+                    yield return new StoredObject(item.Key[_prefix.Length..], item.Size ?? 0, modified);
+                }
+            }
+
+            if (page.IsTruncated != true || string.IsNullOrEmpty(page.NextContinuationToken))
+            {
+                yield break;
+            }
+
+            request.ContinuationToken = page.NextContinuationToken;
+        }
+    }
+
     public Task DeleteAsync(string key, CancellationToken cancellationToken) =>
         WriteAsync($"deleting {key}", async ct =>
         {

@@ -114,6 +114,7 @@ builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.C
 builder.Services.AddExceptionHandler<Builder.Web.Http.BadRequestHandler>();
 builder.Services.AddExceptionHandler<Builder.Web.Http.UnavailableHandler>();
 builder.Services.AddBuilderIndexReadModel();
+builder.Services.AddStorageCollection();
 builder.Services.AddBuilderCatalog();
 builder.Services.AddBuilderUi();
 
@@ -148,6 +149,7 @@ app.MapIntegrity();
 app.MapUploads();
 app.MapPypiJson();
 app.MapProjectAdmin();
+app.MapStorageAdmin();
 app.MapUpstreamAdmin();
 app.MapAccessApi();
 app.MapTrustedPublishing();

@@ -26,6 +26,9 @@ public readonly record struct CopyResult(CopyOutcome Outcome, string? SourceSha2
 /// </summary>
 public sealed record ArtifactContent(Stream Stream, long Length, DateTimeOffset LastModified);
 
+/// <summary>One object a store holds, as <see cref="IArtifactStore.ListAsync"/> lists it: its key, size and when it was last written.</summary>
+public readonly record struct StoredObject(string Key, long Size, DateTimeOffset LastModified);
+
 /// <summary>
 /// The store cannot be reached or does not answer (an S3 server down, a volume gone): a temporary condition that callers
 /// answer with 503 and <c>Retry-After</c>, or wait out; never a reason to record anything as missing.
@@ -63,6 +66,12 @@ public interface IArtifactStore
     string? LocalPath(string key);
 
     Task<bool> ExistsAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Every object whose key starts with <paramref name="prefix"/> ("" lists all), in no particular order; objects being
+    /// written (not readable yet) are not listed.
+    /// </summary>
+    IAsyncEnumerable<StoredObject> ListAsync(string prefix, CancellationToken cancellationToken);
 
     /// <summary>Removes the bytes; absent is fine.</summary>
     Task DeleteAsync(string key, CancellationToken cancellationToken);

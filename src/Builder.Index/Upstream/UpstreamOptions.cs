@@ -22,6 +22,12 @@ public sealed class UpstreamOptions : ISelfValidating
     /// <summary>How long an upstream request may take to answer (and a download may stall between reads).</summary>
     public int TimeoutSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// The most bytes of upstream files (and sidecars) the artifact store keeps: garbage collection removes the least
+    /// recently read beyond it. Null: no limit.
+    /// </summary>
+    public long? CacheBytes { get; set; }
+
     public bool Enabled => !string.IsNullOrWhiteSpace(Url);
 
     /// <summary>The root with a trailing slash; null when off.</summary>
@@ -48,6 +54,11 @@ public sealed class UpstreamOptions : ISelfValidating
         if (MaxAgeSeconds is < 0 or > 604_800)
         {
             yield return $"Builder:Upstream:MaxAgeSeconds must be between 0 and 604800 (it is {MaxAgeSeconds})";
+        }
+
+        if (CacheBytes is < 0)
+        {
+            yield return $"Builder:Upstream:CacheBytes must be 0 or more (it is {CacheBytes}); leave it unset for no limit";
         }
 
         if (TimeoutSeconds is < 1 or > 3600)

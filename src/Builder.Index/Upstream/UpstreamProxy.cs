@@ -32,7 +32,7 @@ public abstract record ProxyAnswer
 /// </summary>
 public sealed class UpstreamProxy(
     IOptions<UpstreamOptions> options, UpstreamGuard guard, UpstreamPages pages, UpstreamClient client, IndexCache index, PackageArtifacts artifacts,
-    IIndexMetrics metrics, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<UpstreamProxy> logger)
+    UpstreamReads reads, IIndexMetrics metrics, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<UpstreamProxy> logger)
 {
     private const int MaxViews = 20_000;
     private const int MaxKept = 100_000;
@@ -40,7 +40,9 @@ public sealed class UpstreamProxy(
     private readonly UpstreamOptions _options = options.Value;
     private readonly ConcurrentDictionary<(string Project, string Access), View> _views = new();
     private readonly ConcurrentDictionary<ServedArtifact, Lazy<Task>> _fetches = new();
-    private readonly ConcurrentDictionary<ServedArtifact, bool> _kept = new();
+    // When each file was last found (or made) kept: looked for again after a while, since garbage collection may have
+    // trimmed it from the cache (StorageCollector), in this process or another.
+    private readonly ConcurrentDictionary<ServedArtifact, DateTimeOffset> _kept = new();
 
     public bool Enabled => _options.Enabled;
 
@@ -153,20 +155,25 @@ public sealed class UpstreamProxy(
 
     /// <summary>
     /// Makes sure the artifact store keeps <paramref name="file"/> (or its metadata sidecar): fetched once from upstream,
-    /// however many ask at the same time, and kept only when its sha256 is the one upstream's page advertised.
+    /// however many ask at the same time, and kept only when its sha256 is the one upstream's page advertised. Each call
+    /// is a read of the file (<see cref="UpstreamReads"/>): the cache is trimmed least recently read first.
     /// </summary>
     public async Task<ServedArtifact> KeepAsync(string project, UpstreamFile file, bool metadata, CancellationToken cancellationToken)
     {
         var artifact = new ServedArtifact(project, file.Filename, metadata, metadata ? file.MetadataSha256 : file.Sha256);
-        if (_kept.ContainsKey(artifact))
+        var now = time.GetUtcNow();
+        if (!(_kept.TryGetValue(artifact, out var seen) && now >= seen && now - seen < UpstreamReads.Interval))
         {
-            return artifact;
+            var fetch = _fetches.GetOrAdd(artifact, a => new Lazy<Task>(() => FetchAsync(a, file)));
+            await fetch.Value.WaitAsync(cancellationToken);
         }
 
-        var fetch = _fetches.GetOrAdd(artifact, a => new Lazy<Task>(() => FetchAsync(a, file)));
-        await fetch.Value.WaitAsync(cancellationToken);
+        await reads.RecordAsync(artifact, cancellationToken);
         return artifact;
     }
+
+    /// <summary>The store no longer holds <paramref name="artifact"/> (trimmed meanwhile): the next <see cref="KeepAsync"/> fetches it again.</summary>
+    public void Forget(ServedArtifact artifact) => _kept.TryRemove(artifact, out _);
 
     private async Task FetchAsync(ServedArtifact artifact, UpstreamFile file)
     {
@@ -213,7 +220,7 @@ public sealed class UpstreamProxy(
                 _kept.Clear();
             }
 
-            _kept[artifact] = true;
+            _kept[artifact] = time.GetUtcNow();
         }
         finally
         {

@@ -166,6 +166,12 @@ internal static class IndexEndpoints
             try
             {
                 artifact = await upstream.KeepAsync(project, proxied!.UpstreamFiles[distribution], isMetadata, cancellationToken);
+                if (artifacts.LocalPath(artifact) is { } kept && !System.IO.File.Exists(kept))
+                {
+                    // Trimmed from the cache (garbage collection) since this process last looked: fetched again.
+                    upstream.Forget(artifact);
+                    artifact = await upstream.KeepAsync(project, proxied.UpstreamFiles[distribution], isMetadata, cancellationToken);
+                }
             }
             catch (Exception e) when (e is UpstreamIntegrityException or UpstreamUnavailableException)
             {
@@ -221,6 +227,13 @@ internal static class IndexEndpoints
             {
                 result = TypedResults.Stream(content.Stream, contentType, lastModified: file.UploadedAt, entityTag: etag, enableRangeProcessing: true);
             }
+        }
+        else if (file.Upstream)
+        {
+            // Trimmed from the cache (garbage collection) since this process last looked: the next request fetches it again.
+            upstream.Forget(artifact);
+            context.Response.Headers.RetryAfter = "1";
+            return Problems.Of(StatusCodes.Status503ServiceUnavailable, $"'{filename}' was removed from the upstream cache meanwhile; ask again to fetch it anew");
         }
         else
         {

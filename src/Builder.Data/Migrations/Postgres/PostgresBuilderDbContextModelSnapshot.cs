@@ -990,6 +990,20 @@ namespace Builder.Data.Migrations.Postgres
                     b.ToTable("builder_webhook_deliveries", (string)null);
                 });
 
+            modelBuilder.Entity("Builder.Core.Index.UpstreamRead", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<long>("LastReadAt")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("builder_upstream_reads", (string)null);
+                });
+
             modelBuilder.Entity("Builder.Core.Index.UpstreamRule", b =>
                 {
                     b.Property<long>("Id")

@@ -951,6 +951,20 @@ namespace Builder.Data.Migrations.Sqlite
                     b.ToTable("builder_webhook_deliveries", (string)null);
                 });
 
+            modelBuilder.Entity("Builder.Core.Index.UpstreamRead", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastReadAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("builder_upstream_reads", (string)null);
+                });
+
             modelBuilder.Entity("Builder.Core.Index.UpstreamRule", b =>
                 {
                     b.Property<long>("Id")

@@ -1,0 +1,33 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Builder.Data.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class UpstreamReads : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "builder_upstream_reads",
+                columns: table => new
+                {
+                    Key = table.Column<string>(type: "TEXT", maxLength: 1024, nullable: false),
+                    LastReadAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_builder_upstream_reads", x => x.Key);
+                });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "builder_upstream_reads");
+        }
+    }
+}
