@@ -47,6 +47,7 @@ public static class AuditActions
     public const string UpstreamAllowed = "upstream:allowed";
     public const string UpstreamReserved = "upstream:reserved";
     public const string UpstreamRuleRemoved = "upstream:rule_removed";
+    public const string ProjectQuotaChanged = "project:quota_changed";
 }
 
 /// <summary>

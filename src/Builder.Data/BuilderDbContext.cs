@@ -51,6 +51,9 @@ public abstract class BuilderDbContext(DbContextOptions options) : DbContext(opt
 
     public DbSet<UpstreamRule> UpstreamRules => Set<UpstreamRule>();
 
+    /// <summary>Admins' settings per project (its quota).</summary>
+    public DbSet<ProjectSettings> ProjectSettings => Set<ProjectSettings>();
+
     public DbSet<ApiToken> Tokens => Set<ApiToken>();
 
     public DbSet<TrustedPublisher> TrustedPublishers => Set<TrustedPublisher>();
@@ -199,6 +202,15 @@ public abstract class BuilderDbContext(DbContextOptions options) : DbContext(opt
             e.Property(k => k.Kind).HasMaxLength(16);
             e.HasIndex(k => k.Kind);
             e.Property(k => k.CreatedAt).HasConversion(UtcTicks);
+        });
+
+        modelBuilder.Entity<ProjectSettings>(e =>
+        {
+            e.ToTable("builder_project_settings");
+            e.HasKey(p => p.Project);
+            e.Property(p => p.Project).HasMaxLength(256);
+            e.Property(p => p.UpdatedBy).HasMaxLength(300);
+            e.Property(p => p.UpdatedAt).HasConversion(UtcTicks);
         });
 
         modelBuilder.Entity<UpstreamRule>(e =>
