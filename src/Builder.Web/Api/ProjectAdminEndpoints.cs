@@ -38,7 +38,7 @@ internal static class ProjectAdminEndpoints
             Answer(admin.DeleteAsync(project, version, null, http.Actor(), ct)));
         group.MapDelete("/files/{filename}", (string project, string filename, HttpContext http, ReleaseAdmin admin, CancellationToken ct) =>
             Answer(admin.DeleteAsync(project, null, filename, http.Actor(), ct)));
-        group.MapPatch(string.Empty, SetSettingsAsync);
+        app.MapPatch(Projects, SetSettingsAsync).AddEndpointFilter<RequireAdmin>();
         app.MapGet(Usage, async (ProjectQuotas quotas, CancellationToken ct) =>
         {
             var projects = await quotas.AllAsync(ct);
