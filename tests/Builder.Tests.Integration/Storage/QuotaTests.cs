@@ -105,6 +105,13 @@ public sealed class QuotaTests : IAsyncLifetime, IDisposable
         Assert.Equal(HttpStatusCode.OK, page.Status);
         Assert.Contains($"id=\"usage\" data-bytes=\"{held + added}\" data-quota=\"{ServerQuota}\"", page.Body, StringComparison.Ordinal);
         Assert.Contains("in 3 files, of a quota of 39.1 KiB", page.Body, StringComparison.Ordinal);
+        // Not to a viewer limited to some versions: the bytes count every version.
+        var someVersions = await CreateTokenAsync(_http, new { name = "read-1.1", scopes = new[] { "read" }, projects = new[] { "acme-*" }, versions = ">=1.1" });
+        var allVersions = await CreateTokenAsync(_http, new { name = "read-all", scopes = new[] { "read" }, projects = new[] { "acme-*" } });
+        var limited = await GetAsync(_http, "/project/acme-quota/", TokenBasic(someVersions.Secret));
+        Assert.Equal(HttpStatusCode.OK, limited.Status);
+        Assert.DoesNotContain("id=\"usage\"", limited.Body, StringComparison.Ordinal);
+        Assert.Contains($"id=\"usage\" data-bytes=\"{held + added}\"", (await GetAsync(_http, "/project/acme-quota/", TokenBasic(allVersions.Secret))).Body, StringComparison.Ordinal);
 
         // Each change of a quota is audited, with who made it and the values.
         var audit = await GetJsonAsync("/api/audit?action=project:quota_changed");
