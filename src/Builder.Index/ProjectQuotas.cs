@@ -1,8 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
-using Builder.Access;
-using Builder.Core.Index;
-using Builder.Core.Packaging;
 using Builder.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -53,7 +50,7 @@ public sealed record QuotaChangeResult(ProjectUsage? Usage, int Status, string? 
 /// cannot both fit into the last free bytes; a build's plan asks <see cref="FullRefusalAsync"/> before any container
 /// starts.
 /// </summary>
-public sealed class ProjectQuotas(BuilderDbContext db, IOptions<ProjectQuotaOptions> options, AuditLog audit, TimeProvider time)
+public sealed class ProjectQuotas(BuilderDbContext db, IOptions<ProjectQuotaOptions> options)
 {
     /// <summary>The usage of <paramref name="project"/> (normalized), with its quota.</summary>
     public Task<ProjectUsage> UsageAsync(string project, CancellationToken cancellationToken) => UsageAsync(db, project, cancellationToken);
@@ -125,42 +122,6 @@ public sealed class ProjectQuotas(BuilderDbContext db, IOptions<ProjectQuotaOpti
             ? $"Quota exceeded: project '{project}' uses {Describe(usage.Bytes)} of its quota of {DescribeQuota(usage)}, so nothing more can be published; "
                 + "nothing was built. Delete releases it no longer needs, or ask an admin to raise its quota, then build again"
             : null;
-    }
-
-    /// <summary>
-    /// Sets (or with null removes) <paramref name="project"/>'s own quota, audited in the same transaction; a project
-    /// need not have published anything yet.
-    /// </summary>
-    public async Task<QuotaChangeResult> SetQuotaAsync(string project, long? quotaBytes, AuditActor actor, CancellationToken cancellationToken)
-    {
-        if (!PackageName.IsValid(project))
-        {
-            return new QuotaChangeResult(null, StatusCodes.Status400BadRequest, $"'{project}' is not a valid project name");
-        }
-
-        if (quotaBytes < 0)
-        {
-            return new QuotaChangeResult(null, StatusCodes.Status400BadRequest, $"\"quotaBytes\" must be a number of bytes, 0 or more, or null for the server's quota (it is {quotaBytes})");
-        }
-
-        var normalized = PackageName.Normalize(project);
-        var settings = await db.ProjectSettings.SingleOrDefaultAsync(s => s.Project == normalized, cancellationToken);
-        var before = settings?.QuotaBytes;
-        if (settings is null)
-        {
-            settings = new ProjectSettings { Project = normalized, UpdatedBy = actor.Principal };
-            db.ProjectSettings.Add(settings);
-        }
-
-        settings.QuotaBytes = quotaBytes;
-        settings.UpdatedBy = actor.Principal;
-        settings.UpdatedAt = time.GetUtcNow();
-        var server = options.Value.ProjectQuotaBytes is { } serverQuota ? $"the server's {Describe(serverQuota)} (Builder:Storage:ProjectQuotaBytes)" : "none (the server sets no quota)";
-        var now = quotaBytes is { } set ? Describe(set) : $"the server's: {server}";
-        var was = before is { } old ? Describe(old) : "the server's";
-        audit.Add(db, actor, AuditActions.ProjectQuotaChanged, AuditOutcomes.Ok, normalized, "quota", $"quota {now} (was {was})");
-        await db.SaveChangesAsync(cancellationToken);
-        return new QuotaChangeResult(await UsageAsync(normalized, cancellationToken), StatusCodes.Status200OK, null);
     }
 
     private static string DescribeQuota(ProjectUsage usage) =>

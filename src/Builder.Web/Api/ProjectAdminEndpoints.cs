@@ -47,7 +47,7 @@ internal static class ProjectAdminEndpoints
     }
 
     private static async Task<Results<Ok<ProjectUsage>, ProblemHttpResult>> SetSettingsAsync(
-        string project, ProjectSettingsRequest? body, HttpContext http, ProjectQuotas quotas, CancellationToken cancellationToken)
+        string project, ProjectSettingsRequest? body, HttpContext http, ProjectSettingsAdmin settings, CancellationToken cancellationToken)
     {
         long? quota;
         switch (body?.QuotaBytes.ValueKind)
@@ -62,7 +62,7 @@ internal static class ProjectAdminEndpoints
                 return Problems.BadRequest("the body must set \"quotaBytes\": the most bytes the project's files may take (a whole number, 0 or more), or null for the server's quota");
         }
 
-        var result = await quotas.SetQuotaAsync(project.Trim(), quota, http.Actor(), cancellationToken);
+        var result = await settings.SetQuotaAsync(project.Trim(), quota, http.Actor(), cancellationToken);
         return result.Usage is { } usage ? TypedResults.Ok(usage) : Problems.Of(result.Status, result.Problem!);
     }
 

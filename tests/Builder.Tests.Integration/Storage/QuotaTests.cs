@@ -118,7 +118,7 @@ public sealed class QuotaTests : IAsyncLifetime, IDisposable
         var details = audit.GetProperty("events").EnumerateArray().Select(e => (e.GetProperty("project").GetString(), e.GetProperty("detail").GetString())).ToList();
         Assert.Equal(2, details.Count);
         Assert.Contains(("acme-quota", $"quota {ProjectQuotas.Describe(quota)} (was the server's)"), details);
-        Assert.Contains(("acme-quota", $"quota the server's: the server's {ProjectQuotas.Describe(ServerQuota)} (Builder:Storage:ProjectQuotaBytes) (was {ProjectQuotas.Describe(quota)})"), details);
+        Assert.Contains(("acme-quota", $"quota the server's ({ProjectQuotas.Describe(ServerQuota)}, Builder:Storage:ProjectQuotaBytes) (was {ProjectQuotas.Describe(quota)})"), details);
     }
 
     [Fact]
