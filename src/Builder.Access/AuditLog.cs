@@ -48,6 +48,7 @@ public static class AuditActions
     public const string UpstreamReserved = "upstream:reserved";
     public const string UpstreamRuleRemoved = "upstream:rule_removed";
     public const string StorageCollected = "storage:gc";
+    public const string ProjectQuotaChanged = "project:quota_changed";
 }
 
 /// <summary>

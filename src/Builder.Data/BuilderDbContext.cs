@@ -53,6 +53,8 @@ public abstract class BuilderDbContext(DbContextOptions options) : DbContext(opt
 
     /// <summary>When each file kept from upstream was last read (the proxy cache is trimmed least recently read first).</summary>
     public DbSet<UpstreamRead> UpstreamReads => Set<UpstreamRead>();
+    /// <summary>Admins' settings per project (its quota).</summary>
+    public DbSet<ProjectSettings> ProjectSettings => Set<ProjectSettings>();
 
     public DbSet<ApiToken> Tokens => Set<ApiToken>();
 
@@ -202,6 +204,15 @@ public abstract class BuilderDbContext(DbContextOptions options) : DbContext(opt
             e.Property(k => k.Kind).HasMaxLength(16);
             e.HasIndex(k => k.Kind);
             e.Property(k => k.CreatedAt).HasConversion(UtcTicks);
+        });
+
+        modelBuilder.Entity<ProjectSettings>(e =>
+        {
+            e.ToTable("builder_project_settings");
+            e.HasKey(p => p.Project);
+            e.Property(p => p.Project).HasMaxLength(256);
+            e.Property(p => p.UpdatedBy).HasMaxLength(300);
+            e.Property(p => p.UpdatedAt).HasConversion(UtcTicks);
         });
 
         modelBuilder.Entity<UpstreamRule>(e =>

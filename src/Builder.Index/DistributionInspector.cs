@@ -17,6 +17,7 @@ public sealed record CheckedFile(string Path, DistributionFilename Name, CoreMet
         new(Project, Name.Filename, Name.Version, Sha256, Size, Metadata.RequiresPython, MetadataSha256, new LocalFileBytes(Path, MetadataFile))
         {
             Sboms = WheelSboms.Format(Sboms),
+            MetadataSize = MetadataFile?.Length,
         };
 }
 

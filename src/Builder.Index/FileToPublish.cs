@@ -12,6 +12,9 @@ public sealed record FileToPublish(
     /// <summary>The file's signed provenance object (PEP 740), published with it; null for files Builder did not build.</summary>
     public string? Provenance { get; init; }
 
+    /// <summary>Bytes of the metadata sidecar (<see cref="PackageFile.MetadataSize"/>); null when there is none.</summary>
+    public long? MetadataSize { get; init; }
+
     /// <summary>The names of the SBOM files a wheel carries, as <see cref="PackageFile.Sboms"/> keeps them; null: not read (an sdist).</summary>
     public string? Sboms { get; init; }
 
@@ -20,6 +23,7 @@ public sealed record FileToPublish(
         staged.Project, staged.Filename, staged.Version, staged.Sha256, staged.Size, staged.RequiresPython, staged.MetadataSha256, new StagedBytes(staged))
     {
         Sboms = staged.Sboms,
+        MetadataSize = staged.MetadataSize,
     };
 
     private sealed class StagedBytes(StagedFile staged) : FileBytesSource

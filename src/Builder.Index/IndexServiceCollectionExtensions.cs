@@ -12,7 +12,7 @@ public static class IndexServiceCollectionExtensions
     /// <summary>
     /// The index's writer, for every process that publishes or stages (web, worker, the import command): the storage
     /// layout (<see cref="PackageArtifacts"/>, over the <see cref="IArtifactStore"/> the host composes), the per-project
-    /// publish lock, publication, and the "project changed" signal to every process that serves the index. A host that
+    /// publish lock, publication, the projects' quotas (<see cref="ProjectQuotas"/>), and the "project changed" signal to every process that serves the index. A host that
     /// runs no builds and serves no metrics (the import command) needs nothing else: its seams default to "no builds
     /// here" and "nothing counted"; the pipeline registers the real ones.
     /// </summary>
@@ -23,6 +23,8 @@ public static class IndexServiceCollectionExtensions
         services.AddSingleton<PackageArtifacts>();
         services.AddSingleton<PublishLock>();
         services.AddSingleton<ProjectChanges>();
+        services.AddBuilderOptions<ProjectQuotaOptions>(ProjectQuotaOptions.SectionName);
+        services.AddScoped<ProjectQuotas>();
         services.AddScoped<ReleasePublisher>();
         return services;
     }

@@ -22,7 +22,8 @@ public enum PublishOutcome
 /// transaction, so the index shows a set of files whole or not at all. Builds, uploads and imports all publish here.
 /// </summary>
 public sealed class ReleasePublisher(
-    BuilderDbContext db, PackageArtifacts artifacts, PublishLock publishLock, IBuildPublication lifecycle, ProjectChanges changes, IIndexMetrics metrics, TimeProvider time)
+    BuilderDbContext db, PackageArtifacts artifacts, PublishLock publishLock, IBuildPublication lifecycle, ProjectChanges changes, ProjectQuotas quotas, IIndexMetrics metrics,
+    TimeProvider time)
 {
     /// <summary>
     /// Checks files a build part made against the tag, each on its own: a valid distribution whose metadata has the tag's
@@ -102,7 +103,8 @@ public sealed class ReleasePublisher(
     /// their bytes are stored (verified against their digests), then their rows commit in one transaction, so the index
     /// shows a set of files whole or not at all. Safe to repeat: identical files already published are success, and bytes
     /// a publication left without committing (a fault between the two steps) are replaced. A name published with other
-    /// bytes, or deleted before, is refused with <see cref="PublishConflictException"/> and nothing becomes visible.
+    /// bytes, or deleted before, or files that would take the project over its quota, are refused with
+    /// <see cref="PublishConflictException"/> and nothing becomes visible.
     /// When <paramref name="buildId"/> is given, the build's success is recorded in the same transaction
     /// (<see cref="IBuildPublication.PublishedAsync"/>); a build cancelled or failed meanwhile publishes nothing
     /// (<see cref="PublishOutcome.BuildEnded"/>).
@@ -163,6 +165,12 @@ public sealed class ReleasePublisher(
                 {
                     throw new PublishConflictException(refusal);
                 }
+
+                // Under the lock: two publications at once cannot both fit into the project's last free bytes.
+                if (await quotas.RefusalAsync(db, project, created, cancellationToken) is { } overQuota)
+                {
+                    throw new PublishConflictException(overQuota);
+                }
             }
 
             try
@@ -186,6 +194,7 @@ public sealed class ReleasePublisher(
                         Size = file.Size,
                         RequiresPython = file.RequiresPython,
                         MetadataSha256 = file.MetadataSha256,
+                        MetadataSize = file.MetadataSize,
                         BuildId = buildId,
                         UploadedAt = now,
                         HasProvenance = file.Provenance is not null,
@@ -251,7 +260,10 @@ public sealed class ReleasePublisher(
     }
 }
 
-/// <summary>A publish refused because a file name is taken (other bytes) or was deleted; the message says which.</summary>
+/// <summary>
+/// A publish refused: a file name is taken (other bytes) or was deleted, the release breaks a rule (<see cref="ReleaseRules"/>),
+/// or the files would take the project over its quota (<see cref="ProjectQuotas"/>); the message says which.
+/// </summary>
 public sealed class PublishConflictException : Exception
 {
     public PublishConflictException(string message)

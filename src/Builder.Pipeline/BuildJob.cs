@@ -2,6 +2,7 @@ using Builder.Core.Builds;
 using Builder.Core.Configuration;
 using Builder.Core.Packaging;
 using Builder.Data;
+using Builder.Index;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -19,6 +20,7 @@ public sealed partial class BuildJob(
     BuilderDbContext db,
     BuildSource sources,
     ReleaseLifecycle lifecycle,
+    ProjectQuotas quotas,
     IDbContextFactory<BuilderDbContext> contexts,
     IOptions<BuildOptions> options,
     IOptions<JobOptions> jobs,
@@ -124,7 +126,14 @@ public sealed partial class BuildJob(
             return;
         }
 
-        var plan = BuildMatrix.Plan(await ReadPyprojectAsync(source, cancellationToken), options.Value);
+        var pyproject = await ReadPyprojectAsync(source, cancellationToken);
+        // Before any container starts: a project already at its quota could publish nothing this build makes.
+        if (await ProjectOfAsync(build, pyproject, cancellationToken) is { } project && await quotas.FullRefusalAsync(project, cancellationToken) is { } full)
+        {
+            throw new BuildStepException(full);
+        }
+
+        var plan = BuildMatrix.Plan(pyproject, options.Value);
         WritePlan(plan, log);
         var parts = BuildMatrix.Parts(build.Id, plan, options.Value.ParallelTargets, options.Value.Images);
         // The parts start from this clone, bundled, rather than each cloning from the forge again (a bundle a run that
@@ -141,6 +150,16 @@ public sealed partial class BuildJob(
             log.WriteLine($"[builder] part {part.Id} ({part.Architecture}: {string.Join(", ", part.IdentifierList)}{(part.IncludeSdist ? ", sdist" : "")}) queued on {BuildQueues.ForArchitecture(part.Architecture)}");
         }
     }
+
+    /// <summary>
+    /// The project this build is expected to publish, before it is built: the tree's <c>[project] name</c>, else the
+    /// project the repository's last published build published (null: not known until the files are built; the
+    /// publication checks the quota then).
+    /// </summary>
+    private async Task<string?> ProjectOfAsync(Build build, string? pyproject, CancellationToken cancellationToken) =>
+        PyprojectName.Read(pyproject)
+        ?? await db.Builds.AsNoTracking().Where(b => b.RepositoryId == build.RepositoryId && b.State == BuildState.Succeeded && b.Project != null)
+            .OrderByDescending(b => b.Id).Select(b => b.Project).FirstOrDefaultAsync(cancellationToken);
 
     internal static async Task<string?> ReadPyprojectAsync(string source, CancellationToken cancellationToken)
     {

@@ -182,6 +182,7 @@ public sealed partial class BuildPartJob(
                 Version = file.Name.Version,
                 RequiresPython = file.Metadata.RequiresPython,
                 MetadataSha256 = file.MetadataSha256,
+                MetadataSize = file.MetadataFile?.Length,
                 Target = TargetOf(result.Targets, file.Path),
                 Sboms = WheelSboms.Format(file.Sboms),
             });

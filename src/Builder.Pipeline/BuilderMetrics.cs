@@ -43,6 +43,7 @@ public sealed partial class BuilderMetrics : IIndexMetrics
     private readonly Histogram _partDuration;
     private readonly Gauge _queueDepth;
     private readonly Gauge _queueOldestAge;
+    private readonly Gauge _storageBytes;
     private readonly Counter _publishes;
     private readonly Counter _uploads;
     private readonly Counter _servedBytes;
@@ -66,6 +67,9 @@ public sealed partial class BuilderMetrics : IIndexMetrics
             ["architecture", "state"], new HistogramConfiguration { Buckets = BuildBuckets });
         _queueDepth = factory.CreateGauge("builder_queue_depth", "Jobs waiting in a Hangfire queue (not yet taken by a worker), read at scrape time.", ["queue"]);
         _queueOldestAge = factory.CreateGauge("builder_queue_oldest_job_age_seconds", "Seconds since the oldest waiting job of a Hangfire queue was enqueued (0: none waits), read at scrape time.", ["queue"]);
+        _storageBytes = factory.CreateGauge("builder_storage_bytes",
+            "Bytes the artifact store holds, by kind (published: every project's distribution files and metadata sidecars, as GET /api/usage counts them), read at scrape time.",
+            ["kind"]);
         _publishes = factory.CreateCounter("builder_publishes_total", "Publications of files (builds, uploads, imports) by outcome: published, already_published, build_ended, conflict.", ["outcome"]);
         _uploads = factory.CreateCounter("builder_uploads_total", "Answers of the upload API (POST /legacy/) by outcome: published, already_published, refused (any 4xx).", ["outcome"]);
         _servedBytes = factory.CreateCounter("builder_served_bytes_total", "Bytes of distribution files and metadata sidecars served: the Content-Length of each complete 200 or 206 answer to a GET of /files/.");
@@ -126,6 +130,7 @@ public sealed partial class BuilderMetrics : IIndexMetrics
         DotNetStats.Register(Registry);
         Registry.AddBeforeCollectCallback(CountBuildsAsync);
         Registry.AddBeforeCollectCallback(ReadQueuesAsync);
+        Registry.AddBeforeCollectCallback(MeasureStorageAsync);
     }
 
     /// <summary>What <c>GET /metrics</c> exports.</summary>
@@ -194,6 +199,28 @@ public sealed partial class BuilderMetrics : IIndexMetrics
                 _builds.RemoveLabelled(StateName(state));
             }
         }
+    }
+
+    /// <summary>Published bytes: one SUM over the published rows per scrape (<see cref="ProjectQuotas"/> counts them the same way).</summary>
+    private async Task MeasureStorageAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var scope = _scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<BuilderDbContext>();
+            _storageBytes.WithLabels(StorageKinds.Published).Set(await ProjectQuotas.PublishedBytesAsync(db, cancellationToken));
+        }
+        catch (Exception ex) when (ex.Contains<DbException>())
+        {
+            LogScrapeFailed(_logger, ex, "published bytes");
+            _storageBytes.RemoveLabelled(StorageKinds.Published);
+        }
+    }
+
+    /// <summary>The kinds of <c>builder_storage_bytes</c>.</summary>
+    public static class StorageKinds
+    {
+        public const string Published = "published";
     }
 
     /// <summary>

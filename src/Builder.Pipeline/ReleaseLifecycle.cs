@@ -278,6 +278,7 @@ public sealed partial class ReleaseLifecycle(
                     Version = f.Version,
                     RequiresPython = f.RequiresPython,
                     MetadataSha256 = f.MetadataSha256,
+                    MetadataSize = f.MetadataSize,
                     Target = f.Target,
                     Sboms = f.Sboms,
                 }));

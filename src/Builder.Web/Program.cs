@@ -96,6 +96,7 @@ builder.Services.AddScoped<TagBuilds>();
 builder.Services.AddScoped<WebhookIntake>();
 // Yank, unyank and delete: the index's writer, behind the admin routes and pages only this host serves.
 builder.Services.AddScoped<ReleaseAdmin>();
+builder.Services.AddScoped<ProjectSettingsAdmin>();
 builder.Services.AddBuilderChangeListener(builder.Configuration);
 builder.Services.AddBuilderAccess();
 builder.Services.AddBuilderAccessWatcher();

@@ -292,6 +292,9 @@ public sealed class StagedFile
     /// <summary>sha256 of the wheel's staged core metadata sidecar (PEP 658); null for an sdist.</summary>
     public string? MetadataSha256 { get; set; }
 
+    /// <summary>Bytes of the staged core metadata sidecar; null for an sdist.</summary>
+    public long? MetadataSize { get; set; }
+
     /// <summary>The target that built the file: its cibuildwheel identifier (<c>cp312-manylinux_x86_64</c>) or <c>sdist</c>; null when not known.</summary>
     public string? Target { get; set; }
 
@@ -347,6 +350,12 @@ public sealed class PackageFile
 
     /// <summary>sha256 of the PEP 658 metadata sidecar (<c>{file url}.metadata</c>); null when there is none (sdists).</summary>
     public string? MetadataSha256 { get; set; }
+
+    /// <summary>
+    /// Bytes of the metadata sidecar, which a project's usage counts with <see cref="Size"/>; null when there is none, and
+    /// for files published before Builder recorded it.
+    /// </summary>
+    public long? MetadataSize { get; set; }
 
     /// <summary>PEP 592: a yanked file stays downloadable, but installers skip it unless pinned.</summary>
     public bool Yanked { get; set; }

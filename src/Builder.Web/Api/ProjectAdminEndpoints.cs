@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Builder.Index;
 using Builder.Web.Access;
 using Builder.Web.Http;
@@ -7,10 +8,20 @@ namespace Builder.Web.Api;
 
 public sealed record YankRequest(string? Reason);
 
-/// <summary>Admin routes on published files: yank and unyank (PEP 592) a release or one file, and delete (<see cref="ReleaseAdmin"/>).</summary>
+/// <summary><c>PATCH /api/projects/{name}</c>: <c>quotaBytes</c> a number, or null for the server's quota (absent: a 400).</summary>
+public sealed record ProjectSettingsRequest(JsonElement QuotaBytes);
+
+/// <summary><c>GET /api/usage</c>: the published bytes and files of every project, with their quotas.</summary>
+public sealed record UsageView(long PublishedBytes, int PublishedFiles, long? DefaultQuotaBytes, IReadOnlyList<ProjectUsage> Projects);
+
+/// <summary>
+/// Admin routes on projects: yank and unyank (PEP 592) a release or one file, and delete (<see cref="ReleaseAdmin"/>);
+/// a project's settings (its quota) and every project's usage (<see cref="ProjectQuotas"/>).
+/// </summary>
 internal static class ProjectAdminEndpoints
 {
     public const string Projects = "/api/projects/{project}";
+    public const string Usage = "/api/usage";
 
     public static void MapProjectAdmin(this IEndpointRouteBuilder app)
     {
@@ -27,6 +38,32 @@ internal static class ProjectAdminEndpoints
             Answer(admin.DeleteAsync(project, version, null, http.Actor(), ct)));
         group.MapDelete("/files/{filename}", (string project, string filename, HttpContext http, ReleaseAdmin admin, CancellationToken ct) =>
             Answer(admin.DeleteAsync(project, null, filename, http.Actor(), ct)));
+        app.MapPatch(Projects, SetSettingsAsync).AddEndpointFilter<RequireAdmin>();
+        app.MapGet(Usage, async (ProjectQuotas quotas, CancellationToken ct) =>
+        {
+            var projects = await quotas.AllAsync(ct);
+            return TypedResults.Ok(new UsageView(projects.Sum(p => p.Bytes), projects.Sum(p => p.Files), quotas.ServerQuota, projects));
+        }).AddEndpointFilter<RequireAdmin>();
+    }
+
+    private static async Task<Results<Ok<ProjectUsage>, ProblemHttpResult>> SetSettingsAsync(
+        string project, ProjectSettingsRequest? body, HttpContext http, ProjectSettingsAdmin settings, CancellationToken cancellationToken)
+    {
+        long? quota;
+        switch (body?.QuotaBytes.ValueKind)
+        {
+            case JsonValueKind.Null:
+                quota = null;
+                break;
+            case JsonValueKind.Number when body.QuotaBytes.TryGetInt64(out var bytes):
+                quota = bytes;
+                break;
+            default:
+                return Problems.BadRequest("the body must set \"quotaBytes\": the most bytes the project's files may take (a whole number, 0 or more), or null for the server's quota");
+        }
+
+        var result = await settings.SetQuotaAsync(project.Trim(), quota, http.Actor(), cancellationToken);
+        return result.Usage is { } usage ? TypedResults.Ok(usage) : Problems.Of(result.Status, result.Problem!);
     }
 
     private static async Task<Results<Ok<FilesChanged>, ProblemHttpResult>> Answer(Task<FilesChangeResult> action)

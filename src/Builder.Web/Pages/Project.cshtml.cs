@@ -13,8 +13,14 @@ namespace Builder.Web.Pages;
 /// and delete (<see cref="ReleaseAdmin"/>, as the API). A project the viewer may not read is the same 404 as one that
 /// does not exist.
 /// </summary>
-public sealed class ProjectModel(ProjectCatalog catalog, ReleaseMetadata metadata, FileProvenanceReader provenance, UiAddress address) : UiPage
+public sealed class ProjectModel(ProjectCatalog catalog, ReleaseMetadata metadata, FileProvenanceReader provenance, ProjectQuotas quotas, UiAddress address) : UiPage
 {
+    /// <summary>
+    /// The project's storage and quota, for a viewer who may read all of it (its bytes count every version, so a viewer
+    /// limited to some versions does not see it).
+    /// </summary>
+    public ProjectUsage? Usage { get; private set; }
+
     public ProjectDetail? Project { get; private set; }
 
     /// <summary>The provenance of every file of every release shown, by file name (files without any are missing).</summary>
@@ -85,6 +91,11 @@ public sealed class ProjectModel(ProjectCatalog catalog, ReleaseMetadata metadat
         Title = Project.Name;
         Current = Project.Releases.FirstOrDefault(r => !r.PreRelease && !r.Yanked) ?? Project.Releases[0];
         Info = await metadata.GetAsync(Project.Name, Current, HttpContext.RequestAborted);
+        if (Viewer.Rights.Read(Project.Name).IsEverything)
+        {
+            Usage = await quotas.UsageAsync(Project.Name, HttpContext.RequestAborted);
+        }
+
         Provenance = await provenance.ReadAsync(Project.Releases.SelectMany(r => r.Files).Select(f => f.Filename), HttpContext.RequestAborted);
         return Page();
     }

@@ -149,6 +149,11 @@ public sealed class RouteMatrixTests : IDisposable
         // Garbage collection of the artifact store: admin (a dry run here, so the matrix's own files stay).
         new("POST", "/api/storage/gc", _ => Task.FromResult(new Req("/api/storage/gc?dryRun=true")),
             [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
+        // A project's settings (its quota) and every project's usage: admin.
+        new("PATCH", "/api/projects/{project}", _ => Json($"/api/projects/{App}", new { quotaBytes = (long?)null }),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
+        new("GET", "/api/usage", _ => Get("/api/usage"),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
 
         // The upstream proxy's rules: admin (the proxy itself is off here; the rules are kept all the same).
         new("POST", "/api/upstream/allow", c => Json("/api/upstream/allow", new { project = $"matrix-{c.World.Next()}", reason = "matrix" }),
@@ -288,9 +293,9 @@ public sealed class RouteMatrixTests : IDisposable
 
         Assert.True(missing.Count == 0, "endpoints without a row in the matrix (add one per principal):\n" + string.Join('\n', missing));
         Assert.True(extra.Count == 0, "rows for endpoints the app does not map:\n" + string.Join('\n', extra));
-        // 52 API routes, 56 (method, pattern) pairs (GET and HEAD of the three index routes and the provenance route count
+        // 54 API routes, 58 (method, pattern) pairs (GET and HEAD of the three index routes and the provenance route count
         // twice), 11 UI pages (every method) and the UI's assets (GET and HEAD).
-        Assert.Equal(69, app.Count);
+        Assert.Equal(71, app.Count);
         Assert.Equal(app.Count, table.Count);
     }
 
@@ -344,9 +349,9 @@ public sealed class RouteMatrixTests : IDisposable
         Assert.True(mismatches.Count == 0, $"{mismatches.Count} of {cells} cells differ from the design:\n" + string.Join('\n', mismatches));
         Assert.Equal(Table.Length * whos.Length, cells);
         // Every API row but the four webhook rows, the two health rows, the CA's and the token exchange's challenges
-        // anonymous requests: 52 of 60; the 11 pages redirect to the sign-in page (or are it) and the 2 asset rows are public.
-        Assert.Equal(73, Table.Length);
-        Assert.Equal(52, challenges);
+        // anonymous requests: 54 of 62; the 11 pages redirect to the sign-in page (or are it) and the 2 asset rows are public.
+        Assert.Equal(75, Table.Length);
+        Assert.Equal(54, challenges);
     }
 
     private sealed record Req(string Path, Func<HttpContent>? Content = null, Action<HttpRequestMessage>? Configure = null);

@@ -70,8 +70,12 @@ internal sealed class LifecycleHost : IAsyncDisposable
     public Task<long> QueueAsync(long repositoryId, string tag, string? commit = null) => WithAsync(async sp =>
         (await sp.GetRequiredService<ReleaseLifecycle>().QueueAsync(new Build { RepositoryId = repositoryId, Tag = tag, CommitSha = commit ?? new string('c', 40) }, CancellationToken.None)).Id);
 
-    /// <summary>Runs the plan job once (it clones nothing: the fake fetcher leaves an empty tree, so the default matrix: one x86_64 part).</summary>
-    public Task PlanAsync(long buildId) => WithAsync(sp => ActivatorUtilities.CreateInstance<BuildJob>(sp, ActivatorUtilities.CreateInstance<BuildSource>(sp, new EmptySourceFetcher())).RunAsync(buildId, CancellationToken.None));
+    /// <summary>
+    /// Runs the plan job once (it clones nothing: the fake fetcher leaves an empty tree, so the default matrix: one x86_64
+    /// part; with <paramref name="pyproject"/>, a tree of that pyproject.toml alone).
+    /// </summary>
+    public Task PlanAsync(long buildId, string? pyproject = null) =>
+        WithAsync(sp => ActivatorUtilities.CreateInstance<BuildJob>(sp, ActivatorUtilities.CreateInstance<BuildSource>(sp, new EmptySourceFetcher(pyproject))).RunAsync(buildId, CancellationToken.None));
 
     public Task RunPartAsync(long partId, IWheelBuilder wheels) =>
         WithAsync(sp => ActivatorUtilities.CreateInstance<BuildPartJob>(sp, ActivatorUtilities.CreateInstance<BuildSource>(sp, new EmptySourceFetcher()), wheels).RunAsync(partId, CancellationToken.None));
@@ -129,11 +133,16 @@ internal sealed class LifecycleHost : IAsyncDisposable
         }
     }
 
-    private sealed class EmptySourceFetcher : ISourceFetcher
+    private sealed class EmptySourceFetcher(string? pyproject = null) : ISourceFetcher
     {
         public Task<SourceCheckout> FetchAsync(SourceRequest request, string directory, IBuildLog log, CancellationToken cancellationToken)
         {
             Directory.CreateDirectory(directory);
+            if (pyproject is not null)
+            {
+                File.WriteAllText(Path.Combine(directory, "pyproject.toml"), pyproject);
+            }
+
             log.WriteLine($"[git] checked out {request.Tag} at {request.DeliveredSha}");
             return Task.FromResult(new SourceCheckout(request.DeliveredSha));
         }

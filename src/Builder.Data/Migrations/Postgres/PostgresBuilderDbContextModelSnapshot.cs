@@ -757,6 +757,9 @@ namespace Builder.Data.Migrations.Postgres
                     b.Property<string>("MetadataSha256")
                         .HasColumnType("text");
 
+                    b.Property<long?>("MetadataSize")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("Project")
                         .IsRequired()
                         .HasColumnType("text");
@@ -896,6 +899,9 @@ namespace Builder.Data.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<long?>("MetadataSize")
+                        .HasColumnType("bigint");
+
                     b.Property<long>("PartId")
                         .HasColumnType("bigint");
 
@@ -988,6 +994,28 @@ namespace Builder.Data.Migrations.Postgres
                     b.HasIndex("RepositoryId", "Id");
 
                     b.ToTable("builder_webhook_deliveries", (string)null);
+                });
+
+            modelBuilder.Entity("Builder.Core.Index.ProjectSettings", b =>
+                {
+                    b.Property<string>("Project")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<long?>("QuotaBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.HasKey("Project");
+
+                    b.ToTable("builder_project_settings", (string)null);
                 });
 
             modelBuilder.Entity("Builder.Core.Index.UpstreamRead", b =>

@@ -724,6 +724,9 @@ namespace Builder.Data.Migrations.Sqlite
                     b.Property<string>("MetadataSha256")
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("MetadataSize")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Project")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -859,6 +862,9 @@ namespace Builder.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("MetadataSize")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("PartId")
                         .HasColumnType("INTEGER");
 
@@ -949,6 +955,28 @@ namespace Builder.Data.Migrations.Sqlite
                     b.HasIndex("RepositoryId", "Id");
 
                     b.ToTable("builder_webhook_deliveries", (string)null);
+                });
+
+            modelBuilder.Entity("Builder.Core.Index.ProjectSettings", b =>
+                {
+                    b.Property<string>("Project")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("QuotaBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Project");
+
+                    b.ToTable("builder_project_settings", (string)null);
                 });
 
             modelBuilder.Entity("Builder.Core.Index.UpstreamRead", b =>
