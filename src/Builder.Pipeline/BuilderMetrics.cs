@@ -43,7 +43,9 @@ public sealed partial class BuilderMetrics : IIndexMetrics
     private readonly Histogram _partDuration;
     private readonly Gauge _queueDepth;
     private readonly Gauge _queueOldestAge;
+    private static readonly TimeSpan StoreMeasureInterval = TimeSpan.FromMinutes(1);
     private readonly Gauge _storageBytes;
+    private DateTimeOffset _storeMeasuredAt = DateTimeOffset.MinValue;
     private readonly Counter _publishes;
     private readonly Counter _uploads;
     private readonly Counter _servedBytes;
@@ -68,7 +70,7 @@ public sealed partial class BuilderMetrics : IIndexMetrics
         _queueDepth = factory.CreateGauge("builder_queue_depth", "Jobs waiting in a Hangfire queue (not yet taken by a worker), read at scrape time.", ["queue"]);
         _queueOldestAge = factory.CreateGauge("builder_queue_oldest_job_age_seconds", "Seconds since the oldest waiting job of a Hangfire queue was enqueued (0: none waits), read at scrape time.", ["queue"]);
         _storageBytes = factory.CreateGauge("builder_storage_bytes",
-            "Bytes the artifact store holds, by kind (published: every project's distribution files and metadata sidecars, as GET /api/usage counts them), read at scrape time.",
+            "Bytes the artifact store holds, by kind (published: every project's distribution files and metadata sidecars, as GET /api/usage counts them, read at scrape time; upstream: the upstream proxy's cache; staging: builds' staged files; these two listed from the store at most once a minute).",
             ["kind"]);
         _publishes = factory.CreateCounter("builder_publishes_total", "Publications of files (builds, uploads, imports) by outcome: published, already_published, build_ended, conflict.", ["outcome"]);
         _uploads = factory.CreateCounter("builder_uploads_total", "Answers of the upload API (POST /legacy/) by outcome: published, already_published, refused (any 4xx).", ["outcome"]);
@@ -146,6 +148,8 @@ public sealed partial class BuilderMetrics : IIndexMetrics
     public static class UploadOutcomes
     {
         public const string Published = "published";
+        public const string Upstream = "upstream";
+        public const string Staging = "staging";
         public const string AlreadyPublished = "already_published";
         public const string Refused = "refused";
     }
@@ -201,7 +205,11 @@ public sealed partial class BuilderMetrics : IIndexMetrics
         }
     }
 
-    /// <summary>Published bytes: one SUM over the published rows per scrape (<see cref="ProjectQuotas"/> counts them the same way).</summary>
+    /// <summary>
+    /// Published bytes: one SUM over the published rows per scrape (<see cref="ProjectQuotas"/> counts them the same way).
+    /// The upstream cache and staging: listed from the store (<see cref="PackageArtifacts.MeasureAsync"/>), at most once
+    /// a minute, since listing a bucket costs more than a scrape should.
+    /// </summary>
     private async Task MeasureStorageAsync(CancellationToken cancellationToken)
     {
         try
@@ -215,12 +223,38 @@ public sealed partial class BuilderMetrics : IIndexMetrics
             LogScrapeFailed(_logger, ex, "published bytes");
             _storageBytes.RemoveLabelled(StorageKinds.Published);
         }
+
+        var now = _time.GetUtcNow();
+        if (now - _storeMeasuredAt < StoreMeasureInterval)
+        {
+            return;
+        }
+
+        _storeMeasuredAt = now;
+        try
+        {
+            await using var scope = _scopes.CreateAsyncScope();
+            if (scope.ServiceProvider.GetService<PackageArtifacts>() is { } artifacts)
+            {
+                var usage = await artifacts.MeasureAsync(cancellationToken);
+                _storageBytes.WithLabels(StorageKinds.Upstream).Set(usage.Upstream.Bytes);
+                _storageBytes.WithLabels(StorageKinds.Staging).Set(usage.Staging.Bytes);
+            }
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogScrapeFailed(_logger, ex, "stored bytes");
+            _storageBytes.RemoveLabelled(StorageKinds.Upstream);
+            _storageBytes.RemoveLabelled(StorageKinds.Staging);
+        }
     }
 
     /// <summary>The kinds of <c>builder_storage_bytes</c>.</summary>
     public static class StorageKinds
     {
         public const string Published = "published";
+        public const string Upstream = "upstream";
+        public const string Staging = "staging";
     }
 
     /// <summary>

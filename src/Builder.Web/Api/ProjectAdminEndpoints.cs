@@ -1,8 +1,10 @@
 using System.Text.Json;
 using Builder.Index;
+using Builder.Index.Upstream;
 using Builder.Web.Access;
 using Builder.Web.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Builder.Web.Api;
 
@@ -11,8 +13,15 @@ public sealed record YankRequest(string? Reason);
 /// <summary><c>PATCH /api/projects/{name}</c>: <c>quotaBytes</c> a number, or null for the server's quota (absent: a 400).</summary>
 public sealed record ProjectSettingsRequest(JsonElement QuotaBytes);
 
-/// <summary><c>GET /api/usage</c>: the published bytes and files of every project, with their quotas.</summary>
-public sealed record UsageView(long PublishedBytes, int PublishedFiles, long? DefaultQuotaBytes, IReadOnlyList<ProjectUsage> Projects);
+/// <summary>
+/// <c>GET /api/usage</c>: the published bytes and files of every project, with their quotas; the upstream proxy's cache
+/// (with its limit, <c>Builder:Upstream:CacheBytes</c>) and builds' staging, as the store lists them.
+/// </summary>
+public sealed record UsageView(
+    long PublishedBytes, int PublishedFiles, long? DefaultQuotaBytes, IReadOnlyList<ProjectUsage> Projects, StoredUsageView UpstreamCache, StoredUsageView Staging);
+
+/// <summary>Files and bytes of one kind of stored object; <c>limitBytes</c> where a limit applies.</summary>
+public sealed record StoredUsageView(long Files, long Bytes, long? LimitBytes = null);
 
 /// <summary>
 /// Admin routes on projects: yank and unyank (PEP 592) a release or one file, and delete (<see cref="ReleaseAdmin"/>);
@@ -39,10 +48,14 @@ internal static class ProjectAdminEndpoints
         group.MapDelete("/files/{filename}", (string project, string filename, HttpContext http, ReleaseAdmin admin, CancellationToken ct) =>
             Answer(admin.DeleteAsync(project, null, filename, http.Actor(), ct)));
         app.MapPatch(Projects, SetSettingsAsync).AddEndpointFilter<RequireAdmin>();
-        app.MapGet(Usage, async (ProjectQuotas quotas, CancellationToken ct) =>
+        app.MapGet(Usage, async (ProjectQuotas quotas, PackageArtifacts artifacts, IOptions<UpstreamOptions> upstream, CancellationToken ct) =>
         {
             var projects = await quotas.AllAsync(ct);
-            return TypedResults.Ok(new UsageView(projects.Sum(p => p.Bytes), projects.Sum(p => p.Files), quotas.ServerQuota, projects));
+            var stored = await artifacts.MeasureAsync(ct);
+            return TypedResults.Ok(new UsageView(
+                projects.Sum(p => p.Bytes), projects.Sum(p => p.Files), quotas.ServerQuota, projects,
+                new StoredUsageView(stored.Upstream.Files, stored.Upstream.Bytes, upstream.Value.CacheBytes),
+                new StoredUsageView(stored.Staging.Files, stored.Staging.Bytes)));
         }).AddEndpointFilter<RequireAdmin>();
     }
 

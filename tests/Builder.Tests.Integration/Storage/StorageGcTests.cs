@@ -104,6 +104,12 @@ public sealed class StorageGcTests(SharedS3Server shared) : IClassFixture<Shared
         var before = await ListedAsync(host);
         Assert.Equal(5, before.Count); // the wheel, its sidecar, two staged files, the orphan
 
+        // GET /api/usage counts builds' staging (and the empty upstream cache) as the store lists them.
+        var usage = (await host.GetAsync("/api/usage", AccessHost.Admin)).Json;
+        Assert.Equal(2, usage.GetProperty("staging").GetProperty("files").GetInt64());
+        Assert.Equal(deadBytes + 2000, usage.GetProperty("staging").GetProperty("bytes").GetInt64());
+        Assert.Equal(0, usage.GetProperty("upstreamCache").GetProperty("files").GetInt64());
+
         // Within the grace, a dry run names only the dead run's staging; the orphan is counted as within the grace.
         var young = await CollectAsync(host, dryRun: true);
         var listed = Removed(young);
@@ -179,6 +185,8 @@ public sealed class StorageGcTests(SharedS3Server shared) : IClassFixture<Shared
             await ReadAsync("pub-a");
             var cached = await ListedAsync(host, "_upstream-");
             Assert.Equal(3, cached.Count);
+            var usage = (await host.GetAsync("/api/usage", AccessHost.Admin)).Json.GetProperty("upstreamCache");
+            Assert.Equal((3L, cached.Values.Sum(), limit), (usage.GetProperty("files").GetInt64(), usage.GetProperty("bytes").GetInt64(), usage.GetProperty("limitBytes").GetInt64()));
 
             var dry = await CollectAsync(host, dryRun: true);
             var run = await CollectAsync(host, dryRun: false);
