@@ -47,6 +47,9 @@ public static class AuditActions
     public const string UpstreamAllowed = "upstream:allowed";
     public const string UpstreamReserved = "upstream:reserved";
     public const string UpstreamRuleRemoved = "upstream:rule_removed";
+    public const string RetentionPolicyCreated = "retention_policy:created";
+    public const string RetentionPolicyDeleted = "retention_policy:deleted";
+    public const string RetentionPolicyRun = "retention_policy:run";
 }
 
 /// <summary>

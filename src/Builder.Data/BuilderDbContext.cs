@@ -51,6 +51,10 @@ public abstract class BuilderDbContext(DbContextOptions options) : DbContext(opt
 
     public DbSet<UpstreamRule> UpstreamRules => Set<UpstreamRule>();
 
+    public DbSet<RetentionPolicy> RetentionPolicies => Set<RetentionPolicy>();
+
+    public DbSet<RetentionYank> RetentionYanks => Set<RetentionYank>();
+
     public DbSet<ApiToken> Tokens => Set<ApiToken>();
 
     public DbSet<TrustedPublisher> TrustedPublishers => Set<TrustedPublisher>();
@@ -210,6 +214,27 @@ public abstract class BuilderDbContext(DbContextOptions options) : DbContext(opt
             e.Property(r => r.CreatedBy).HasMaxLength(300);
             e.Property(r => r.CreatedAt).HasConversion(UtcTicks);
             e.HasIndex(r => new { r.Project, r.Kind });
+        });
+
+        modelBuilder.Entity<RetentionPolicy>(e =>
+        {
+            e.ToTable("builder_retention_policies");
+            e.Property(p => p.Projects).HasMaxLength(2000);
+            e.Property(p => p.KeepPattern).HasMaxLength(500);
+            e.Property(p => p.Action).HasMaxLength(16);
+            e.Property(p => p.CreatedBy).HasMaxLength(300);
+            e.Property(p => p.CreatedAt).HasConversion(UtcTicks);
+            e.Property(p => p.LastRunAt).HasConversion(NullableUtcTicks);
+        });
+
+        modelBuilder.Entity<RetentionYank>(e =>
+        {
+            e.ToTable("builder_retention_yanks");
+            e.Property(y => y.Project).HasMaxLength(256);
+            e.Property(y => y.Version).HasMaxLength(128);
+            e.Property(y => y.YankedAt).HasConversion(UtcTicks);
+            e.HasIndex(y => new { y.PolicyId, y.Project, y.Version }).IsUnique();
+            e.HasOne<RetentionPolicy>().WithMany().HasForeignKey(y => y.PolicyId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<ApiToken>(e =>

@@ -1,6 +1,7 @@
 using Builder.Core.Builds;
 using Builder.Core.Configuration;
 using Builder.Data;
+using Builder.Index.Retention;
 using Builder.Index.Upstream;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -41,6 +42,20 @@ public static class IndexServiceCollectionExtensions
         services.AddSingleton<UpstreamPages>();
         services.AddSingleton<UpstreamGuard>();
         services.AddSingleton<UpstreamProxy>();
+        return services;
+    }
+
+    /// <summary>
+    /// Admin changes to published files (<see cref="ReleaseAdmin"/>: yank, unyank, delete) and retention policies, run on
+    /// request and on their schedule (<c>Builder:Retention</c>), for the process that serves the admin routes.
+    /// </summary>
+    public static IServiceCollection AddBuilderReleaseAdmin(this IServiceCollection services)
+    {
+        services.AddScoped<ReleaseAdmin>();
+        services.AddBuilderOptions<RetentionOptions>(RetentionOptions.SectionName);
+        services.AddSingleton<RetentionLock>();
+        services.AddScoped<RetentionPolicies>();
+        services.AddHostedService<RetentionSchedule>();
         return services;
     }
 

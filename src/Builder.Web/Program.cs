@@ -94,8 +94,9 @@ else
 builder.Services.AddBuilderForges();
 builder.Services.AddScoped<TagBuilds>();
 builder.Services.AddScoped<WebhookIntake>();
-// Yank, unyank and delete: the index's writer, behind the admin routes and pages only this host serves.
-builder.Services.AddScoped<ReleaseAdmin>();
+// Yank, unyank and delete, and retention policies (with their schedule): the index's writer, behind the admin routes and
+// pages only this host serves.
+builder.Services.AddBuilderReleaseAdmin();
 builder.Services.AddBuilderChangeListener(builder.Configuration);
 builder.Services.AddBuilderAccess();
 builder.Services.AddBuilderAccessWatcher();
@@ -149,6 +150,7 @@ app.MapUploads();
 app.MapPypiJson();
 app.MapProjectAdmin();
 app.MapUpstreamAdmin();
+app.MapRetentionPolicies();
 app.MapAccessApi();
 app.MapTrustedPublishing();
 app.MapBuilderHealth();

@@ -194,6 +194,17 @@ public sealed class RouteMatrixTests : IDisposable
             [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
         new("GET", "/api/audit", _ => Get("/api/audit"),
             [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
+        // Retention policies: admin. No policy 999999: admins learn that (404), everyone else is refused before.
+        new("POST", "/api/retention-policies/", _ => Json("/api/retention-policies/", new { projects = new[] { "matrix-*" }, keepLatest = 3, action = "yank" }),
+            [401, 403, 403, 403, 403, 201, 201, 403, 403, 403]),
+        new("GET", "/api/retention-policies/", _ => Get("/api/retention-policies/"),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
+        new("DELETE", "/api/retention-policies/{id:long}", _ => Get("/api/retention-policies/999999"),
+            [401, 403, 403, 403, 403, 404, 404, 403, 403, 403]),
+        new("GET", "/api/retention-policies/{id:long}/preview", _ => Get("/api/retention-policies/999999/preview"),
+            [401, 403, 403, 403, 403, 404, 404, 403, 403, 403]),
+        new("POST", "/api/retention-policies/{id:long}/run", _ => Get("/api/retention-policies/999999/run"),
+            [401, 403, 403, 403, 403, 404, 404, 403, 403, 403]),
         new("GET", "/api/whoami", _ => Get("/api/whoami"),
             [401, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
 
@@ -218,6 +229,8 @@ public sealed class RouteMatrixTests : IDisposable
         Page("tokens", _ => Get("/tokens"),
             [302, 403, 403, 403, 403, 200, 200, 200, 200, 403]),
         Page("audit", _ => Get("/audit"),
+            [302, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
+        Page("retention", _ => Get("/retention"),
             [302, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
         Page("sign-in", _ => Get("/sign-in"),
             [200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
@@ -284,9 +297,9 @@ public sealed class RouteMatrixTests : IDisposable
 
         Assert.True(missing.Count == 0, "endpoints without a row in the matrix (add one per principal):\n" + string.Join('\n', missing));
         Assert.True(extra.Count == 0, "rows for endpoints the app does not map:\n" + string.Join('\n', extra));
-        // 51 API routes, 55 (method, pattern) pairs (GET and HEAD of the three index routes and the provenance route count
-        // twice), 11 UI pages (every method) and the UI's assets (GET and HEAD).
-        Assert.Equal(68, app.Count);
+        // 56 API routes, 60 (method, pattern) pairs (GET and HEAD of the three index routes and the provenance route count
+        // twice), 12 UI pages (every method) and the UI's assets (GET and HEAD).
+        Assert.Equal(74, app.Count);
         Assert.Equal(app.Count, table.Count);
     }
 
