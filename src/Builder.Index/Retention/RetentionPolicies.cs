@@ -173,8 +173,14 @@ public sealed class RetentionPolicies(
             if (step.Action == RetentionActions.Yank)
             {
                 // The mark commits with the yank (ReleaseAdmin saves the context's changes in its transaction).
-                db.RetentionYanks.RemoveRange(marks);
-                db.RetentionYanks.Add(new RetentionYank { PolicyId = policy.Id, Project = step.Project, Version = step.Version, YankedAt = time.GetUtcNow() });
+                if (marks.FirstOrDefault() is { } mark)
+                {
+                    mark.YankedAt = time.GetUtcNow();
+                }
+                else
+                {
+                    db.RetentionYanks.Add(new RetentionYank { PolicyId = policy.Id, Project = step.Project, Version = step.Version, YankedAt = time.GetUtcNow() });
+                }
                 result = await admin.SetYankedAsync(step.Project, step.Version, null, true, $"retention policy {policy.Id}: {step.Why}", by, cancellationToken);
             }
             else
