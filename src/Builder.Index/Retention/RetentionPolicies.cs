@@ -202,7 +202,8 @@ public sealed class RetentionPolicies(
         }
 
         var tracked = await db.RetentionPolicies.SingleAsync(p => p.Id == policy.Id, cancellationToken);
-        tracked.LastRunAt = plan.At;
+        // The end of the run, not its start: the next one comes a whole period after this one finished.
+        tracked.LastRunAt = time.GetUtcNow();
         audit.Add(db, actor, AuditActions.RetentionPolicyRun, AuditOutcomes.Ok, null, Target(policy.Id),
             $"retention policy {policy.Id}: {Count(done, RetentionActions.Yank)} release(s) yanked, {Count(done, RetentionActions.Delete)} deleted"
             + (plan.Waiting.Count > 0 ? $", {plan.Waiting.Count} waiting for the grace" : string.Empty)
