@@ -157,6 +157,17 @@ public sealed class RetentionTests(RetentionProcessFixture fixture) : IClassFixt
         Assert.Contains("not a pre-release", kept["1.1.0"], StringComparison.Ordinal);
         Assert.Contains("not a pre-release", kept["1.0.0"], StringComparison.Ordinal);
 
+        // The web UI's /retention page (admins) shows the policy with the same preview.
+        var (pageStatus, _, page) = await GetAsync(Api.Http, "/retention", BuilderInstance.AdminAuthorization);
+        Assert.Equal(HttpStatusCode.OK, pageStatus);
+        var section = page[page.IndexOf($"id=\"policy-{id}\"", StringComparison.Ordinal)..];
+        section = section[..(section.IndexOf("</section>", StringComparison.Ordinal) + 1)];
+        Assert.Contains("<td class=\"mono\">2.0.0a1</td>", section, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"mono\">1.1.0rc1</td>", section, StringComparison.Ordinal);
+        Assert.DoesNotContain("<td class=\"mono\">2.0.0b1</td>", section, StringComparison.Ordinal);
+        Assert.Contains("2.0.0b1</span>: the newest release", section, StringComparison.Ordinal);
+        Assert.Contains("a pre-release uploaded 0 day(s) ago (prereleaseDays 0)", section, StringComparison.Ordinal);
+
         await Api.RunAsync(id);
         var index = await Api.IndexAsync(project);
         Assert.Equal([Wheel(project, "1.1.0rc1"), Wheel(project, "2.0.0a1")], index.YankedFiles.Order());
