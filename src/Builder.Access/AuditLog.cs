@@ -49,6 +49,9 @@ public static class AuditActions
     public const string UpstreamRuleRemoved = "upstream:rule_removed";
     public const string StorageCollected = "storage:gc";
     public const string ProjectQuotaChanged = "project:quota_changed";
+    public const string RetentionPolicyCreated = "retention_policy:created";
+    public const string RetentionPolicyDeleted = "retention_policy:deleted";
+    public const string RetentionPolicyRun = "retention_policy:run";
 }
 
 /// <summary>

@@ -56,6 +56,10 @@ public abstract class BuilderDbContext(DbContextOptions options) : DbContext(opt
     /// <summary>Admins' settings per project (its quota).</summary>
     public DbSet<ProjectSettings> ProjectSettings => Set<ProjectSettings>();
 
+    public DbSet<RetentionPolicy> RetentionPolicies => Set<RetentionPolicy>();
+
+    public DbSet<RetentionYank> RetentionYanks => Set<RetentionYank>();
+
     public DbSet<ApiToken> Tokens => Set<ApiToken>();
 
     public DbSet<TrustedPublisher> TrustedPublishers => Set<TrustedPublisher>();
@@ -232,6 +236,27 @@ public abstract class BuilderDbContext(DbContextOptions options) : DbContext(opt
             e.HasKey(r => r.Key);
             e.Property(r => r.Key).HasMaxLength(1024);
             e.Property(r => r.LastReadAt).HasConversion(UtcTicks);
+        });
+
+        modelBuilder.Entity<RetentionPolicy>(e =>
+        {
+            e.ToTable("builder_retention_policies");
+            e.Property(p => p.Projects).HasMaxLength(2000);
+            e.Property(p => p.KeepPattern).HasMaxLength(500);
+            e.Property(p => p.Action).HasMaxLength(16);
+            e.Property(p => p.CreatedBy).HasMaxLength(300);
+            e.Property(p => p.CreatedAt).HasConversion(UtcTicks);
+            e.Property(p => p.LastRunAt).HasConversion(NullableUtcTicks);
+        });
+
+        modelBuilder.Entity<RetentionYank>(e =>
+        {
+            e.ToTable("builder_retention_yanks");
+            e.Property(y => y.Project).HasMaxLength(256);
+            e.Property(y => y.Version).HasMaxLength(128);
+            e.Property(y => y.YankedAt).HasConversion(UtcTicks);
+            e.HasIndex(y => new { y.PolicyId, y.Project, y.Version }).IsUnique();
+            e.HasOne<RetentionPolicy>().WithMany().HasForeignKey(y => y.PolicyId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<ApiToken>(e =>

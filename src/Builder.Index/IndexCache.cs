@@ -226,6 +226,17 @@ public sealed class IndexCache : IDisposable
     }
 
     /// <summary>
+    /// The tombstone of a deleted file of <paramref name="project"/> (<paramref name="filename"/> a distribution's name), or
+    /// null: for the answer to a request for it, which says it was deleted rather than that it never existed.
+    /// </summary>
+    public async Task<Core.Builds.PackageFile?> FindDeletedAsync(string project, string filename, CancellationToken cancellationToken)
+    {
+        await using var scope = _scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<BuilderDbContext>();
+        return await db.Files.AsNoTracking().SingleOrDefaultAsync(f => f.Filename == filename && f.Project == project && f.DeletedAt != null, cancellationToken);
+    }
+
+    /// <summary>
     /// Every published project and its releases, as of this call: for listings filtered by rights (the project list
     /// above, the catalog's listings). Read from the database once, then after a change only the changed projects' rows
     /// are read again; no reader waits for anything else. A change made before the call is in the answer.

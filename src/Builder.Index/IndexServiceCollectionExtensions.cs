@@ -2,6 +2,7 @@ using Builder.Core.Builds;
 using Builder.Core.Configuration;
 using Builder.Data;
 using Builder.Index.Collection;
+using Builder.Index.Retention;
 using Builder.Index.Upstream;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -59,6 +60,20 @@ public static class IndexServiceCollectionExtensions
         services.AddSingleton<StorageGcLock>();
         services.AddScoped<StorageCollector>();
         services.AddHostedService<StorageGcSchedule>();
+        return services;
+    }
+
+    /// <summary>
+    /// Admin changes to published files (<see cref="ReleaseAdmin"/>: yank, unyank, delete) and retention policies, run on
+    /// request and on their schedule (<c>Builder:Retention</c>), for the process that serves the admin routes.
+    /// </summary>
+    public static IServiceCollection AddBuilderReleaseAdmin(this IServiceCollection services)
+    {
+        services.AddScoped<ReleaseAdmin>();
+        services.AddBuilderOptions<RetentionOptions>(RetentionOptions.SectionName);
+        services.AddSingleton<RetentionLock>();
+        services.AddScoped<RetentionPolicies>();
+        services.AddHostedService<RetentionSchedule>();
         return services;
     }
 

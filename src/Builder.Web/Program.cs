@@ -94,8 +94,9 @@ else
 builder.Services.AddBuilderForges();
 builder.Services.AddScoped<TagBuilds>();
 builder.Services.AddScoped<WebhookIntake>();
-// Yank, unyank and delete: the index's writer, behind the admin routes and pages only this host serves.
-builder.Services.AddScoped<ReleaseAdmin>();
+// Yank, unyank and delete, and retention policies (with their schedule), and projects' settings (their quota): the
+// index's writer, behind the admin routes and pages only this host serves.
+builder.Services.AddBuilderReleaseAdmin();
 builder.Services.AddScoped<ProjectSettingsAdmin>();
 builder.Services.AddBuilderChangeListener(builder.Configuration);
 builder.Services.AddBuilderAccess();
@@ -152,6 +153,7 @@ app.MapPypiJson();
 app.MapProjectAdmin();
 app.MapStorageAdmin();
 app.MapUpstreamAdmin();
+app.MapRetentionPolicies();
 app.MapAccessApi();
 app.MapTrustedPublishing();
 app.MapBuilderHealth();

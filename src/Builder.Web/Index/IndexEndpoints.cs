@@ -157,6 +157,12 @@ internal static class IndexEndpoints
                 return Problems.Of(StatusCodes.Status403Forbidden, $"{cooling}; an admin can allow it early with POST /api/upstream/allow");
             }
 
+            // A tombstone: say the file was deleted (to whoever may read its release), not that it never existed.
+            if (access.Any && await cache.FindDeletedAsync(project, distribution, cancellationToken) is { DeletedAt: { } deletedAt } deleted && access.Allows(deleted.Version))
+            {
+                return Problems.NotFound($"'{filename}' was deleted from this index on {deletedAt:yyyy-MM-dd} (release {deleted.Version} of '{project}'); its name is never used again");
+            }
+
             return NoSuchFile(project, filename);
         }
 

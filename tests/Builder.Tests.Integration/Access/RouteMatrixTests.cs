@@ -203,6 +203,17 @@ public sealed class RouteMatrixTests : IDisposable
             [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
         new("GET", "/api/audit", _ => Get("/api/audit"),
             [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
+        // Retention policies: admin. No policy 999999: admins learn that (404), everyone else is refused before.
+        new("POST", "/api/retention-policies/", _ => Json("/api/retention-policies/", new { projects = new[] { "matrix-*" }, keepLatest = 3, action = "yank" }),
+            [401, 403, 403, 403, 403, 201, 201, 403, 403, 403]),
+        new("GET", "/api/retention-policies/", _ => Get("/api/retention-policies/"),
+            [401, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
+        new("DELETE", "/api/retention-policies/{id:long}", _ => Get("/api/retention-policies/999999"),
+            [401, 403, 403, 403, 403, 404, 404, 403, 403, 403]),
+        new("GET", "/api/retention-policies/{id:long}/preview", _ => Get("/api/retention-policies/999999/preview"),
+            [401, 403, 403, 403, 403, 404, 404, 403, 403, 403]),
+        new("POST", "/api/retention-policies/{id:long}/run", _ => Get("/api/retention-policies/999999/run"),
+            [401, 403, 403, 403, 403, 404, 404, 403, 403, 403]),
         new("GET", "/api/whoami", _ => Get("/api/whoami"),
             [401, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
 
@@ -227,6 +238,8 @@ public sealed class RouteMatrixTests : IDisposable
         Page("tokens", _ => Get("/tokens"),
             [302, 403, 403, 403, 403, 200, 200, 200, 200, 403]),
         Page("audit", _ => Get("/audit"),
+            [302, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
+        Page("retention", _ => Get("/retention"),
             [302, 403, 403, 403, 403, 200, 200, 403, 403, 403]),
         Page("sign-in", _ => Get("/sign-in"),
             [200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
@@ -293,9 +306,9 @@ public sealed class RouteMatrixTests : IDisposable
 
         Assert.True(missing.Count == 0, "endpoints without a row in the matrix (add one per principal):\n" + string.Join('\n', missing));
         Assert.True(extra.Count == 0, "rows for endpoints the app does not map:\n" + string.Join('\n', extra));
-        // 54 API routes, 58 (method, pattern) pairs (GET and HEAD of the three index routes and the provenance route count
-        // twice), 11 UI pages (every method) and the UI's assets (GET and HEAD).
-        Assert.Equal(71, app.Count);
+        // 59 API routes, 63 (method, pattern) pairs (GET and HEAD of the three index routes and the provenance route count
+        // twice), 12 UI pages (every method) and the UI's assets (GET and HEAD).
+        Assert.Equal(77, app.Count);
         Assert.Equal(app.Count, table.Count);
     }
 
@@ -349,9 +362,9 @@ public sealed class RouteMatrixTests : IDisposable
         Assert.True(mismatches.Count == 0, $"{mismatches.Count} of {cells} cells differ from the design:\n" + string.Join('\n', mismatches));
         Assert.Equal(Table.Length * whos.Length, cells);
         // Every API row but the four webhook rows, the two health rows, the CA's and the token exchange's challenges
-        // anonymous requests: 54 of 62; the 11 pages redirect to the sign-in page (or are it) and the 2 asset rows are public.
-        Assert.Equal(75, Table.Length);
-        Assert.Equal(54, challenges);
+        // anonymous requests: 59 of 67; the 12 pages redirect to the sign-in page (or are it) and the 2 asset rows are public.
+        Assert.Equal(81, Table.Length);
+        Assert.Equal(59, challenges);
     }
 
     private sealed record Req(string Path, Func<HttpContent>? Content = null, Action<HttpRequestMessage>? Configure = null);

@@ -1018,6 +1018,84 @@ namespace Builder.Data.Migrations.Postgres
                     b.ToTable("builder_project_settings", (string)null);
                 });
 
+            modelBuilder.Entity("Builder.Core.Index.RetentionPolicy", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<int>("KeepLatest")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("KeepPattern")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<long?>("LastRunAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<int?>("OlderThanDays")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("PrereleaseDays")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Projects")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("builder_retention_policies", (string)null);
+                });
+
+            modelBuilder.Entity("Builder.Core.Index.RetentionYank", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("PolicyId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Project")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Version")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<long>("YankedAt")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PolicyId", "Project", "Version")
+                        .IsUnique();
+
+                    b.ToTable("builder_retention_yanks", (string)null);
+                });
+
             modelBuilder.Entity("Builder.Core.Index.UpstreamRead", b =>
                 {
                     b.Property<string>("Key")
@@ -1157,6 +1235,15 @@ namespace Builder.Data.Migrations.Postgres
                     b.HasOne("Builder.Core.Builds.BuildPart", null)
                         .WithMany()
                         .HasForeignKey("PartId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Builder.Core.Index.RetentionYank", b =>
+                {
+                    b.HasOne("Builder.Core.Index.RetentionPolicy", null)
+                        .WithMany()
+                        .HasForeignKey("PolicyId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -979,6 +979,80 @@ namespace Builder.Data.Migrations.Sqlite
                     b.ToTable("builder_project_settings", (string)null);
                 });
 
+            modelBuilder.Entity("Builder.Core.Index.RetentionPolicy", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("KeepLatest")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("KeepPattern")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("LastRunAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("OlderThanDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("PrereleaseDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Projects")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("builder_retention_policies", (string)null);
+                });
+
+            modelBuilder.Entity("Builder.Core.Index.RetentionYank", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("PolicyId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Project")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Version")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("YankedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PolicyId", "Project", "Version")
+                        .IsUnique();
+
+                    b.ToTable("builder_retention_yanks", (string)null);
+                });
+
             modelBuilder.Entity("Builder.Core.Index.UpstreamRead", b =>
                 {
                     b.Property<string>("Key")
@@ -1114,6 +1188,15 @@ namespace Builder.Data.Migrations.Sqlite
                     b.HasOne("Builder.Core.Builds.BuildPart", null)
                         .WithMany()
                         .HasForeignKey("PartId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Builder.Core.Index.RetentionYank", b =>
+                {
+                    b.HasOne("Builder.Core.Index.RetentionPolicy", null)
+                        .WithMany()
+                        .HasForeignKey("PolicyId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
