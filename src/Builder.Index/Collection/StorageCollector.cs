@@ -48,7 +48,7 @@ public sealed partial class StorageCollector(
     /// <summary>A collection now (an admin's); null when another one is running.</summary>
     public async Task<GcReport?> RunAsync(bool dryRun, AuditActor actor, CancellationToken cancellationToken)
     {
-        await using var held = await gcLock.TryAcquireAsync(db, cancellationToken);
+        await using var held = await gcLock.AcquireAsync(wait: false, cancellationToken);
         return held is null ? null : await CollectAsync(dryRun, actor, cancellationToken);
     }
 
@@ -58,7 +58,7 @@ public sealed partial class StorageCollector(
     /// </summary>
     public async Task<GcReport?> RunIfDueAsync(CancellationToken cancellationToken)
     {
-        await using var held = await gcLock.TryAcquireAsync(db, cancellationToken);
+        await using var held = await gcLock.AcquireAsync(wait: false, cancellationToken);
         if (held is null)
         {
             return null;

@@ -225,7 +225,7 @@ public sealed class StorageGcTests(SharedS3Server shared) : IClassFixture<Shared
         await using (var holder = new NpgsqlConnection(database.ConnectionString))
         {
             await holder.OpenAsync();
-            await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({StorageGcLock.Key})", holder))
+            await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({StorageGcLock.AdvisoryKey})", holder))
             {
                 await take.ExecuteNonQueryAsync();
             }
@@ -235,7 +235,7 @@ public sealed class StorageGcTests(SharedS3Server shared) : IClassFixture<Shared
             Assert.True(refused.Status == HttpStatusCode.Conflict, refused.ToString());
             Assert.Contains("a garbage collection is running already", refused.Detail, StringComparison.Ordinal);
             Assert.True((await ListedAsync(host)).ContainsKey(orphan));
-            await using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({StorageGcLock.Key})", holder);
+            await using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({StorageGcLock.AdvisoryKey})", holder);
             await release.ExecuteNonQueryAsync();
         }
 
