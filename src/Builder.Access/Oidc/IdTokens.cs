@@ -236,7 +236,8 @@ public sealed class IdTokens(IOptions<OidcOptions> options, IssuerKeys keys, Tim
         return DateTimeOffset.FromUnixTimeMilliseconds((long)(seconds * 1000));
     }
 
-    private static string? Text(JsonElement element, string name) =>
+    /// <summary>A member's value when it is a JSON string; else null (the token's and the issuer's documents alike).</summary>
+    internal static string? Text(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static string Iso(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);

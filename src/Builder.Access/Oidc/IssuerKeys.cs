@@ -185,16 +185,16 @@ public sealed partial class IssuerKeys(IHttpClientFactory clients, TimeProvider 
             return null;
         }
 
-        var kid = Text(jwk, "kid");
-        if (Text(jwk, "use") is { } use && use != "sig")
+        var kid = IdTokens.Text(jwk, "kid");
+        if (IdTokens.Text(jwk, "use") is { } use && use != "sig")
         {
             return null;
         }
 
-        var alg = Text(jwk, "alg");
+        var alg = IdTokens.Text(jwk, "alg");
         try
         {
-            switch (Text(jwk, "kty"))
+            switch (IdTokens.Text(jwk, "kty"))
             {
                 case "RSA" when alg is null or IdTokens.RS256:
                     var modulus = Base64Url(jwk, "n");
@@ -208,7 +208,7 @@ public sealed partial class IssuerKeys(IHttpClientFactory clients, TimeProvider 
                 case "EC" when alg is null or IdTokens.ES256:
                     var x = Base64Url(jwk, "x");
                     var y = Base64Url(jwk, "y");
-                    if (Text(jwk, "crv") != "P-256" || x is not { Length: 32 } || y is not { Length: 32 })
+                    if (IdTokens.Text(jwk, "crv") != "P-256" || x is not { Length: 32 } || y is not { Length: 32 })
                     {
                         return null;
                     }
@@ -226,10 +226,7 @@ public sealed partial class IssuerKeys(IHttpClientFactory clients, TimeProvider 
         }
     }
 
-    private static string? Text(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
-    private static byte[]? Base64Url(JsonElement element, string name) => Text(element, name) is { } text ? IdTokens.DecodeBase64Url(text) : null;
+    private static byte[]? Base64Url(JsonElement element, string name) => IdTokens.Text(element, name) is { } text ? IdTokens.DecodeBase64Url(text) : null;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "OIDC issuer {Issuer}: fetched {Count} usable signing keys")]
     private static partial void LogFetched(ILogger logger, string issuer, int count);
